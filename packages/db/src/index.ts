@@ -1,0 +1,47 @@
+/**
+ * Opening Postgres. Production talks to Neon over WebSockets with @neondatabase/serverless;
+ * locally the same driver goes through a WebSocket-to-TCP bridge (scripts/lib/pg-bridge.ts)
+ * to a real Postgres, so one code path runs everywhere.
+ */
+import { Pool, neonConfig } from "@neondatabase/serverless";
+import { drizzle } from "drizzle-orm/neon-serverless";
+import * as schema from "./schema/index.ts";
+
+export * as schema from "./schema/index.ts";
+
+export interface DbOptions {
+  connectionString: string;
+  /** `host:port` of a local WebSocket bridge; unset in production. */
+  wsProxy?: string;
+  /** Node has no global WebSocket before 22; pass the `ws` class there. */
+  webSocketConstructor?: unknown;
+  connectTimeoutMs?: number;
+}
+
+export function createDb(opts: DbOptions) {
+  if (opts.wsProxy) {
+    const proxy = opts.wsProxy;
+    neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    // The local server trusts its clients, so there is no password round to pipeline.
+    neonConfig.pipelineConnect = false;
+  }
+  if (opts.webSocketConstructor) {
+    neonConfig.webSocketConstructor = opts.webSocketConstructor as typeof WebSocket;
+    neonConfig.coalesceWrites = false;
+  }
+  const pool = new Pool({
+    connectionString: opts.connectionString,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    max: 4,
+  });
+  // An idle connection the server or bridge drops must not surface as an uncaught error;
+  // the next query simply opens a new one.
+  pool.on("error", () => undefined);
+  const db = drizzle({ client: pool, schema, casing: "snake_case" });
+  return { db, pool, close: () => pool.end() };
+}
+
+export type Db = ReturnType<typeof createDb>["db"];
+
+export { applyFlush, postgresStatsSink } from "./stats/apply-flush.ts";

@@ -1,0 +1,60 @@
+/**
+ * Every limit Sightline enforces, in one table. Workers, the tracker and the dashboard read
+ * these; docs/LIMITS.md describes each one and the test that holds it.
+ */
+export const LIMITS = {
+  collect: {
+    /** Browsers allow about 64 KiB in flight for sendBeacon / keepalive fetch. */
+    maxBodyBytes: 64 * 1024,
+    maxEventsPerBatch: 100,
+    maxUrlLength: 2048,
+    maxReferrerLength: 2048,
+    maxTitleLength: 512,
+    maxSiteKeyLength: 32,
+    /** A client clock may drift; events older than this or in the future are refused. */
+    maxEventAgeMs: 24 * 60 * 60 * 1000,
+    maxClockSkewMs: 5 * 60 * 1000,
+  },
+  rateLimit: {
+    /** Ratelimit binding periods are 10 or 60 s; these are per location and approximate. */
+    perSitePer10s: 50_000,
+    perClientPer10s: 100,
+  },
+  queue: {
+    /** Queue messages are at most 128 KB; a 64 KiB body plus envelope fits. */
+    maxMessageBytes: 128 * 1024,
+    maxBatchSize: 100,
+    maxRetries: 5,
+  },
+  aggregate: {
+    /** How often a Durable Object flushes its deltas to Postgres. */
+    flushIntervalMs: 2_000,
+    /** Backoff after a failed flush: doubling from the interval up to this. */
+    maxFlushBackoffMs: 5 * 60 * 1000,
+    /** Rows per upsert statement: 5 params a row, far under Postgres' 65,535. */
+    flushChunkRows: 1_000,
+    /** Seen event ids are kept this long to drop redeliveries and client retries. */
+    dedupWindowMs: 48 * 60 * 60 * 1000,
+    maxShardsPerSite: 64,
+  },
+  tracker: {
+    flushIntervalMs: 5_000,
+    maxQueuedEvents: 500,
+    maxRetries: 3,
+    retryBaseMs: 1_000,
+    /** A session ends after this long without activity, as in GA, Hotjar and PostHog. */
+    sessionIdleMs: 30 * 60 * 1000,
+    maxCoreGzipBytes: 5_120,
+  },
+  loader: {
+    /** The per-site loader is short-lived; the core bundle it points to is immutable. */
+    maxAgeSeconds: 300,
+    siteConfigCacheMs: 30_000,
+  },
+  db: {
+    connectTimeoutMs: 5_000,
+    statementTimeoutMs: 10_000,
+  },
+} as const;
+
+export type Limits = typeof LIMITS;

@@ -1,0 +1,53 @@
+/**
+ * A site's edge record, kept in KV under `site:<siteKey>`: what ingestion needs to accept a
+ * batch without Postgres, and the public part the loader hands to the tracker.
+ */
+import { z } from "zod";
+import { LIMITS } from "../limits/index.ts";
+
+export const siteKeySchema = z
+  .string()
+  .min(8)
+  .max(LIMITS.collect.maxSiteKeyLength)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const siteEdgeRecord = z.object({
+  siteId: z.string().min(1).max(64),
+  siteKey: siteKeySchema,
+  /** Origins allowed to send events, e.g. `https://example.com`. Empty refuses every browser. */
+  origins: z.array(z.string().max(256)).max(50),
+  /** Durable Object shards for this site's aggregates; raise for hot sites. */
+  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite).default(1),
+  /** Whether to honour Do-Not-Track on top of Global Privacy Control. */
+  respectDnt: z.boolean().default(true),
+});
+
+export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
+
+export const siteKvKey = (siteKey: string) => `site:${siteKey}`;
+
+/** What the tracker receives from the loader. Nothing private goes here. */
+export interface TrackerConfig {
+  siteKey: string;
+  endpoint: string;
+  flushIntervalMs: number;
+  maxQueuedEvents: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  sessionIdleMs: number;
+  respectDnt: boolean;
+}
+
+export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {
+  const t = LIMITS.tracker;
+  return {
+    siteKey: site.siteKey,
+    endpoint,
+    flushIntervalMs: t.flushIntervalMs,
+    maxQueuedEvents: t.maxQueuedEvents,
+    maxRetries: t.maxRetries,
+    retryBaseMs: t.retryBaseMs,
+    sessionIdleMs: t.sessionIdleMs,
+    respectDnt: site.respectDnt,
+  };
+}

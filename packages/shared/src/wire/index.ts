@@ -1,0 +1,64 @@
+/**
+ * The wire format between the tracker and the ingest worker, version 1. The tracker imports
+ * only the types (no zod in the browser bundle); the ingest worker validates with the schema.
+ */
+import { z } from "zod";
+import { LIMITS } from "../limits/index.ts";
+
+const L = LIMITS.collect;
+
+export const EVENT_TYPES = ["pageview"] as const;
+
+const eventId = z.uuid({ version: "v7" });
+const timestamp = z.number().int().nonnegative();
+
+export const pageviewEvent = z.object({
+  type: z.literal("pageview"),
+  id: eventId,
+  ts: timestamp,
+  url: z.string().min(1).max(L.maxUrlLength),
+  referrer: z.string().max(L.maxReferrerLength).optional(),
+  title: z.string().max(L.maxTitleLength).optional(),
+});
+
+export const wireEvent = z.discriminatedUnion("type", [pageviewEvent]);
+
+export const collectBatch = z.object({
+  v: z.literal(1),
+  siteKey: z.string().min(1).max(L.maxSiteKeyLength),
+  sessionId: z.uuid({ version: "v7" }),
+  sentAt: timestamp,
+  events: z.array(wireEvent).min(1).max(L.maxEventsPerBatch),
+});
+
+export type WireEvent = z.infer<typeof wireEvent>;
+export type PageviewEvent = z.infer<typeof pageviewEvent>;
+export type CollectBatch = z.infer<typeof collectBatch>;
+
+/**
+ * What the ingest worker puts on the Queue: one message per accepted batch, carrying the
+ * resolved site and only the fields aggregation needs.
+ */
+export const ingestMessage = z.object({
+  v: z.literal(1),
+  siteId: z.string().min(1).max(64),
+  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite),
+  sessionId: z.uuid(),
+  receivedAt: timestamp,
+  events: z
+    .array(z.object({ id: z.uuid(), ts: timestamp, path: z.string().max(L.maxUrlLength) }))
+    .min(1)
+    .max(L.maxEventsPerBatch),
+});
+
+export type IngestMessage = z.infer<typeof ingestMessage>;
+
+/** The page a URL stands for in reports: path only, no query or fragment (they carry PII). */
+export function pagePath(url: string): string | null {
+  try {
+    const p = new URL(url).pathname;
+    return p.length > L.maxUrlLength ? p.slice(0, L.maxUrlLength) : p;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,36 @@
+/** The ingest worker's environment, validated once at the entry. Nothing else reads env. */
+import type { Logger, RequestContextVariables } from "@sightline/http";
+import { parseEnv } from "@sightline/http";
+import { z } from "zod";
+
+const binding = <T>(name: string) =>
+  z.custom<T>((v) => typeof v === "object" && v !== null, { message: `${name} binding missing` });
+
+export const zEnv = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+  SENTRY_DSN: z.url().optional().or(z.literal("")),
+  SENTRY_RELEASE: z.string().optional(),
+  SITES: binding<KVNamespace>("SITES"),
+  INGEST_QUEUE: binding<Queue>("INGEST_QUEUE"),
+  DEAD_LETTERS: binding<Queue>("DEAD_LETTERS"),
+  AGGREGATOR: binding<Env["AGGREGATOR"]>("AGGREGATOR"),
+  SITE_LIMITER: binding<RateLimit>("SITE_LIMITER"),
+  CLIENT_LIMITER: binding<RateLimit>("CLIENT_LIMITER"),
+});
+
+/** What the aggregator needs on top: the database. Checked when it flushes, not on ingest. */
+export const zAggregatorEnv = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL"),
+  /** Local only: host:port of the WebSocket bridge in front of a plain Postgres. */
+  PG_WS_PROXY: z.string().optional(),
+});
+
+export type IngestEnv = z.infer<typeof zEnv>;
+
+export const ingestEnv = (env: unknown) => parseEnv(zEnv, env);
+export const aggregatorEnv = (env: unknown) => parseEnv(zAggregatorEnv, env);
+
+export interface HonoEnv {
+  Bindings: Env;
+  Variables: RequestContextVariables & { env: IngestEnv; log: Logger };
+}

@@ -1,0 +1,9 @@
+import { app } from "./app.ts";
+import { consume } from "./queue/consume.ts";
+
+export { SiteAggregator } from "./aggregator/site-aggregator.ts";
+
+export default {
+  fetch: app.fetch,
+  queue: consume,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,33 @@
+/**
+ * Site lookup for the hot path: KV (edge-cached for a minute) behind a short per-isolate
+ * cache, so most requests read no storage at all. Unknown keys are cached too, briefly,
+ * so a flood of bad keys cannot turn into a flood of KV reads.
+ */
+import { LIMITS } from "@sightline/shared/limits";
+import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+import type { Logger } from "@sightline/http";
+
+const TTL_MS = LIMITS.loader.siteConfigCacheMs;
+const MAX_ENTRIES = 10_000;
+const cache = new Map<string, { site: SiteEdgeRecord | null; until: number }>();
+
+export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): Promise<SiteEdgeRecord | null> {
+  const now = Date.now();
+  const hit = cache.get(siteKey);
+  if (hit && hit.until > now) return hit.site;
+  const raw = await kv.get(siteKvKey(siteKey), { type: "json", cacheTtl: 60 });
+  let site: SiteEdgeRecord | null = null;
+  if (raw !== null) {
+    const parsed = siteEdgeRecord.safeParse(raw);
+    if (parsed.success) site = parsed.data;
+    else log?.error("malformed site record in KV", { siteKey });
+  }
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(siteKey, { site, until: now + (site ? TTL_MS : TTL_MS / 10) });
+  return site;
+}
+
+/** Tests change KV between requests; production never needs this. */
+export function clearSiteCache(): void {
+  cache.clear();
+}

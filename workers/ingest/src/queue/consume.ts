@@ -1,0 +1,65 @@
+/**
+ * The Queue consumer: groups a batch by aggregator (site x shard) and hands each group to
+ * its Durable Object. Messages are acked one by one, so one failing shard does not replay
+ * the others; a message that can never be valid goes to the dead-letter queue at once.
+ */
+import { aggregatorName, queueRetryDelaySeconds } from "@sightline/core/aggregate";
+import { createLogger, describeError } from "@sightline/http";
+import { type IngestMessage, ingestMessage } from "@sightline/shared/wire";
+import { ingestEnv } from "../env.ts";
+
+const log = createLogger({ service: "ingest-consumer" });
+
+export async function consume(batch: MessageBatch<unknown>, rawEnv: Env): Promise<void> {
+  const env = ingestEnv(rawEnv);
+  const started = performance.now();
+  const groups = new Map<string, { messages: Message<unknown>[]; bodies: IngestMessage[] }>();
+  let dead = 0;
+
+  for (const msg of batch.messages) {
+    const parsed = ingestMessage.safeParse(msg.body);
+    if (!parsed.success) {
+      await env.DEAD_LETTERS.send({ reason: "INVALID_MESSAGE", id: msg.id, body: msg.body }, { contentType: "json" });
+      msg.ack();
+      dead++;
+      continue;
+    }
+    const name = aggregatorName(parsed.data.siteId, parsed.data.sessionId, parsed.data.shards);
+    const group = groups.get(name) ?? { messages: [], bodies: [] };
+    group.messages.push(msg);
+    group.bodies.push(parsed.data);
+    groups.set(name, group);
+  }
+
+  let counted = 0;
+  let duplicates = 0;
+  let retried = 0;
+  await Promise.all(
+    [...groups].map(async ([name, group]) => {
+      try {
+        const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+        const result = await stub.ingest(name, group.bodies);
+        counted += result.counted;
+        duplicates += result.duplicates;
+        for (const m of group.messages) m.ack();
+      } catch (err) {
+        log.error("aggregator unavailable", { aggregator: name, ...describeError(err) });
+        for (const m of group.messages) {
+          m.retry({ delaySeconds: queueRetryDelaySeconds(m.attempts) });
+          retried++;
+        }
+      }
+    }),
+  );
+
+  log.info("queue batch", {
+    queue: batch.queue,
+    messages: batch.messages.length,
+    aggregators: groups.size,
+    counted,
+    duplicates,
+    retried,
+    dead,
+    ms: Math.round(performance.now() - started),
+  });
+}

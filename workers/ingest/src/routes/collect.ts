@@ -1,0 +1,120 @@
+/**
+ * POST /v1/collect: the tracker's event batches. Validates, limits, and queues; answers 202
+ * without touching Postgres. Every refusal is a 4xx with a stable code.
+ */
+import { errorJson } from "@sightline/http";
+import { SightlineError } from "@sightline/shared/errors";
+import { LIMITS } from "@sightline/shared/limits";
+import { type IngestMessage, collectBatch, pagePath } from "@sightline/shared/wire";
+import { Hono } from "hono";
+import type { HonoEnv } from "../env.ts";
+import { readTextCapped } from "../lib/body.ts";
+import { findSite } from "../lib/sites.ts";
+
+const L = LIMITS.collect;
+
+/** text/plain is what beacons send without a CORS preflight; JSON clients may say so. */
+const ACCEPTED_TYPES = ["text/plain", "application/json"];
+
+export const collect = new Hono<HonoEnv>();
+
+collect.options("/", (c) => {
+  // The site is in the body, so a preflight cannot be checked here; the POST is.
+  const origin = c.req.header("origin");
+  if (!origin) return c.body(null, 204);
+  return c.body(null, 204, {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+    Vary: "Origin",
+  });
+});
+
+collect.post("/", async (c) => {
+  const env = c.get("env");
+  const origin = c.req.header("origin");
+  const cors: Record<string, string> = origin ? { "Access-Control-Allow-Origin": origin, Vary: "Origin" } : {};
+
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!ACCEPTED_TYPES.includes(type)) {
+    return errorJson(c, "UNSUPPORTED_MEDIA_TYPE", "Send the batch as text/plain or application/json.", cors);
+  }
+
+  let text: string;
+  try {
+    text = await readTextCapped(c.req.raw, L.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof SightlineError) return errorJson(c, err.code, err.message, cors);
+    throw err;
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return errorJson(c, "INVALID_JSON", "The body is not valid JSON.", cors);
+  }
+  const events = (json as { events?: unknown } | null)?.events;
+  if (Array.isArray(events) && events.length > L.maxEventsPerBatch) {
+    return errorJson(c, "TOO_MANY_EVENTS", `A batch holds at most ${L.maxEventsPerBatch} events.`, cors);
+  }
+  const parsed = collectBatch.safeParse(json);
+  if (!parsed.success) {
+    // Paths and rules only: the values are the client's and may be hostile or personal.
+    const where = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
+    return errorJson(c, "VALIDATION_FAILED", `The batch does not match the wire schema: ${where}`, cors);
+  }
+  const batch = parsed.data;
+
+  const site = await findSite(env.SITES, batch.siteKey, c.get("log"));
+  if (!site) return errorJson(c, "UNKNOWN_SITE", "No site has this key.", cors);
+  const logFields = c.get("logFields");
+  logFields.site = site.siteId;
+  if (origin && !site.origins.includes(origin)) {
+    return errorJson(c, "ORIGIN_NOT_ALLOWED", "This origin is not registered for the site.", cors);
+  }
+
+  const client = c.req.header("cf-connecting-ip") ?? "unknown";
+  const [perSite, perClient] = await Promise.all([
+    env.SITE_LIMITER.limit({ key: site.siteId }),
+    env.CLIENT_LIMITER.limit({ key: `${site.siteId}:${client}` }),
+  ]);
+  if (!perSite.success || !perClient.success) {
+    logFields.limited = perSite.success ? "client" : "site";
+    return errorJson(c, "RATE_LIMITED", "Too many requests; retry later.", { ...cors, "Retry-After": "10" });
+  }
+
+  const now = Date.now();
+  const kept: IngestMessage["events"] = [];
+  for (const e of batch.events) {
+    if (e.ts < now - L.maxEventAgeMs || e.ts > now + L.maxClockSkewMs) continue;
+    const path = pagePath(e.url);
+    if (path !== null) kept.push({ id: e.id, ts: e.ts, path });
+  }
+  const dropped = batch.events.length - kept.length;
+  if (kept.length > 0) {
+    const message: IngestMessage = {
+      v: 1,
+      siteId: site.siteId,
+      shards: site.shards,
+      sessionId: batch.sessionId,
+      receivedAt: now,
+      events: kept,
+    };
+    try {
+      await env.INGEST_QUEUE.send(message, { contentType: "json" });
+    } catch (cause) {
+      throw new SightlineError("SERVICE_UNAVAILABLE", "Events could not be queued; retry shortly.", {
+        retry: true,
+        cause,
+      });
+    }
+  }
+  logFields.accepted = kept.length;
+  logFields.dropped = dropped;
+  return c.json({ accepted: kept.length, dropped }, 202, cors);
+});

@@ -1,0 +1,69 @@
+/**
+ * The tracker as a CDN asset. `GET /s/<siteKey>.js` is the short-lived loader: the site's
+ * public config plus a pointer to the core bundle. `GET /t/core.<hash>.js` is the bundle,
+ * immutable under its content hash, so browsers and the edge cache it for a year.
+ */
+import { errorJson } from "@sightline/http";
+import { LIMITS } from "@sightline/shared/limits";
+import { trackerConfig } from "@sightline/shared/site";
+import { siteKeySchema } from "@sightline/shared/site";
+import { coreHash, coreJs } from "@sightline/tracker/bundle";
+import { Hono } from "hono";
+import type { HonoEnv } from "../env.ts";
+import { findSite } from "../lib/sites.ts";
+
+const JS = "application/javascript; charset=utf-8";
+const coreEtag = `"${coreHash}"`;
+export const corePath = `/t/core.${coreHash}.js`;
+
+export const tracker = new Hono<HonoEnv>();
+
+tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
+  const siteKey = c.req.param("file").slice(0, -3);
+  if (!siteKeySchema.safeParse(siteKey).success) {
+    return errorJson(c, "UNKNOWN_SITE", "No site has this key. Check the snippet.");
+  }
+  const site = await findSite(c.get("env").SITES, siteKey, c.get("log"));
+  if (!site) return errorJson(c, "UNKNOWN_SITE", "No site has this key. Check the snippet.");
+  c.get("logFields").site = site.siteId;
+
+  const origin = new URL(c.req.url).origin;
+  const config = JSON.stringify(trackerConfig(site, origin));
+  const body = `window.__sl=${config};(function(d){var s=d.createElement("script");s.async=true;s.src=${JSON.stringify(origin + corePath)};(d.head||d.documentElement).appendChild(s)})(document);`;
+  const etag = `W/"${await sha256Hex(body, 16)}"`;
+  const headers = {
+    "Content-Type": JS,
+    "Cache-Control": `public, max-age=${LIMITS.loader.maxAgeSeconds}, stale-while-revalidate=60`,
+    ETag: etag,
+    "Access-Control-Allow-Origin": "*",
+  };
+  if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+  return c.body(body, 200, { ...headers, ...encoding(c.req.header("accept-encoding")) });
+});
+
+tracker.get("/t/:file{core\\.[a-f0-9]+\\.js}", (c) => {
+  // A loader cached before a deploy may still name the previous hash: serve the current
+  // bundle under it, but only briefly, so that URL never pins stale code for a year.
+  const current = c.req.path === corePath;
+  const headers = {
+    "Content-Type": JS,
+    "Cache-Control": current ? "public, max-age=31536000, immutable" : "public, max-age=300",
+    ETag: coreEtag,
+    "Access-Control-Allow-Origin": "*",
+  };
+  if (c.req.header("if-none-match") === coreEtag) return c.body(null, 304, headers);
+  return c.body(coreJs, 200, { ...headers, ...encoding(c.req.header("accept-encoding")) });
+});
+
+/** workerd compresses a body itself when the response names an encoding. */
+function encoding(accept: string | undefined): Record<string, string> {
+  return accept?.includes("gzip") ? { "Content-Encoding": "gzip", Vary: "Accept-Encoding" } : {};
+}
+
+async function sha256Hex(text: string, chars: number): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, chars);
+}

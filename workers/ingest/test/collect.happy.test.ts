@@ -1,0 +1,46 @@
+import { aggregatorName } from "@sightline/core/aggregate";
+import { env } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { batchFor, makeSite, pageview, post } from "./helpers.ts";
+
+describe("POST /v1/collect (happy)", () => {
+  it("answers 202 with CORS for the site's origin and the batch reaches the aggregator", async () => {
+    const site = await makeSite();
+    const batch = batchFor(site.siteKey, [pageview("/"), pageview("/pricing"), pageview("/pricing")]);
+    const res = await post(batch);
+    expect(res.status).toBe(202);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({ accepted: 3, dropped: 0 });
+
+    const name = aggregatorName(site.siteId, batch.sessionId, 1);
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(3), { timeout: 10_000, interval: 100 });
+  });
+
+  it("accepts application/json and a request without Origin (server-side senders)", async () => {
+    const site = await makeSite();
+    const res = await post(batchFor(site.siteKey, [pageview("/a")]), { origin: null, type: "application/json" });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("drops events too old or from the future but keeps the rest", async () => {
+    const site = await makeSite();
+    const now = Date.now();
+    const batch = batchFor(site.siteKey, [pageview("/ok"), pageview("/old", now - 25 * 3600_000), pageview("/future", now + 3600_000)]);
+    const res = await post(batch);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 1, dropped: 2 });
+  });
+
+  it("answers a CORS preflight", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const res = await SELF.fetch("https://ingest.test/v1/collect", {
+      method: "OPTIONS",
+      headers: { origin: "https://shop.example", "access-control-request-method": "POST" },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-methods")).toBe("POST");
+  });
+});

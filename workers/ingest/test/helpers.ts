@@ -1,0 +1,45 @@
+import { uuidv7 } from "@sightline/shared/ids";
+import type { SiteEdgeRecord } from "@sightline/shared/site";
+import { siteKvKey } from "@sightline/shared/site";
+import type { CollectBatch, PageviewEvent } from "@sightline/shared/wire";
+import { SELF, env } from "cloudflare:test";
+
+export const ORIGIN = "https://shop.example";
+
+/** A site known to the edge, with a key and id unique to the test. */
+export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise<SiteEdgeRecord> {
+  const n = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  const site: SiteEdgeRecord = {
+    siteId: `site_${n}`,
+    siteKey: `key_${n}`,
+    origins: [ORIGIN],
+    shards: 1,
+    respectDnt: true,
+    ...overrides,
+  };
+  await env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));
+  return site;
+}
+
+export function pageview(path: string, ts = Date.now()): PageviewEvent {
+  return { type: "pageview", id: uuidv7(ts), ts, url: `${ORIGIN}${path}?q=1#x`, referrer: "", title: "t" };
+}
+
+export function batchFor(siteKey: string, events: PageviewEvent[], sessionId = uuidv7()): CollectBatch {
+  return { v: 1, siteKey, sessionId, sentAt: Date.now(), events };
+}
+
+export function post(body: unknown, init: { origin?: string | null; type?: string; ip?: string } = {}) {
+  const headers: Record<string, string> = { "content-type": init.type ?? "text/plain;charset=UTF-8" };
+  if (init.origin !== null) headers.origin = init.origin ?? ORIGIN;
+  if (init.ip) headers["cf-connecting-ip"] = init.ip;
+  return SELF.fetch("https://ingest.test/v1/collect", {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export interface ErrorShape {
+  error: { code: string; message: string; requestId: string };
+}

@@ -1,0 +1,79 @@
+import { aggregatorName } from "@sightline/core/aggregate";
+import { uuidv7 } from "@sightline/shared/ids";
+import type { IngestMessage } from "@sightline/shared/wire";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index.ts";
+
+function message(siteId: string, paths: string[], sessionId = uuidv7()): IngestMessage {
+  return {
+    v: 1,
+    siteId,
+    shards: 1,
+    sessionId,
+    receivedAt: Date.now(),
+    events: paths.map((path) => ({ id: uuidv7(), ts: Date.now(), path })),
+  };
+}
+
+function batchOf(bodies: unknown[], attempts = 1) {
+  return createMessageBatch(
+    "sightline-ingest",
+    bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
+  );
+}
+
+describe("queue consumer", () => {
+  it("hands each site's events to its aggregator and acks every message", async () => {
+    const a = message(`site_${uuidv7()}`, ["/", "/a"]);
+    const b = message(`site_${uuidv7()}`, ["/b"]);
+    const batch = batchOf([a, b]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["msg-0", "msg-1"]);
+    expect(result.retryMessages).toEqual([]);
+
+    const stubA = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(a.siteId, a.sessionId, 1)));
+    expect((await stubA.pending()).pageviews).toBe(2);
+  });
+
+  it("counts a redelivered message once", async () => {
+    const m = message(`site_${uuidv7()}`, ["/x", "/y"]);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const batch = batchOf([m], attempt);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["msg-0"]);
+    }
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(m.siteId, m.sessionId, 1)));
+    expect((await stub.pending()).pageviews).toBe(2);
+  });
+
+  it("sends a poison message to the dead-letter queue and acks it, keeping the rest", async () => {
+    const send = vi.fn(async () => undefined);
+    const testEnv = { ...env, DEAD_LETTERS: { send, sendBatch: vi.fn() } as unknown as Queue };
+    const good = message(`site_${uuidv7()}`, ["/"]);
+    const batch = batchOf([{ v: 9, junk: true }, good]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, testEnv, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["msg-0", "msg-1"]);
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send.mock.calls[0]).toMatchObject([{ reason: "INVALID_MESSAGE", id: "msg-0", body: { v: 9, junk: true } }, { contentType: "json" }]);
+  });
+
+  it("retries the messages of an aggregator that fails, with backoff", async () => {
+    const failing = {
+      idFromName: (n: string) => env.AGGREGATOR.idFromName(n),
+      get: () => ({ ingest: () => Promise.reject(new Error("overloaded")) }),
+    };
+    const testEnv = { ...env, AGGREGATOR: failing as unknown as Env["AGGREGATOR"] };
+    const batch = batchOf([message(`site_${uuidv7()}`, ["/"])], 3);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, testEnv, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["msg-0"]);
+  });
+});

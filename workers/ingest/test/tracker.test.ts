@@ -1,0 +1,57 @@
+import { LIMITS } from "@sightline/shared/limits";
+import { coreHash, coreJs } from "@sightline/tracker/bundle";
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { type ErrorShape, makeSite } from "./helpers.ts";
+
+const BASE = "https://ingest.test";
+
+describe("GET /s/<siteKey>.js", () => {
+  it("serves the site's public config and points at the immutable core", async () => {
+    const site = await makeSite({ respectDnt: false });
+    const res = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("javascript");
+    expect(res.headers.get("cache-control")).toContain(`max-age=${LIMITS.loader.maxAgeSeconds}`);
+    const body = await res.text();
+    const config = JSON.parse(body.slice("window.__sl=".length, body.indexOf(";(function")));
+    expect(config).toMatchObject({ siteKey: site.siteKey, endpoint: BASE, respectDnt: false });
+    expect(JSON.stringify(config)).not.toContain(site.siteId);
+    expect(body).toContain(`${BASE}/t/core.${coreHash}.js`);
+  });
+
+  it("answers 304 to a matching ETag", async () => {
+    const site = await makeSite();
+    const first = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`);
+    const etag = first.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`, { headers: { "if-none-match": etag ?? "" } });
+    expect(again.status).toBe(304);
+  });
+
+  it("answers an unknown or malformed key with 404 UNKNOWN_SITE", async () => {
+    for (const key of ["no_such_site_key", "x"]) {
+      const res = await SELF.fetch(`${BASE}/s/${key}.js`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("UNKNOWN_SITE");
+    }
+  });
+});
+
+describe("GET /t/core.<hash>.js", () => {
+  it("serves the bundle immutably under its hash, compressed when asked", async () => {
+    const res = await SELF.fetch(`${BASE}/t/core.${coreHash}.js`, { headers: { "accept-encoding": "gzip" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("etag")).toBe(`"${coreHash}"`);
+    expect(await res.text()).toBe(coreJs);
+    const cached = await SELF.fetch(`${BASE}/t/core.${coreHash}.js`, { headers: { "if-none-match": `"${coreHash}"` } });
+    expect(cached.status).toBe(304);
+  });
+
+  it("serves an older hash only briefly", async () => {
+    const res = await SELF.fetch(`${BASE}/t/core.0000000000ab.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+  });
+});
