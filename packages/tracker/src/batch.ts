@@ -1,0 +1,56 @@
+/** Turns queued events into `CollectBatch` bodies that the ingest worker will accept. */
+import { LIMITS } from "@sightline/shared/limits";
+import type { CollectBatch, WireEvent } from "@sightline/shared/wire";
+
+const L = LIMITS.collect;
+
+/** An event waiting to be sent, with the session it happened in. */
+export interface Queued {
+  s: string;
+  e: WireEvent;
+}
+
+/** Events of one session sent in one request; `n` counts failed attempts so far. */
+export interface Batch {
+  s: string;
+  e: WireEvent[];
+  n: number;
+}
+
+const encoder = new TextEncoder();
+export const byteLength = (s: string): number => encoder.encode(s).length;
+
+export function body(siteKey: string, b: Batch, sentAt: number): string {
+  const batch: CollectBatch = { v: 1, siteKey, sessionId: b.s, sentAt, events: b.e };
+  return JSON.stringify(batch);
+}
+
+/**
+ * Groups events, in order, into batches of one session each with at most maxEventsPerBatch
+ * events and a body of at most maxBodyBytes. An event too large to fit on its own is dropped.
+ */
+export function toBatches(items: Queued[], siteKey: string, now: number): Batch[] {
+  const out: Batch[] = [];
+  let cur: Batch | undefined;
+  let size = 0;
+  for (const { s, e } of items) {
+    const empty: Batch = { s, e: [], n: 0 };
+    const overhead = byteLength(body(siteKey, empty, now));
+    // +1 for the separating comma; the first event over-counts by one byte, which is harmless.
+    const bytes = byteLength(JSON.stringify(e)) + 1;
+    if (overhead + bytes > L.maxBodyBytes) continue;
+    if (
+      !cur ||
+      cur.s !== s ||
+      cur.e.length >= L.maxEventsPerBatch ||
+      size + bytes > L.maxBodyBytes
+    ) {
+      cur = empty;
+      out.push(cur);
+      size = overhead;
+    }
+    cur.e.push(e);
+    size += bytes;
+  }
+  return out;
+}

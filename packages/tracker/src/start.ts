@@ -1,0 +1,60 @@
+/** Wires the tracker to a page. Apart from core.ts so tests can run it against a fake window. */
+import type { TrackerConfig } from "@sightline/shared/site";
+import { type NavHost, watchNavigation } from "./navigation.ts";
+import { pageview } from "./pageview.ts";
+import { optedOut, type PrivacySignals } from "./privacy.ts";
+import { queue } from "./queue.ts";
+import { type SessionStore, sessions } from "./session.ts";
+import { type Beacon, type Fetch, transport } from "./transport.ts";
+
+/** The parts of `window` the tracker touches. */
+export interface Host extends NavHost, PrivacySignals {
+  /** Set by the loader script `/s/<siteKey>.js`. */
+  __sl?: TrackerConfig;
+  /** Set by the core once running; also the guard against loading twice. */
+  sightline?: { flush(): Promise<void> };
+  /** A getter that may throw where storage is blocked. */
+  readonly localStorage: SessionStore;
+  document: {
+    referrer: string;
+    title: string;
+    visibilityState: string;
+    addEventListener(type: "visibilitychange", fn: () => void): void;
+  };
+  navigator: PrivacySignals["navigator"] & { sendBeacon?: Beacon };
+  fetch: Fetch;
+  setTimeout(fn: () => void, ms: number): unknown;
+  addEventListener(type: "popstate" | "pagehide", fn: () => void): void;
+}
+
+export function start(w: Host): void {
+  const cfg = w.__sl;
+  if (!cfg || w.sightline || optedOut(w, cfg.respectDnt)) return;
+  const session = sessions(() => w.localStorage, cfg.sessionIdleMs);
+  const q = queue({
+    cfg,
+    now: Date.now,
+    // Bound: sendBeacon throws "Illegal invocation" when called off its navigator.
+    send: transport(
+      `${cfg.endpoint}/v1/collect`,
+      (u, i) => w.fetch(u, i),
+      w.navigator.sendBeacon?.bind(w.navigator),
+    ),
+    later: (fn, ms) => w.setTimeout(fn, ms),
+  });
+  w.sightline = { flush: () => q.flush() };
+
+  const track = (referrer: string) => {
+    const now = Date.now();
+    q.track(pageview(now, w.location.href, referrer, w.document.title), session(now));
+  };
+  track(w.document.referrer);
+  watchNavigation(w, track);
+
+  // pagehide rather than unload: unload breaks the back/forward cache and often never fires on mobile.
+  const leave = () => void q.flush(true);
+  w.addEventListener("pagehide", leave);
+  w.document.addEventListener("visibilitychange", () => {
+    if (w.document.visibilityState === "hidden") leave();
+  });
+}
