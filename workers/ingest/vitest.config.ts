@@ -15,7 +15,7 @@ export default defineConfig({
     })),
   ],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
+    globalSetup: ["../../test/support/postgres-setup.ts"],
     include: ["test/**/*.test.ts"],
   },
 });

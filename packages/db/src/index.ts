@@ -3,7 +3,7 @@
  * locally the same driver goes through a WebSocket-to-TCP bridge (scripts/lib/pg-bridge.ts)
  * to a real Postgres, so one code path runs everywhere.
  */
-import { Pool, neonConfig } from "@neondatabase/serverless";
+import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
 import * as schema from "./schema/index.ts";
 

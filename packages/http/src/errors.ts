@@ -4,8 +4,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { describeError } from "./log.ts";
-import { reportError } from "./sentry.ts";
 import type { RequestContextEnv } from "./request-context.ts";
+import { reportError } from "./sentry.ts";
 
 export function errorJson<E extends RequestContextEnv>(
   c: Context<E>,

@@ -1,10 +1,10 @@
 export { parseEnv } from "./env.ts";
 export { errorJson, onError, onNotFound } from "./errors.ts";
-export { createLogger, describeError, type Logger, type LogFields } from "./log.ts";
+export { createLogger, describeError, type LogFields, type Logger } from "./log.ts";
 export {
-  requestContext,
   type RequestContextEnv,
   type RequestContextOptions,
   type RequestContextVariables,
+  requestContext,
 } from "./request-context.ts";
-export { reportError, sentryFor, type SentryEnv } from "./sentry.ts";
+export { reportError, type SentryEnv, sentryFor } from "./sentry.ts";

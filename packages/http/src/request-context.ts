@@ -4,7 +4,7 @@
  */
 import { uuidv7 } from "@sightline/shared/ids";
 import type { MiddlewareHandler } from "hono";
-import { type LogFields, type Logger, createLogger } from "./log.ts";
+import { createLogger, type LogFields, type Logger } from "./log.ts";
 
 export interface RequestContextVariables {
   requestId: string;

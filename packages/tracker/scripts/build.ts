@@ -39,9 +39,7 @@ await Promise.all([
 ]);
 
 const max = LIMITS.tracker.maxCoreGzipBytes;
-console.log(
-  `tracker: core.${coreHash}.js ${coreBytes} B, ${coreGzipBytes} B gzipped (limit ${max})`,
-);
+console.log(`tracker: core.${coreHash}.js ${coreBytes} B, ${coreGzipBytes} B gzipped (limit ${max})`);
 if (coreGzipBytes > max) {
   console.error(`tracker: gzipped core is ${coreGzipBytes} B, over the ${max} B limit`);
   process.exit(1);

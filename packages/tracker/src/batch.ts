@@ -39,12 +39,7 @@ export function toBatches(items: Queued[], siteKey: string, now: number): Batch[
     // +1 for the separating comma; the first event over-counts by one byte, which is harmless.
     const bytes = byteLength(JSON.stringify(e)) + 1;
     if (overhead + bytes > L.maxBodyBytes) continue;
-    if (
-      !cur ||
-      cur.s !== s ||
-      cur.e.length >= L.maxEventsPerBatch ||
-      size + bytes > L.maxBodyBytes
-    ) {
+    if (!cur || cur.s !== s || cur.e.length >= L.maxEventsPerBatch || size + bytes > L.maxBodyBytes) {
       cur = empty;
       out.push(cur);
       size = overhead;

@@ -78,17 +78,10 @@ export function fakeBeacon(accept = true) {
 type Listener = () => void;
 
 /** A window with just what the tracker touches, navigable through its own history. */
-export function fakeHost(opts: {
-  href?: string;
-  cfg?: TrackerConfig;
-  beacon?: Beacon;
-  gpc?: boolean;
-  dnt?: string;
-}) {
+export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Beacon; gpc?: boolean; dnt?: string }) {
   let url = new URL(opts.href ?? "https://site.test/home");
   const listeners = new Map<string, Listener[]>();
-  const on = (type: string, fn: Listener) =>
-    listeners.set(type, [...(listeners.get(type) ?? []), fn]);
+  const on = (type: string, fn: Listener) => listeners.set(type, [...(listeners.get(type) ?? []), fn]);
   const emit = (type: string) => {
     for (const fn of listeners.get(type) ?? []) fn();
   };

@@ -15,12 +15,9 @@ describe("optedOut", () => {
 
   it("tracks when no signal is set", () => {
     expect(optedOut({ navigator: {} }, true)).toBe(false);
-    expect(
-      optedOut(
-        { navigator: { globalPrivacyControl: false, doNotTrack: "0" }, doNotTrack: null },
-        true,
-      ),
-    ).toBe(false);
+    expect(optedOut({ navigator: { globalPrivacyControl: false, doNotTrack: "0" }, doNotTrack: null }, true)).toBe(
+      false,
+    );
     expect(optedOut({ navigator: { doNotTrack: "unspecified" } }, true)).toBe(false);
   });
 });

@@ -6,8 +6,5 @@ export interface PrivacySignals {
 
 export function optedOut(w: PrivacySignals, respectDnt: boolean): boolean {
   const n = w.navigator;
-  return (
-    n.globalPrivacyControl === true ||
-    (respectDnt && (n.doNotTrack === "1" || w.doNotTrack === "1"))
-  );
+  return n.globalPrivacyControl === true || (respectDnt && (n.doNotTrack === "1" || w.doNotTrack === "1"));
 }

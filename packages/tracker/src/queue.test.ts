@@ -101,9 +101,7 @@ describe("queue", () => {
     expect(t.timers.pending).toHaveLength(1);
     t.track(2);
     await t.q.flush(true);
-    const beaconed = await Promise.all(
-      (t.beacon?.calls ?? []).map(async (c) => JSON.parse(await c.data.text())),
-    );
+    const beaconed = await Promise.all((t.beacon?.calls ?? []).map(async (c) => JSON.parse(await c.data.text())));
     expect(beaconed.map((b: CollectBatch) => b.events.length)).toEqual([1, 2]);
     // The retry timer that was pending finds its batch already gone.
     await t.timers.runAll();

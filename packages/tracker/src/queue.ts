@@ -8,10 +8,7 @@ import { type Batch, body, type Queued, toBatches } from "./batch.ts";
 import type { Send } from "./transport.ts";
 
 export interface QueueDeps {
-  cfg: Pick<
-    TrackerConfig,
-    "siteKey" | "flushIntervalMs" | "maxQueuedEvents" | "maxRetries" | "retryBaseMs"
-  >;
+  cfg: Pick<TrackerConfig, "siteKey" | "flushIntervalMs" | "maxQueuedEvents" | "maxRetries" | "retryBaseMs">;
   now: () => number;
   send: Send;
   later: (fn: () => void, ms: number) => void;

@@ -27,10 +27,7 @@ function parse(raw: string | null | undefined): Seen | undefined {
 }
 
 /** Returns a function that yields the current session id and marks the session as active. */
-export function sessions(
-  store: () => SessionStore | undefined,
-  idleMs: number,
-): (now: number) => string {
+export function sessions(store: () => SessionStore | undefined, idleMs: number): (now: number) => string {
   let mem: Seen | undefined;
   return (now) => {
     let s: Seen | undefined;

@@ -75,13 +75,8 @@ describe("start", () => {
     expect(b.calls).toHaveLength(1);
     host.document.visibilityState = "hidden";
     emit("visibilitychange");
-    expect(b.calls.map((c) => c.url)).toEqual([
-      "https://ingest.test/v1/collect",
-      "https://ingest.test/v1/collect",
-    ]);
-    const events = await Promise.all(
-      b.calls.map(async (c) => parse(await c.data.text()).events[0]?.url),
-    );
+    expect(b.calls.map((c) => c.url)).toEqual(["https://ingest.test/v1/collect", "https://ingest.test/v1/collect"]);
+    const events = await Promise.all(b.calls.map(async (c) => parse(await c.data.text()).events[0]?.url));
     expect(events).toEqual(["https://site.test/home", "https://site.test/later"]);
     expect(net.calls).toHaveLength(0);
   });
@@ -101,9 +96,7 @@ describe("start", () => {
     emit("pagehide");
     await settle();
     expect(host.sightline).toBeUndefined();
-    expect([net.calls.length, b.calls.length, timers.pending.length, store.data.size]).toEqual([
-      0, 0, 0, 0,
-    ]);
+    expect([net.calls.length, b.calls.length, timers.pending.length, store.data.size]).toEqual([0, 0, 0, 0]);
   });
 
   it("still tracks under Do-Not-Track when the site does not respect it", async () => {

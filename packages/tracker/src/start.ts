@@ -35,11 +35,7 @@ export function start(w: Host): void {
     cfg,
     now: Date.now,
     // Bound: sendBeacon throws "Illegal invocation" when called off its navigator.
-    send: transport(
-      `${cfg.endpoint}/v1/collect`,
-      (u, i) => w.fetch(u, i),
-      w.navigator.sendBeacon?.bind(w.navigator),
-    ),
+    send: transport(`${cfg.endpoint}/v1/collect`, (u, i) => w.fetch(u, i), w.navigator.sendBeacon?.bind(w.navigator)),
     later: (fn, ms) => w.setTimeout(fn, ms),
   });
   w.sightline = { flush: () => q.flush() };

@@ -1,10 +1,10 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
 import { createDb } from "@sightline/db";
 import { pageStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { IngestMessage } from "@sightline/shared/wire";
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
@@ -30,10 +30,12 @@ function msg(siteId: string, sessionId: string, events: { path: string; ts?: num
 }
 
 async function statsOf(siteId: string) {
-  const { db, close } = createDb({ connectionString: env.DATABASE_URL, wsProxy: env.PG_WS_PROXY });
+  const { db, close } = createDb({ connectionString: env.DATABASE_URL, wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY });
   try {
     const rows = await db.select().from(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
-    return rows.map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions })).sort((a, b) => a.path.localeCompare(b.path));
+    return rows
+      .map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions }))
+      .sort((a, b) => a.path.localeCompare(b.path));
   } finally {
     await close();
   }
@@ -92,7 +94,9 @@ describe("SiteAggregator", () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/" }, { path: "/" }])]);
 
-    const restore = await runInDurableObject(stub, (instance: SiteAggregator) => brokenSink(instance, { applyFirst: false }));
+    const restore = await runInDurableObject(stub, (instance: SiteAggregator) =>
+      brokenSink(instance, { applyFirst: false }),
+    );
     const before = Date.now();
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.pending()).toMatchObject({ rows: 1, pageviews: 2, inFlight: true, failures: 1 });
@@ -112,7 +116,9 @@ describe("SiteAggregator", () => {
   it("does not apply a flush twice when its reply was lost after the commit", async () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/once" }])]);
-    const restore = await runInDurableObject(stub, (instance: SiteAggregator) => brokenSink(instance, { applyFirst: true }));
+    const restore = await runInDurableObject(stub, (instance: SiteAggregator) =>
+      brokenSink(instance, { applyFirst: true }),
+    );
     await runDurableObjectAlarm(stub);
     expect(await stub.pending()).toMatchObject({ inFlight: true, failures: 1 });
     expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/once", pageviews: 1, sessions: 1 }]);

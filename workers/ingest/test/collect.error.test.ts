@@ -1,6 +1,6 @@
 import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it } from "vitest";
-import { type ErrorShape, batchFor, makeSite, pageview, post } from "./helpers.ts";
+import { batchFor, type ErrorShape, makeSite, pageview, post } from "./helpers.ts";
 
 const L = LIMITS.collect;
 
@@ -49,7 +49,11 @@ describe("POST /v1/collect (errors)", () => {
     await expectError(await post(batchFor(site.siteKey, [title])), 400, "VALIDATION_FAILED");
     const referrer = { ...pageview("/"), referrer: "r".repeat(L.maxReferrerLength + 1) };
     await expectError(await post(batchFor(site.siteKey, [referrer])), 400, "VALIDATION_FAILED");
-    await expectError(await post(batchFor("k".repeat(L.maxSiteKeyLength + 1), [pageview("/")])), 400, "VALIDATION_FAILED");
+    await expectError(
+      await post(batchFor("k".repeat(L.maxSiteKeyLength + 1), [pageview("/")])),
+      400,
+      "VALIDATION_FAILED",
+    );
   });
 
   it("refuses what is not JSON, not the schema, or not a supported type", async () => {
@@ -60,20 +64,29 @@ describe("POST /v1/collect (errors)", () => {
     const badId = { ...pageview("/"), id: "not-a-uuid" };
     await expectError(await post(batchFor(site.siteKey, [badId])), 400, "VALIDATION_FAILED");
     await expectError(await post(batchFor(site.siteKey, [])), 400, "VALIDATION_FAILED");
-    await expectError(await post(batchFor(site.siteKey, [pageview("/")]), { type: "application/xml" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    await expectError(
+      await post(batchFor(site.siteKey, [pageview("/")]), { type: "application/xml" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
   });
 
   it("refuses an unknown site and an origin the site did not register", async () => {
     const site = await makeSite();
     await expectError(await post(batchFor("unknown_site_key", [pageview("/")])), 404, "UNKNOWN_SITE");
-    await expectError(await post(batchFor(site.siteKey, [pageview("/")]), { origin: "https://evil.example" }), 403, "ORIGIN_NOT_ALLOWED");
+    await expectError(
+      await post(batchFor(site.siteKey, [pageview("/")]), { origin: "https://evil.example" }),
+      403,
+      "ORIGIN_NOT_ALLOWED",
+    );
   });
 
   it("rate limits one client of a site", async () => {
     const site = await makeSite();
     const body = batchFor(site.siteKey, [pageview("/")]);
     const statuses: number[] = [];
-    for (let i = 0; i <= LIMITS.rateLimit.perClientPer10s; i++) statuses.push((await post(body, { ip: "203.0.113.9" })).status);
+    for (let i = 0; i <= LIMITS.rateLimit.perClientPer10s; i++)
+      statuses.push((await post(body, { ip: "203.0.113.9" })).status);
     expect(statuses.filter((s) => s === 202).length).toBe(LIMITS.rateLimit.perClientPer10s);
     const limited = await post(body, { ip: "203.0.113.9" });
     expect(limited.headers.get("retry-after")).toBe("10");

@@ -1,5 +1,5 @@
-import { aggregatorName } from "@sightline/core/aggregate";
 import { env } from "cloudflare:test";
+import { aggregatorName } from "@sightline/core/aggregate";
 import { describe, expect, it, vi } from "vitest";
 import { batchFor, makeSite, pageview, post } from "./helpers.ts";
 
@@ -28,7 +28,11 @@ describe("POST /v1/collect (happy)", () => {
   it("drops events too old or from the future but keeps the rest", async () => {
     const site = await makeSite();
     const now = Date.now();
-    const batch = batchFor(site.siteKey, [pageview("/ok"), pageview("/old", now - 25 * 3600_000), pageview("/future", now + 3600_000)]);
+    const batch = batchFor(site.siteKey, [
+      pageview("/ok"),
+      pageview("/old", now - 25 * 3600_000),
+      pageview("/future", now + 3600_000),
+    ]);
     const res = await post(batch);
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 1, dropped: 2 });

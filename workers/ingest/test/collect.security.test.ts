@@ -1,7 +1,7 @@
-import { siteKvKey } from "@sightline/shared/site";
 import { env } from "cloudflare:test";
+import { siteKvKey } from "@sightline/shared/site";
 import { describe, expect, it } from "vitest";
-import { type ErrorShape, batchFor, makeSite, pageview, post } from "./helpers.ts";
+import { batchFor, type ErrorShape, makeSite, pageview, post } from "./helpers.ts";
 
 describe("POST /v1/collect (security)", () => {
   it("never echoes hostile input back", async () => {

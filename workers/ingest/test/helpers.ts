@@ -1,8 +1,8 @@
+import { env, SELF } from "cloudflare:test";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
 import type { CollectBatch, PageviewEvent } from "@sightline/shared/wire";
-import { SELF, env } from "cloudflare:test";
 
 export const ORIGIN = "https://shop.example";
 

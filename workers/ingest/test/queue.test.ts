@@ -1,7 +1,7 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { IngestMessage } from "@sightline/shared/wire";
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 
@@ -60,7 +60,10 @@ describe("queue consumer", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["msg-0", "msg-1"]);
     expect(send).toHaveBeenCalledTimes(1);
-    expect(send.mock.calls[0]).toMatchObject([{ reason: "INVALID_MESSAGE", id: "msg-0", body: { v: 9, junk: true } }, { contentType: "json" }]);
+    expect(send.mock.calls[0]).toMatchObject([
+      { reason: "INVALID_MESSAGE", id: "msg-0", body: { v: 9, junk: true } },
+      { contentType: "json" },
+    ]);
   });
 
   it("retries the messages of an aggregator that fails, with backoff", async () => {
@@ -74,6 +77,6 @@ describe("queue consumer", () => {
     await worker.queue(batch, testEnv, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["msg-0"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["msg-0"]);
   });
 });

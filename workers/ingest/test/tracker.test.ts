@@ -1,6 +1,6 @@
+import { SELF } from "cloudflare:test";
 import { LIMITS } from "@sightline/shared/limits";
 import { coreHash, coreJs } from "@sightline/tracker/bundle";
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type ErrorShape, makeSite } from "./helpers.ts";
 

@@ -6,10 +6,7 @@ export const sites = pgTable("sites", {
   /** Public key used in the snippet; not a secret. */
   key: text().notNull().unique(),
   name: text().notNull(),
-  origins: text()
-    .array()
-    .notNull()
-    .default(sql`'{}'::text[]`),
+  origins: text().array().notNull().default(sql`'{}'::text[]`),
   shards: integer().notNull().default(1),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });

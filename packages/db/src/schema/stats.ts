@@ -14,7 +14,7 @@ export const pageStatsHourly = pgTable(
     pageviews: bigint({ mode: "number" }).notNull().default(0),
     sessions: bigint({ mode: "number" }).notNull().default(0),
   },
-    // The key's prefix (site_id, hour) serves range reads; no second index needed.
+  // The key's prefix (site_id, hour) serves range reads; no second index needed.
   (t) => [primaryKey({ columns: [t.siteId, t.hour, t.path] })],
 );
 

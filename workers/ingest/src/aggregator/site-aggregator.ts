@@ -5,13 +5,20 @@
  * id before it is sent; if it fails the same id and rows are sent again later, and
  * Postgres applies a flush id at most once. Ingest therefore never waits on Postgres.
  */
-import { type FlushBatch, type StatsSink, hourOf, nextFlushDelayMs, parseAggregatorName } from "@sightline/core/aggregate";
+
+import { DurableObject } from "cloudflare:workers";
+import {
+  type FlushBatch,
+  hourOf,
+  nextFlushDelayMs,
+  parseAggregatorName,
+  type StatsSink,
+} from "@sightline/core/aggregate";
 import { createDb, postgresStatsSink } from "@sightline/db";
 import { createLogger, describeError, sentryFor } from "@sightline/http";
 import { newId } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { IngestMessage } from "@sightline/shared/wire";
-import { DurableObject } from "cloudflare:workers";
 import { aggregatorEnv } from "../env.ts";
 
 /** Pending deltas have flush_id ''; a flush in progress or failed holds its own id. */
@@ -104,7 +111,9 @@ export class SiteAggregator extends DurableObject<Env> {
     const name = this.getMeta("name");
     const target = name ? parseAggregatorName(name) : null;
     if (!target) return { status: "empty" };
-    let flushId = this.sql.exec<{ flush_id: string }>("SELECT flush_id FROM deltas WHERE flush_id <> '' LIMIT 1").toArray()[0]?.flush_id;
+    let flushId = this.sql
+      .exec<{ flush_id: string }>("SELECT flush_id FROM deltas WHERE flush_id <> '' LIMIT 1")
+      .toArray()[0]?.flush_id;
     if (!flushId) {
       const id = newId("flush");
       if (this.sql.exec("UPDATE deltas SET flush_id = ? WHERE flush_id = ''", id).rowsWritten === 0) {
@@ -192,7 +201,11 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   private setMeta(key: string, value: string): void {
-    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 
   private setMetaOnce(key: string, value: string): void {

@@ -30,5 +30,4 @@ export async function readTextCapped(req: Request, maxBytes: number): Promise<st
   return new TextDecoder().decode(all);
 }
 
-const tooLarge = (max: number) =>
-  new SightlineError("PAYLOAD_TOO_LARGE", `The body is larger than ${max} bytes.`);
+const tooLarge = (max: number) => new SightlineError("PAYLOAD_TOO_LARGE", `The body is larger than ${max} bytes.`);

@@ -3,9 +3,10 @@
  * cache, so most requests read no storage at all. Unknown keys are cached too, briefly,
  * so a flood of bad keys cannot turn into a flood of KV reads.
  */
+
+import type { Logger } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
 import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
-import type { Logger } from "@sightline/http";
 
 const TTL_MS = LIMITS.loader.siteConfigCacheMs;
 const MAX_ENTRIES = 10_000;

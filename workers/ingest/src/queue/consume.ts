@@ -10,7 +10,7 @@ import { ingestEnv } from "../env.ts";
 
 const log = createLogger({ service: "ingest-consumer" });
 
-export async function consume(batch: MessageBatch<unknown>, rawEnv: Env): Promise<void> {
+export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
   const env = ingestEnv(rawEnv);
   const started = performance.now();
   const groups = new Map<string, { messages: Message<unknown>[]; bodies: IngestMessage[] }>();

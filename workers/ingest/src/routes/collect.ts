@@ -5,7 +5,7 @@
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
 import { LIMITS } from "@sightline/shared/limits";
-import { type IngestMessage, collectBatch, pagePath } from "@sightline/shared/wire";
+import { collectBatch, type IngestMessage, pagePath } from "@sightline/shared/wire";
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { coreHash } from "@sightline/tracker/bundle";
+import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 
 /** Liveness. Ingest has no database to check: it must keep accepting when Postgres is down. */

@@ -5,8 +5,7 @@
  */
 import { errorJson } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
-import { trackerConfig } from "@sightline/shared/site";
-import { siteKeySchema } from "@sightline/shared/site";
+import { siteKeySchema, trackerConfig } from "@sightline/shared/site";
 import { coreHash, coreJs } from "@sightline/tracker/bundle";
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { bucketOf, fnv1a32 } from "../hash/index.ts";
+import { newId, uuidv7, uuidv7Time } from "./index.ts";
+
+describe("uuidv7", () => {
+  it("is an RFC 9562 version 7 id carrying its time", () => {
+    const t = Date.UTC(2026, 10, 30, 12, 0, 0, 123);
+    const id = uuidv7(t);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(uuidv7Time(id)).toBe(t);
+  });
+
+  it("sorts by time and does not repeat", () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("makes prefixed ids", () => {
+    expect(newId("site")).toMatch(/^site_[0-9a-f]{32}$/);
+  });
+});
+
+describe("fnv1a32", () => {
+  it("matches the reference vectors", () => {
+    expect(fnv1a32("")).toBe(0x811c9dc5);
+    expect(fnv1a32("a")).toBe(0xe40c292c);
+    expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+  });
+
+  it("buckets stably within range", () => {
+    for (const k of ["a", "b", "session-1"]) {
+      expect(bucketOf(k, 8)).toBe(bucketOf(k, 8));
+      expect(bucketOf(k, 8)).toBeGreaterThanOrEqual(0);
+      expect(bucketOf(k, 8)).toBeLessThan(8);
+      expect(bucketOf(k, 1)).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { uuidv7 } from "../ids/index.ts";
+import { LIMITS } from "../limits/index.ts";
+import { collectBatch, ingestMessage, pagePath } from "./index.ts";
+
+const L = LIMITS.collect;
+const event = (over: Record<string, unknown> = {}) => ({
+  type: "pageview",
+  id: uuidv7(),
+  ts: Date.now(),
+  url: "https://a.example/x?y=1",
+  ...over,
+});
+const batch = (events: unknown[], over: Record<string, unknown> = {}) => ({
+  v: 1,
+  siteKey: "key_0123456789",
+  sessionId: uuidv7(),
+  sentAt: Date.now(),
+  events,
+  ...over,
+});
+
+describe("collectBatch", () => {
+  it("accepts a valid batch and strips unknown fields", () => {
+    const parsed = collectBatch.parse(batch([event({ extra: "x" })], { junk: 1 }));
+    expect(parsed.events[0]).not.toHaveProperty("extra");
+    expect(parsed).not.toHaveProperty("junk");
+  });
+
+  it("holds every limit at its edge", () => {
+    const max = Array.from({ length: L.maxEventsPerBatch }, () => event());
+    expect(collectBatch.safeParse(batch(max)).success).toBe(true);
+    expect(collectBatch.safeParse(batch([...max, event()])).success).toBe(false);
+    expect(collectBatch.safeParse(batch([])).success).toBe(false);
+    const url = (n: number) => `https://a.example/${"u".repeat(n - 18)}`;
+    expect(url(L.maxUrlLength)).toHaveLength(L.maxUrlLength);
+    expect(collectBatch.safeParse(batch([event({ url: url(L.maxUrlLength) })])).success).toBe(true);
+    expect(collectBatch.safeParse(batch([event({ url: url(L.maxUrlLength + 1) })])).success).toBe(false);
+    expect(collectBatch.safeParse(batch([event({ title: "t".repeat(L.maxTitleLength) })])).success).toBe(true);
+    expect(collectBatch.safeParse(batch([event({ title: "t".repeat(L.maxTitleLength + 1) })])).success).toBe(false);
+    expect(collectBatch.safeParse(batch([event({ referrer: "r".repeat(L.maxReferrerLength + 1) })])).success).toBe(
+      false,
+    );
+    expect(collectBatch.safeParse(batch([event()], { siteKey: "k".repeat(L.maxSiteKeyLength + 1) })).success).toBe(
+      false,
+    );
+  });
+
+  it("refuses ids that are not UUIDv7, unknown types and other versions", () => {
+    expect(collectBatch.safeParse(batch([event({ id: crypto.randomUUID() })])).success).toBe(false);
+    expect(collectBatch.safeParse(batch([event({ type: "click" })])).success).toBe(false);
+    expect(collectBatch.safeParse(batch([event()], { v: 2 })).success).toBe(false);
+    expect(collectBatch.safeParse(batch([event()], { sessionId: "s" })).success).toBe(false);
+  });
+});
+
+describe("ingestMessage", () => {
+  it("bounds shards and events", () => {
+    const m = {
+      v: 1,
+      siteId: "site_1",
+      shards: 1,
+      sessionId: uuidv7(),
+      receivedAt: 1,
+      events: [{ id: uuidv7(), ts: 1, path: "/" }],
+    };
+    expect(ingestMessage.safeParse(m).success).toBe(true);
+    expect(ingestMessage.safeParse({ ...m, shards: LIMITS.aggregate.maxShardsPerSite + 1 }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, events: [] }).success).toBe(false);
+  });
+});
+
+describe("pagePath", () => {
+  it("keeps the path and drops query and fragment", () => {
+    expect(pagePath("https://a.example/docs/x?token=secret#h")).toBe("/docs/x");
+    expect(pagePath("https://a.example")).toBe("/");
+    expect(pagePath("not a url")).toBeNull();
+  });
+});
