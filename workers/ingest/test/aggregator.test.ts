@@ -8,6 +8,7 @@ import type { IngestMessage } from "@sightline/shared/wire";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
+import { ingestMessageFor } from "./helpers.ts";
 
 const HOUR = Date.UTC(2026, 10, 30, 10);
 
@@ -19,18 +20,18 @@ function setup() {
 }
 
 function msg(siteId: string, sessionId: string, events: { path: string; ts?: number; id?: string }[]): IngestMessage {
-  return {
-    v: 1,
+  return ingestMessageFor(
     siteId,
-    shards: 1,
+    events.map((e) => ({ ts: HOUR + 60_000, ...e })),
     sessionId,
-    receivedAt: Date.now(),
-    events: events.map((e) => ({ id: e.id ?? uuidv7(), ts: e.ts ?? HOUR + 60_000, path: e.path })),
-  };
+  );
 }
 
 async function statsOf(siteId: string) {
-  const { db, close } = createDb({ connectionString: env.DATABASE_URL, wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY });
+  const { db, close } = createDb({
+    connectionString: env.DATABASE_URL,
+    wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY,
+  });
   try {
     const rows = await db.select().from(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
     return rows

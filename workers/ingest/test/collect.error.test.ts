@@ -84,13 +84,17 @@ describe("POST /v1/collect (errors)", () => {
   it("rate limits one client of a site", async () => {
     const site = await makeSite();
     const body = batchFor(site.siteKey, [pageview("/")]);
-    const statuses: number[] = [];
-    for (let i = 0; i <= LIMITS.rateLimit.perClientPer10s; i++)
-      statuses.push((await post(body, { ip: "203.0.113.9" })).status);
-    expect(statuses.filter((s) => s === 202).length).toBe(LIMITS.rateLimit.perClientPer10s);
-    const limited = await post(body, { ip: "203.0.113.9" });
-    expect(limited.headers.get("retry-after")).toBe("10");
-    await expectError(limited, 429, "RATE_LIMITED");
+    const limit = LIMITS.rateLimit.perClientPer10s;
+    // The binding counts in fixed 10 s windows, so a burst may straddle two of them: twice the
+    // limit plus one is always refused at least once, and never more than twice accepted.
+    const responses: Response[] = [];
+    for (let i = 0; i <= 2 * limit; i++) responses.push(await post(body, { ip: "203.0.113.9" }));
+    const accepted = responses.filter((r) => r.status === 202).length;
+    expect(accepted).toBeGreaterThanOrEqual(limit);
+    expect(accepted).toBeLessThanOrEqual(2 * limit);
+    const limited = responses.find((r) => r.status === 429);
+    expect(limited?.headers.get("retry-after")).toBe("10");
+    await expectError(limited as Response, 429, "RATE_LIMITED");
     // Another client of the same site is unaffected.
     expect((await post(body, { ip: "203.0.113.10" })).status).toBe(202);
   });

@@ -2,7 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
-import type { CollectBatch, PageviewEvent } from "@sightline/shared/wire";
+import type { CollectBatch, IngestMessage, PageviewEvent } from "@sightline/shared/wire";
 
 export const ORIGIN = "https://shop.example";
 
@@ -42,4 +42,20 @@ export function post(body: unknown, init: { origin?: string | null; type?: strin
 
 export interface ErrorShape {
   error: { code: string; message: string; requestId: string };
+}
+
+/** A queue message as the collect route makes it. */
+export function ingestMessageFor(
+  siteId: string,
+  events: { path: string; ts?: number; id?: string }[],
+  sessionId = uuidv7(),
+): IngestMessage {
+  return {
+    v: 1,
+    siteId,
+    shards: 1,
+    sessionId,
+    receivedAt: Date.now(),
+    events: events.map((e) => ({ id: e.id ?? uuidv7(), ts: e.ts ?? Date.now(), path: e.path })),
+  };
 }

@@ -4,16 +4,13 @@ import { uuidv7 } from "@sightline/shared/ids";
 import type { IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
+import { ingestMessageFor } from "./helpers.ts";
 
-function message(siteId: string, paths: string[], sessionId = uuidv7()): IngestMessage {
-  return {
-    v: 1,
+function message(siteId: string, paths: string[]): IngestMessage {
+  return ingestMessageFor(
     siteId,
-    shards: 1,
-    sessionId,
-    receivedAt: Date.now(),
-    events: paths.map((path) => ({ id: uuidv7(), ts: Date.now(), path })),
-  };
+    paths.map((path) => ({ path })),
+  );
 }
 
 function batchOf(bodies: unknown[], attempts = 1) {

@@ -1,0 +1,26 @@
+/**
+ * The one vitest config for workers tested inside workerd: the worker's own wrangler config,
+ * test vars, and a real Postgres reached through the local WebSocket bridge.
+ */
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const setup = new URL("./postgres-setup.ts", import.meta.url).pathname;
+
+export function workersTestConfig(wranglerConfigPath: string) {
+  return defineConfig({
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: wranglerConfigPath },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "test",
+            DATABASE_URL: inject<string>("databaseUrl"),
+            PG_WS_PROXY: inject<string>("pgWsProxy"),
+          },
+        },
+      })),
+    ],
+    test: { globalSetup: [setup], include: ["test/**/*.test.ts"] },
+  });
+}
