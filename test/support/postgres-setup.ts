@@ -1,16 +1,60 @@
 /**
- * Runs in Node before the workerd tests: a WebSocket bridge to the real Postgres (the same
- * one `pnpm start` uses) and the migrations applied, so the aggregator flushes for real.
+ * Runs in Node before the workerd tests: a real Postgres (DATABASE_URL, else the local server
+ * on 127.0.0.1:5432, else an embedded PGlite so a machine without Postgres still runs the
+ * suite), a WebSocket bridge to it (the same one `pnpm start` uses), and the migrations.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { startEmbeddedPg } from "../../scripts/lib/embedded-pg.ts";
 import { startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { migrate } from "../../scripts/migrate.ts";
 
+declare module "vitest" {
+  interface ProvidedContext {
+    databaseUrl: string;
+    pgWsProxy: string;
+  }
+}
+
+const LOCAL = "postgresql://postgres@127.0.0.1:5432/test";
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+    s.once("timeout", () => done(false));
+  });
+}
+
 export default async function setup(project: TestProject) {
-  const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+  let databaseUrl = process.env.DATABASE_URL;
+  let cleanup = async () => {};
+  if (!databaseUrl) {
+    if (await reachable("127.0.0.1", 5432)) databaseUrl = LOCAL;
+    else {
+      const dir = mkdtempSync(join(tmpdir(), "sightline-pglite-"));
+      const pg = await startEmbeddedPg({ dataDir: dir });
+      databaseUrl = pg.connectionString;
+      cleanup = async () => {
+        await pg.close();
+        rmSync(dir, { recursive: true, force: true });
+      };
+    }
+  }
   const bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(databaseUrl) });
   await migrate(databaseUrl, bridge.port);
   project.provide("databaseUrl", databaseUrl);
   project.provide("pgWsProxy", bridge.proxy);
-  return () => bridge.close();
+  return async () => {
+    await bridge.close();
+    await cleanup();
+  };
 }

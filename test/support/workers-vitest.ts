@@ -21,6 +21,7 @@ export function workersTestConfig(wranglerConfigPath: string) {
         },
       })),
     ],
-    test: { globalSetup: [setup], include: ["test/**/*.test.ts"] },
+    // Logs are printed for failing tests only; the suite shares two cores with workerd.
+    test: { globalSetup: [setup], include: ["test/**/*.test.ts"], testTimeout: 30_000, silent: "passed-only" },
   });
 }

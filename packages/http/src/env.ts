@@ -5,10 +5,16 @@
 import { SightlineError } from "@sightline/shared/errors";
 import type { z } from "zod";
 
-const cache = new WeakMap<object, unknown>();
+/** Parsed env per schema per env object: one isolate validates each schema once. */
+const caches = new WeakMap<object, WeakMap<object, unknown>>();
 
 export function parseEnv<S extends z.ZodType>(schema: S, env: unknown): z.infer<S> {
   const key = env as object;
+  let cache = caches.get(schema);
+  if (!cache) {
+    cache = new WeakMap();
+    caches.set(schema, cache);
+  }
   const hit = cache.get(key);
   if (hit) return hit as z.infer<S>;
   const parsed = schema.safeParse(env);

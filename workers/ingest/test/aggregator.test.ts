@@ -1,14 +1,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
-import { createDb } from "@sightline/db";
-import { pageStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { IngestMessage } from "@sightline/shared/wire";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
-import { ingestMessageFor } from "./helpers.ts";
+import { ingestMessageFor, statsOf } from "./helpers.ts";
 
 const HOUR = Date.UTC(2026, 10, 30, 10);
 
@@ -25,21 +22,6 @@ function msg(siteId: string, sessionId: string, events: { path: string; ts?: num
     events.map((e) => ({ ts: HOUR + 60_000, ...e })),
     sessionId,
   );
-}
-
-async function statsOf(siteId: string) {
-  const { db, close } = createDb({
-    connectionString: env.DATABASE_URL,
-    wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY,
-  });
-  try {
-    const rows = await db.select().from(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
-    return rows
-      .map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions }))
-      .sort((a, b) => a.path.localeCompare(b.path));
-  } finally {
-    await close();
-  }
 }
 
 /** A sink that fails, optionally after applying the flush (a reply lost after commit). */

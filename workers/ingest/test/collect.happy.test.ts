@@ -1,10 +1,10 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
 import { describe, expect, it, vi } from "vitest";
-import { batchFor, makeSite, pageview, post } from "./helpers.ts";
+import { batchFor, makeSite, pageview, post, statsOf } from "./helpers.ts";
 
 describe("POST /v1/collect (happy)", () => {
-  it("answers 202 with CORS for the site's origin and the batch reaches the aggregator", async () => {
+  it("answers 202 with CORS, and the batch goes through the queue and the aggregator into Postgres", async () => {
     const site = await makeSite();
     const batch = batchFor(site.siteKey, [pageview("/"), pageview("/pricing"), pageview("/pricing")]);
     const res = await post(batch);
@@ -16,6 +16,12 @@ describe("POST /v1/collect (happy)", () => {
     const name = aggregatorName(site.siteId, batch.sessionId, 1);
     const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
     await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(3), { timeout: 10_000, interval: 100 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await statsOf(site.siteId);
+    expect(rows.map(({ path, pageviews, sessions }) => ({ path, pageviews, sessions }))).toEqual([
+      { path: "/", pageviews: 1, sessions: 1 },
+      { path: "/pricing", pageviews: 2, sessions: 1 },
+    ]);
   });
 
   it("accepts application/json and a request without Origin (server-side senders)", async () => {

@@ -1,8 +1,11 @@
 import { env, SELF } from "cloudflare:test";
+import { createDb } from "@sightline/db";
+import { pageStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
 import type { CollectBatch, IngestMessage, PageviewEvent } from "@sightline/shared/wire";
+import { eq } from "drizzle-orm";
 
 export const ORIGIN = "https://shop.example";
 
@@ -58,4 +61,20 @@ export function ingestMessageFor(
     receivedAt: Date.now(),
     events: events.map((e) => ({ id: e.id ?? uuidv7(), ts: e.ts ?? Date.now(), path: e.path })),
   };
+}
+
+/** A site's rows in page_stats_hourly, read from the real Postgres through the bridge. */
+export async function statsOf(siteId: string) {
+  const { db, close } = createDb({
+    connectionString: env.DATABASE_URL,
+    wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY,
+  });
+  try {
+    const rows = await db.select().from(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
+    return rows
+      .map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions }))
+      .sort((a, b) => a.path.localeCompare(b.path) || a.hour - b.hour);
+  } finally {
+    await close();
+  }
 }

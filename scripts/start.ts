@@ -1,0 +1,345 @@
+/**
+ * `pnpm start`: the whole stack on one machine. Builds the tracker, brings up Postgres (yours
+ * through DATABASE_URL, or an embedded one), the WebSocket bridge, migrations, a demo site,
+ * both workers under `wrangler dev` and the demo pages; prints `Sightline is ready` once
+ * every service answers. Ctrl-C or SIGTERM stops everything it started.
+ *
+ * Ports: INGEST_PORT (8787), API_PORT (8788), DEMO_PORT (8789), PG_BRIDGE_PORT (8790), or
+ * the matching --ingest-port style flags. SIGHTLINE_DEMO_SITE_KEY names the demo site;
+ * SIGHTLINE_STATE_DIR moves wrangler's local state (.sightline/state); --skip-build skips
+ * the build.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { openDb } from "./lib/db.ts";
+import { snippetFor, startDemoServer } from "./lib/demo-server.ts";
+import { startEmbeddedPg } from "./lib/embedded-pg.ts";
+import { describeError } from "./lib/errors.ts";
+import {
+  API_CONFIG,
+  childEnv,
+  INGEST_CONFIG,
+  NODE_BIN,
+  PGLITE_DIR,
+  ROOT,
+  STATE_DIR,
+  WRANGLER_JS,
+} from "./lib/paths.ts";
+import { startPgBridge, targetFromConnectionString } from "./lib/pg-bridge.ts";
+import { killGroup, prefixed, run, running, type Service, startService, waitForHttp } from "./lib/proc.ts";
+import { ensureSite } from "./lib/sites.ts";
+import { migrate, redact } from "./migrate.ts";
+
+export const READY_LINE = "Sightline is ready";
+const DEFAULT_SITE_KEY = "demo_site_key_01";
+// First `wrangler dev` bundles the worker and boots workerd; on 2 cores that takes a while.
+const SERVICE_TIMEOUT_MS = 180_000;
+
+const say = prefixed("start");
+
+interface Config {
+  ingestPort: number;
+  apiPort: number;
+  demoPort: number;
+  bridgePort: number;
+  siteKey: string;
+  /** wrangler's --persist-to root: KV, Durable Objects and R2 of both workers. */
+  stateDir: string;
+  databaseUrl?: string;
+  sentryDsn?: string;
+  build: boolean;
+}
+
+function readConfig(): Config {
+  const { values } = parseArgs({
+    options: {
+      "ingest-port": { type: "string" },
+      "api-port": { type: "string" },
+      "demo-port": { type: "string" },
+      "pg-bridge-port": { type: "string" },
+      "site-key": { type: "string" },
+      "skip-build": { type: "boolean", default: false },
+    },
+  });
+  const env = process.env;
+  const port = (name: string, flag: string | undefined, fallback: number): number => {
+    const raw = flag ?? env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new Error(`${name} must be a port number, got ${raw}`);
+    return n;
+  };
+  const siteKey = values["site-key"] ?? env.SIGHTLINE_DEMO_SITE_KEY ?? DEFAULT_SITE_KEY;
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(siteKey)) {
+    throw new Error(`the demo site key must be 8-64 of A-Z a-z 0-9 _ -, got ${siteKey}`);
+  }
+  return {
+    ingestPort: port("INGEST_PORT", values["ingest-port"], 8787),
+    apiPort: port("API_PORT", values["api-port"], 8788),
+    demoPort: port("DEMO_PORT", values["demo-port"], 8789),
+    bridgePort: port("PG_BRIDGE_PORT", values["pg-bridge-port"], 8790),
+    siteKey,
+    stateDir: resolve(ROOT, env.SIGHTLINE_STATE_DIR || STATE_DIR),
+    databaseUrl: env.DATABASE_URL || undefined,
+    sentryDsn: env.SENTRY_DSN || undefined,
+    build: !values["skip-build"],
+  };
+}
+
+/** Things to undo on the way out, last started first. */
+const cleanups: Array<{ name: string; fn: () => Promise<void> }> = [];
+const services: Service[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say("stopping");
+    // Workers first and together: each gets a grace period, so one after the other is slow.
+    await Promise.all([...running, ...services].map((s) => s.stop()));
+    for (const { name, fn } of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        say(`stopping ${name} failed: ${(err as Error).message}`);
+      }
+    }
+    say("stopped");
+  }
+  process.exit(code);
+}
+
+async function step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  say(label);
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${label} failed: ${describeError(err)}`);
+  }
+}
+
+/** Fails fast, and plainly, when nothing listens where DATABASE_URL points. */
+function assertReachable(target: { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.host, port: target.port, timeout: 5_000 });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      reject(new Error(`no answer from ${target.host}:${target.port} within 5 s`));
+    });
+    socket.once("error", (err) => reject(new Error(`cannot reach ${target.host}:${target.port} (${err.message})`)));
+  });
+}
+
+function assertPortFree(port: number, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new Error(`port ${port} (${name}) is ${err.code === "EADDRINUSE" ? "already in use" : err.message}`)),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+/** A port nothing listens on right now, from the kernel. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const addr = probe.address();
+      probe.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+interface WranglerDevOptions {
+  config: string;
+  port: number;
+  /**
+   * Each wrangler dev otherwise probes for 9229 on its own; two starting together both find
+   * it free and one dies with "Address already in use (socket direct:1:default)".
+   */
+  inspectorPort: number;
+  persistTo: string;
+  vars: Record<string, string>;
+  registry: string;
+}
+
+function wranglerDev(name: string, opts: WranglerDevOptions): Service {
+  const { config, port, persistTo, vars, registry } = opts;
+  const args = [
+    WRANGLER_JS,
+    "dev",
+    "--config",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(opts.inspectorPort),
+    "--persist-to",
+    persistTo,
+    // No hotkeys: this runs without a terminal, and stdin is closed.
+    "--show-interactive-dev-session=false",
+  ];
+  // Passed on the command line so no file holding a secret is written.
+  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  const service = startService(name, NODE_BIN, args, {
+    cwd: ROOT,
+    // DATABASE_URL is a declared secret: wrangler looks for it in the environment (without a
+    // .dev.vars) and warns when it is missing; the --var above wins either way.
+    env: childEnv({ WRANGLER_REGISTRY_PATH: registry, DATABASE_URL: vars.DATABASE_URL ?? "" }),
+  });
+  services.push(service);
+  cleanups.push({ name, fn: () => service.stop() });
+  return service;
+}
+
+async function main(): Promise<void> {
+  const cfg = readConfig();
+  let firstSignalAt = 0;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (!stopping) {
+        firstSignalAt = Date.now();
+        void shutdown(signal === "SIGINT" ? 130 : 143);
+        return;
+      }
+      // Under `pnpm start` one Ctrl-C arrives twice (from the terminal, and relayed by tsx);
+      // only a later one means "stop waiting" and kills what is left outright.
+      if (Date.now() - firstSignalAt < 1_500) return;
+      say("killing what is left");
+      for (const s of services) void killGroup(s.child.pid, 0);
+      process.exit(130);
+    });
+  }
+
+  await step("checking ports", async () => {
+    await assertPortFree(cfg.ingestPort, "INGEST_PORT");
+    await assertPortFree(cfg.apiPort, "API_PORT");
+    await assertPortFree(cfg.demoPort, "DEMO_PORT");
+    await assertPortFree(cfg.bridgePort, "PG_BRIDGE_PORT");
+  });
+
+  if (cfg.build) {
+    await step("building (turbo run build)", () =>
+      run("build", "turbo", ["run", "build", "--output-logs=errors-only"], { cwd: ROOT, env: childEnv() }),
+    );
+  }
+
+  const databaseUrl = await step(
+    cfg.databaseUrl ? `postgres: ${redact(cfg.databaseUrl)}` : `postgres: embedded PGlite in ${PGLITE_DIR}`,
+    async () => {
+      if (cfg.databaseUrl) return cfg.databaseUrl;
+      const pg = await startEmbeddedPg({ dataDir: PGLITE_DIR });
+      cleanups.push({ name: "embedded postgres", fn: () => pg.close() });
+      return pg.connectionString;
+    },
+  );
+
+  const target = targetFromConnectionString(databaseUrl);
+  if (cfg.databaseUrl) await step("checking that postgres answers", () => assertReachable(target));
+
+  const bridge = await step(`starting the postgres bridge on 127.0.0.1:${cfg.bridgePort}`, async () => {
+    const b = await startPgBridge({
+      port: cfg.bridgePort,
+      target,
+      log: prefixed("bridge"),
+    });
+    cleanups.push({ name: "bridge", fn: () => b.close() });
+    return b;
+  });
+
+  await step("applying migrations", () => migrate(databaseUrl, bridge.port));
+
+  const demoOrigins = [`http://localhost:${cfg.demoPort}`, `http://127.0.0.1:${cfg.demoPort}`];
+  await step(`creating the demo site ${cfg.siteKey}`, async () => {
+    const { db, close } = openDb(databaseUrl, bridge.port);
+    try {
+      await ensureSite(
+        db,
+        { siteKey: cfg.siteKey, name: "Demo site", origins: demoOrigins, shards: 1, respectDnt: true },
+        { persistTo: join(cfg.stateDir, "ingest"), config: INGEST_CONFIG },
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  // The configs say "production" so a deploy never runs as development by accident.
+  const vars: Record<string, string> = {
+    ENVIRONMENT: "development",
+    DATABASE_URL: databaseUrl,
+    PG_WS_PROXY: bridge.proxy,
+  };
+  if (cfg.sentryDsn) vars.SENTRY_DSN = cfg.sentryDsn;
+
+  // A dev registry of this stack's own: the machine-wide one would make these workers reload
+  // whenever any other `wrangler dev` starts or stops, and would clash with a second stack.
+  const registry = mkdtempSync(join(tmpdir(), "sightline-registry-"));
+  // On every way out, including a second Ctrl-C that skips the cleanups.
+  process.on("exit", () => rmSync(registry, { recursive: true, force: true }));
+  const ingestInspector = await freePort();
+  let apiInspector = await freePort();
+  while (apiInspector === ingestInspector) apiInspector = await freePort();
+  say(`starting the ingest worker on ${cfg.ingestPort}`);
+  const ingest = wranglerDev("ingest", {
+    config: INGEST_CONFIG,
+    port: cfg.ingestPort,
+    inspectorPort: ingestInspector,
+    persistTo: join(cfg.stateDir, "ingest"),
+    vars,
+    registry,
+  });
+  say(`starting the api worker on ${cfg.apiPort}`);
+  const api = wranglerDev("api", {
+    config: API_CONFIG,
+    port: cfg.apiPort,
+    inspectorPort: apiInspector,
+    persistTo: join(cfg.stateDir, "api"),
+    vars,
+    registry,
+  });
+
+  const ingestOrigin = `http://localhost:${cfg.ingestPort}`;
+  await step(`serving the demo site on ${cfg.demoPort}`, async () => {
+    const demo = await startDemoServer({ port: cfg.demoPort, snippet: snippetFor(ingestOrigin, cfg.siteKey) });
+    cleanups.push({ name: "demo", fn: () => demo.close() });
+  });
+
+  await step("waiting for the services to answer", () =>
+    Promise.all([
+      waitForHttp(`http://127.0.0.1:${cfg.ingestPort}/health`, { timeoutMs: SERVICE_TIMEOUT_MS, service: ingest }),
+      waitForHttp(`http://127.0.0.1:${cfg.apiPort}/health`, { timeoutMs: SERVICE_TIMEOUT_MS, service: api }),
+      waitForHttp(`http://127.0.0.1:${cfg.demoPort}/`, { timeoutMs: 10_000 }),
+    ]),
+  );
+
+  // A worker that dies later takes the stack down with it, loudly.
+  for (const s of services) {
+    void s.exited.then((code) => {
+      if (stopping) return;
+      say(`${s.name} exited unexpectedly (${code})`);
+      void shutdown(1);
+    });
+  }
+
+  say(`ingest  ${ingestOrigin}   (tracker: ${ingestOrigin}/s/${cfg.siteKey}.js)`);
+  say(`api     http://localhost:${cfg.apiPort}`);
+  say(`demo    http://localhost:${cfg.demoPort}   (site key ${cfg.siteKey})`);
+  say(`bridge  ws://${bridge.proxy}  ->  ${redact(databaseUrl)}`);
+  process.stdout.write(`${READY_LINE}\n`);
+}
+
+main().catch(async (err: unknown) => {
+  say(`error: ${describeError(err)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,154 @@
+/**
+ * Starting and stopping the local stack from a test, exactly as `pnpm start` does, on free
+ * ports and with a site key of its own so runs never collide.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { childEnv, NODE_BIN, ROOT } from "../../scripts/lib/paths.ts";
+
+export const ARTIFACTS = join(ROOT, "test", "system", "artifacts");
+export const READY_LINE = "Sightline is ready";
+export const DATABASE_URL = process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
+
+export interface Stack {
+  ingestPort: number;
+  apiPort: number;
+  demoPort: number;
+  bridgePort: number;
+  siteKey: string;
+  databaseUrl: string;
+  pid: number;
+  output(): string;
+  /** SIGTERM, as Ctrl-C would; resolves with the exit code once the script has exited. */
+  stop(): Promise<number | string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function uniqueSiteKey(prefix = "sys"): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function startStack(name: string, timeoutMs = 280_000): Promise<Stack> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const ports = { ingestPort: 0, apiPort: 0, demoPort: 0, bridgePort: 0 };
+  for (const k of Object.keys(ports) as Array<keyof typeof ports>) {
+    let p = await freePort();
+    while (Object.values(ports).includes(p)) p = await freePort();
+    ports[k] = p;
+  }
+  const siteKey = uniqueSiteKey();
+  // Local KV / Durable Object state of its own, so a developer's running stack is untouched.
+  const stateDir = mkdtempSync(join(tmpdir(), "sightline-system-state-"));
+  const log = createWriteStream(join(ARTIFACTS, `${name}.stack.log`));
+  let output = "";
+  // One process (no pnpm or tsx wrapper in between), so SIGTERM reaches the script itself.
+  const child: ChildProcess = spawn(NODE_BIN, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: ROOT,
+    env: childEnv({
+      DATABASE_URL,
+      INGEST_PORT: String(ports.ingestPort),
+      API_PORT: String(ports.apiPort),
+      DEMO_PORT: String(ports.demoPort),
+      PG_BRIDGE_PORT: String(ports.bridgePort),
+      SIGHTLINE_DEMO_SITE_KEY: siteKey,
+      SIGHTLINE_STATE_DIR: stateDir,
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? 1)),
+  );
+  let exitedWith: number | string | undefined;
+  void exited.then((c) => {
+    exitedWith = c;
+  });
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    log.write(chunk);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+
+  const stop = async (): Promise<number | string> => {
+    if (exitedWith === undefined && child.pid) process.kill(child.pid, "SIGTERM");
+    const code = await Promise.race([exited, sleep(45_000).then(() => "timeout" as const)]);
+    if (code === "timeout" && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    log.end();
+    rmSync(stateDir, { recursive: true, force: true });
+    return code;
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  while (!output.split("\n").includes(READY_LINE)) {
+    if (exitedWith !== undefined) {
+      await stop();
+      throw new Error(`the stack exited (${exitedWith}) before it was ready:\n${output.slice(-4000)}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the stack was not ready within ${timeoutMs / 1000} s:\n${output.slice(-4000)}`);
+    }
+    await sleep(200);
+  }
+  return { ...ports, siteKey, databaseUrl: DATABASE_URL, pid: child.pid ?? 0, output: () => output, stop };
+}
+
+/** Every live descendant of `pid`, as "pid command". Read from /proc. */
+export function descendants(pid: number): string[] {
+  const children = new Map<number, number[]>();
+  const commands = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name in parentheses may hold spaces; the fields after it do not.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+      commands.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").slice(0, 160));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  const out: string[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(`${c} ${commands.get(c) ?? ""}`);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
