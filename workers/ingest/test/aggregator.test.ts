@@ -62,6 +62,15 @@ describe("SiteAggregator", () => {
     ]);
   });
 
+  it("dedupes across statement chunks when one call carries many events", async () => {
+    const { siteId, name, stub } = setup();
+    const events = Array.from({ length: 120 }, (_, i) => ({ path: `/p${i % 3}` }));
+    const first = msg(siteId, uuidv7(), events);
+    const again = { ...first, events: first.events.slice(40, 110) };
+    expect(await stub.ingest(name, [first, again])).toEqual({ counted: 120, duplicates: 70 });
+    expect(await stub.pending()).toMatchObject({ rows: 3, pageviews: 120 });
+  });
+
   it("never counts a redelivered event twice, before or after a flush", async () => {
     const { siteId, name, stub } = setup();
     const m = msg(siteId, uuidv7(), [{ path: "/p" }, { path: "/q" }]);

@@ -53,12 +53,24 @@ export const ingestMessage = z.object({
 
 export type IngestMessage = z.infer<typeof ingestMessage>;
 
-/** The page a URL stands for in reports: path only, no query or fragment (they carry PII). */
+/** `scheme://host` then a path of characters URL would leave as they are. */
+const SIMPLE_URL = /^https?:\/\/[^/?#\\]+(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;
+
+/**
+ * The page a URL stands for in reports: path only, no query or fragment (they carry PII).
+ * Most URLs take the regex path, a few times cheaper than `new URL` on the ingest hot path;
+ * anything unusual (dot segments, escapes to normalise) goes through the URL parser.
+ */
 export function pagePath(url: string): string | null {
-  try {
-    const p = new URL(url).pathname;
-    return p.length > L.maxUrlLength ? p.slice(0, L.maxUrlLength) : p;
-  } catch {
-    return null;
+  const m = SIMPLE_URL.exec(url);
+  let p: string;
+  if (m && !m[1]?.includes("/.")) p = m[1] ?? "/";
+  else {
+    try {
+      p = new URL(url).pathname;
+    } catch {
+      return null;
+    }
   }
+  return p.length > L.maxUrlLength ? p.slice(0, L.maxUrlLength) : p;
 }

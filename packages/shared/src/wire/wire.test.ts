@@ -76,4 +76,22 @@ describe("pagePath", () => {
     expect(pagePath("https://a.example")).toBe("/");
     expect(pagePath("not a url")).toBeNull();
   });
+
+  it("agrees with the URL parser", () => {
+    const urls = [
+      "https://a.example/",
+      "http://a.example:8080/x/y/?q#f",
+      "https://a.example/a/./b/../c",
+      "https://a.example/%7Euser/caf%C3%A9",
+      "https://a.example/café",
+      "https://a.example/a b",
+      "https://a.example\\evil/x",
+      "https://user:pw@a.example/p;x=1",
+      "https://a.example?x=/y",
+      "https://a.example#/route",
+      "HTTPS://A.EXAMPLE/Up",
+      "https://a.example//double//",
+    ];
+    for (const u of urls) expect(pagePath(u), u).toBe(new URL(u).pathname);
+  });
 });
