@@ -44,6 +44,13 @@ describe("error shape", () => {
     });
   });
 
+  it("takes Cloudflare's ray id as the request id when there is one", async () => {
+    capture();
+    const res = await app().request("/known", { headers: { "cf-ray": "8f00aa11bb22cc33-AMS" } });
+    expect(res.headers.get("x-request-id")).toBe("8f00aa11bb22cc33-AMS");
+    expect((await res.json()).error.requestId).toBe("8f00aa11bb22cc33-AMS");
+  });
+
   it("maps HTTP exceptions and unknown routes", async () => {
     capture();
     const big = await app().request("/http");

@@ -28,14 +28,16 @@ export function requestContext(opts: RequestContextOptions): MiddlewareHandler<R
   const quiet = new Set(opts.quietPaths ?? []);
   return async function requestContext(c, next) {
     const started = performance.now();
-    const requestId = uuidv7();
+    // Cloudflare's ray id ties our line to its own logs; locally there is none.
+    const requestId = c.req.header("cf-ray") ?? uuidv7();
     const log = base.with({ requestId });
     c.set("requestId", requestId);
     c.set("log", log);
     const fields: LogFields = {};
     c.set("logFields", fields);
-    await next();
+    // Before next(): set afterwards, Hono would have to rebuild the finished response.
     c.header("X-Request-Id", requestId);
+    await next();
     if (quiet.has(c.req.path)) return;
     log.info("request", {
       method: c.req.method,
