@@ -1,0 +1,34 @@
+/** Collect batches as the tracker sends them (packages/shared/src/wire). */
+import { uuidv7 } from "@sightline/shared/ids";
+import type { CollectBatch } from "@sightline/shared/wire";
+
+export const BENCH_ORIGIN = "https://bench.sightline.test";
+
+/** A fresh, valid site key (8-32 of [A-Za-z0-9_-]). */
+export function benchSiteKey(prefix: string): string {
+  return `${prefix}_${uuidv7().replaceAll("-", "").slice(-16)}`;
+}
+
+export function collectBody(siteKey: string, sessionId: string, paths: string[], now = Date.now()): string {
+  const batch: CollectBatch = {
+    v: 1,
+    siteKey,
+    sessionId,
+    sentAt: now,
+    events: paths.map((path, i) => ({
+      type: "pageview",
+      id: uuidv7(now),
+      ts: now - (paths.length - i) * 50,
+      url: `${BENCH_ORIGIN}${path}?utm_source=bench`,
+      referrer: "https://www.example.com/",
+      title: `Bench page ${path}`,
+    })),
+  };
+  return JSON.stringify(batch);
+}
+
+/** The headers sendBeacon sends with a string body, plus the page's origin. */
+export const COLLECT_HEADERS: Record<string, string> = {
+  "Content-Type": "text/plain;charset=UTF-8",
+  Origin: BENCH_ORIGIN,
+};

@@ -1,0 +1,289 @@
+/**
+ * The runtime under test: workerd driven through Miniflare's API (not `wrangler dev`, whose
+ * proxy costs more per request than our handler). The ingest worker is bundled offline by
+ * wrangler, and its Miniflare options come from wrangler.toml through wrangler's own
+ * translation, so the bench runs what the config declares.
+ */
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions as WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { workerdPids } from "./cpu.ts";
+import { childEnv, INGEST_BUILD_DIR, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "./paths.ts";
+
+/** High enough that the bench's load never trips them; the binding calls still happen. */
+export const BENCH_RATE_LIMIT = 1_000_000_000;
+
+export interface LogCounts {
+  lines: number;
+  errors: number;
+  /** The first and the last few error lines, for the report when something went wrong. */
+  firstErrors: string[];
+  lastErrors: string[];
+}
+
+export interface Instance {
+  name: string;
+  mf: Miniflare;
+  url: string;
+  /** The workerd processes this instance started, for CPU accounting. */
+  pids: number[];
+  logs: LogCounts;
+  dispose(): Promise<void>;
+}
+
+/** Bundles the ingest worker exactly as a deploy would, without uploading it. */
+export function buildIngest(): string {
+  const r = spawnSync(
+    NODE_BIN,
+    [WRANGLER_JS, "deploy", "--dry-run", "--outdir", INGEST_BUILD_DIR, "--config", INGEST_CONFIG],
+    { cwd: ROOT, env: childEnv(), encoding: "utf8", timeout: 120_000 },
+  );
+  const script = join(INGEST_BUILD_DIR, "index.js");
+  if (r.status !== 0 || !existsSync(script)) {
+    throw new Error(`wrangler deploy --dry-run failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`.trim());
+  }
+  return script;
+}
+
+export function versions(): { miniflare: string; workerd: string } {
+  const require = createRequire(import.meta.url);
+  const mfPkg = require.resolve("miniflare/package.json");
+  const miniflare = JSON.parse(readFileSync(mfPkg, "utf8")).version as string;
+  // workerd as miniflare resolves it: the one binary both wrangler and the bench use.
+  const wdPkg = createRequire(mfPkg).resolve("workerd/package.json");
+  const workerd = JSON.parse(readFileSync(wdPkg, "utf8")).version as string;
+  return { miniflare, workerd };
+}
+
+export interface IngestOptions {
+  port: number;
+  scriptPath: string;
+  /** Whether this instance consumes its queue (pipeline) or only produces (ingest). */
+  consumer: boolean;
+  bindings?: Record<string, string>;
+}
+
+let fromWrangler: WorkerOptions | undefined;
+function configOptions(): WorkerOptions {
+  // Read once: wrangler reparses the config (and the secrets check) on every call.
+  fromWrangler ??= unstable_getMiniflareWorkerOptions(INGEST_CONFIG).workerOptions as WorkerOptions;
+  return fromWrangler;
+}
+
+/** The ingest worker's options from wrangler.toml, with the bench's changes applied. */
+export function ingestWorkerOptions(opts: IngestOptions): WorkerOptions {
+  // modulesRules only matter for unbundled sources; the dry-run bundle is one module.
+  const { modulesRules: _rules, ...fromConfig } = configOptions() as WorkerOptions & { modulesRules?: unknown };
+  const ratelimits = Object.fromEntries(
+    Object.entries(fromConfig.ratelimits ?? {}).map(([name, rl]) => [
+      name,
+      { ...rl, simple: { ...rl.simple, limit: BENCH_RATE_LIMIT } },
+    ]),
+  );
+  return {
+    ...fromConfig,
+    name: "ingest",
+    rootPath: ROOT,
+    modules: true,
+    scriptPath: opts.scriptPath,
+    ratelimits,
+    // Without a consumer the local broker accepts each send and drops it: the producer's
+    // cost stays in the measurement, aggregation does not.
+    queueConsumers: opts.consumer ? fromConfig.queueConsumers : {},
+    bindings: { ...fromConfig.bindings, ...opts.bindings },
+  } as WorkerOptions;
+}
+
+function compat(): { compatibilityDate?: string; compatibilityFlags?: string[] } {
+  const o = configOptions();
+  return { compatibilityDate: o.compatibilityDate, compatibilityFlags: o.compatibilityFlags };
+}
+
+/**
+ * Where Miniflare keeps its (non-persistent) storage. The local ratelimit, queue broker and
+ * aggregator are SQLite-backed Durable Objects; on this VM's disk their commits wait on
+ * fsync and the bench would measure the disk (rate limits alone drop ~4x). Production keeps
+ * none of these on a local disk, so the bench uses tmpfs when there is one.
+ * BENCH_STORAGE=disk measures the disk anyway.
+ */
+export const STORAGE: { kind: "tmpfs" | "disk"; dir: string } =
+  process.env.BENCH_STORAGE !== "disk" && existsSync("/dev/shm") && accessible("/dev/shm")
+    ? { kind: "tmpfs", dir: "/dev/shm" }
+    : { kind: "disk", dir: tmpdir() };
+
+function accessible(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Miniflare picks its temporary directory from os.tmpdir() in its constructor. */
+function inStorageDir<T>(fn: () => T): T {
+  const prev = process.env.TMPDIR;
+  process.env.TMPDIR = STORAGE.dir;
+  try {
+    return fn();
+  } finally {
+    if (prev === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = prev;
+  }
+}
+
+async function start(name: string, port: number, worker: WorkerOptions, inspectorPort?: number): Promise<Instance> {
+  const before = new Set(workerdPids());
+  const logs: LogCounts = { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+  // Miniflare 5 takes a new option shape; wrangler still produces the v4 one and converts.
+  const mf = inStorageDir(
+    () =>
+      new Miniflare(
+        convertV4MiniflareOptions({
+          host: "127.0.0.1",
+          // Miniflare's own entry socket routes every request through an entry worker that costs
+          // ~400 µs of CPU a request here, ten times an empty worker. The load goes to a direct
+          // socket on the fixed port instead: workerd straight into the worker, as in production.
+          port: 0,
+          unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+          ...(inspectorPort ? { inspectorPort } : {}),
+          // Count the worker's JSON log lines instead of printing thousands a second.
+          handleStructuredLogs: (log) => {
+            logs.lines++;
+            if (log.level === "error") {
+              logs.errors++;
+              const line = String(log.message).slice(0, 800);
+              if (logs.firstErrors.length < 3) logs.firstErrors.push(line);
+              else {
+                logs.lastErrors.push(line);
+                if (logs.lastErrors.length > 3) logs.lastErrors.shift();
+              }
+            }
+          },
+          ...worker,
+        }),
+      ),
+  );
+  let url: URL;
+  try {
+    await mf.ready;
+    url = await mf.unsafeGetDirectURL();
+  } catch (err) {
+    await mf.dispose().catch(() => undefined);
+    throw err;
+  }
+  const pids = workerdPids().filter((p) => !before.has(p));
+  return {
+    name,
+    mf,
+    url: url.toString().replace(/\/$/, ""),
+    pids,
+    logs,
+    dispose: () => mf.dispose(),
+  };
+}
+
+export function startIngest(opts: IngestOptions): Promise<Instance> {
+  return start("ingest", opts.port, ingestWorkerOptions(opts));
+}
+
+/** The floor: the same runtime answering the same request with 204 and nothing else. */
+export function startEmpty(port: number): Promise<Instance> {
+  return start("empty", port, {
+    name: "empty",
+    modules: true,
+    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
+    ...compat(),
+  } as WorkerOptions);
+}
+
+export type ProbeKind = "rateLimits" | "queueSend";
+
+/**
+ * A worker that makes only one of the ingest worker's binding calls, with the ingest
+ * worker's own binding options, so the bench can say how much of a request's CPU is the
+ * local simulator of that binding rather than our handler.
+ */
+export function startProbe(port: number, kind: ProbeKind, message: unknown): Promise<Instance> {
+  const base = ingestWorkerOptions({ port, scriptPath: "", consumer: false });
+  const call =
+    kind === "rateLimits"
+      ? `await Promise.all([env.SITE_LIMITER.limit({ key: "site_probe" }), env.CLIENT_LIMITER.limit({ key: "site_probe:unknown" })]);`
+      : `await env.INGEST_QUEUE.send(MESSAGE, { contentType: "json" });`;
+  return start(`probe:${kind}`, port, {
+    name: `probe-${kind}`,
+    modules: true,
+    script: `const MESSAGE = ${JSON.stringify(message)};
+export default { async fetch(req, env) { ${call} return new Response(null, { status: 204 }); } };`,
+    ...compat(),
+    ratelimits: base.ratelimits,
+    queueProducers: base.queueProducers,
+  } as WorkerOptions);
+}
+
+/**
+ * The ingest bundle imported by a harness worker that calls its fetch handler `n` times in a
+ * loop, in-isolate, with stub bindings that do nothing (the queue stub still serialises the
+ * message). workerd CPU around one such request, divided by n, is our handler's own cost:
+ * no HTTP, no binding simulators. Timers do not advance inside workerd, hence the outside clock.
+ */
+export function startHarness(
+  port: number,
+  scriptPath: string,
+  site: unknown,
+  request: HarnessRequest,
+  inspectorPort?: number,
+): Promise<Instance> {
+  const dir = dirname(scriptPath);
+  const harness = `import worker from "./index.js";
+const SITE = ${JSON.stringify(site)};
+const REQ = ${JSON.stringify(request)};
+const limiter = { async limit() { return { success: true }; } };
+const queue = { async send(m) { JSON.stringify(m); }, async sendBatch(ms) { JSON.stringify(ms); } };
+const env = {
+  ENVIRONMENT: "production",
+  DATABASE_URL: "postgresql://bench@127.0.0.1:5432/unused",
+  SITES: { async get() { return SITE; } },
+  INGEST_QUEUE: queue,
+  DEAD_LETTERS: queue,
+  AGGREGATOR: {},
+  SITE_LIMITER: limiter,
+  CLIENT_LIMITER: limiter,
+};
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+export default {
+  async fetch(req) {
+    const n = Number(new URL(req.url).searchParams.get("n") ?? 1);
+    const statuses = {};
+    for (let i = 0; i < n; i++) {
+      const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
+      await res.arrayBuffer();
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+    return Response.json(statuses);
+  },
+};`;
+  return start(
+    "harness",
+    port,
+    {
+      name: "harness",
+      modules: [
+        { type: "ESModule", path: join(dir, "harness.mjs"), contents: harness },
+        { type: "ESModule", path: join(dir, "index.js"), contents: readFileSync(scriptPath, "utf8") },
+      ],
+      ...compat(),
+    } as WorkerOptions,
+    inspectorPort,
+  );
+}
+
+export interface HarnessRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}

@@ -1,0 +1,448 @@
+/**
+ * `pnpm bench [--quick]`: ingest throughput and CPU against an empty worker, the pipeline
+ * from HTTP to Postgres against one-row-per-event inserts, freshness, and the tracker's
+ * size. Prints a table with the targets and writes bench/results/latest.json. Exits 0 when
+ * every section ran (targets missed or not), 1 when something crashed; stops everything it
+ * started either way.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { migrate } from "../scripts/migrate.ts";
+import { type BaselineResult, benchBaseline } from "./baseline.ts";
+import { benchIngest, type IngestResult } from "./ingest.ts";
+import { type BenchDb, DATABASE_URL, openDb, startBridge } from "./lib/db.ts";
+import { type LoadTool, resolveLoadTool, wrkVersion } from "./lib/load.ts";
+import { BENCH_RATE_LIMIT, buildIngest, STORAGE, versions } from "./lib/miniflare.ts";
+import { OFFLINE_ENV, RESULTS_FILE } from "./lib/paths.ts";
+import { benchPipeline, type FreshnessResult, type PipelineResult } from "./pipeline.ts";
+import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.ts";
+
+const quick = process.argv.includes("--quick");
+const profile = process.argv.includes("--profile");
+const MODE = quick
+  ? {
+      name: "quick",
+      connections: 64,
+      warmupS: 2,
+      durationS: 5,
+      probeDurationS: 3,
+      harnessCalls: 2_000,
+      pipelineEvents: 40_000,
+      drainTimeoutS: 120,
+      stallTimeoutS: 45,
+      freshnessSamples: 10,
+      freshnessSpacingMs: 400,
+      watchdogS: 290,
+    }
+  : {
+      name: "full",
+      connections: 64,
+      warmupS: 3,
+      durationS: 12,
+      probeDurationS: 6,
+      harnessCalls: 5_000,
+      pipelineEvents: 100_000,
+      drainTimeoutS: 300,
+      stallTimeoutS: 90,
+      freshnessSamples: 20,
+      freshnessSpacingMs: 500,
+      watchdogS: 900,
+    };
+const CONCURRENCY = 32;
+// Four connections per createDb pool: eight pools give the baseline one per insert in flight.
+const BASELINE_POOLS = CONCURRENCY / 4;
+const PORT_BASE = Number(process.env.BENCH_PORT ?? 18787);
+const PORTS = {
+  ingest: PORT_BASE,
+  empty: PORT_BASE + 1,
+  probe: PORT_BASE + 2,
+  pipeline: PORT_BASE + 3,
+  inspector: PORT_BASE + 4,
+};
+
+for (const [k, v] of Object.entries(OFFLINE_ENV)) process.env[k] ??= v;
+// wrangler reads the required DATABASE_URL secret from the environment when it builds the
+// Miniflare options; the bench passes its own bindings anyway. Its info lines are noise here.
+process.env.DATABASE_URL ??= DATABASE_URL;
+process.env.WRANGLER_LOG ??= "error";
+
+const started = Date.now();
+const log = (line: string) => {
+  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  process.stdout.write(`[${s}s] ${line}\n`);
+};
+
+// Cleanups run newest first, on success, failure, a signal or the watchdog.
+const cleanups: (() => Promise<void>)[] = [];
+function track(fn: () => Promise<void>): () => void {
+  cleanups.push(fn);
+  return () => {
+    const i = cleanups.lastIndexOf(fn);
+    if (i >= 0) cleanups.splice(i, 1);
+  };
+}
+let cleaning: Promise<void> | undefined;
+function cleanupAll(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop() as () => Promise<void>;
+      await Promise.race([fn(), new Promise((r) => setTimeout(r, 15_000))]).catch((err) =>
+        log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+  })();
+  return cleaning;
+}
+// process.on, not once: Miniflare's signal-exit hook kills the process at once when it is
+// the only listener left, which would cut the cleanup short. A second signal exits now.
+let signalled = false;
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    log(`${sig}: cleaning up (send it again to exit at once)`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  log(`watchdog: the ${MODE.name} run passed ${MODE.watchdogS}s; stopping`);
+  void cleanupAll().finally(() => process.exit(1));
+}, MODE.watchdogS * 1000);
+watchdog.unref();
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+interface Target {
+  metric: string;
+  value: number | null;
+  op: ">=" | "<=" | "=";
+  target: number;
+  pass: boolean;
+}
+
+function target(metric: string, value: number | null | undefined, op: Target["op"], t: number): Target {
+  const v = value ?? null;
+  const pass = v !== null && Number.isFinite(v) && (op === ">=" ? v >= t : op === "<=" ? v <= t : v === t);
+  return { metric, value: v, op, target: t, pass };
+}
+
+const fmt = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? "n/a"
+    : v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<number> {
+  const errors: Record<string, string> = {};
+  const section = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      errors[name] = msg.split("\n").slice(0, 6).join("\n");
+      log(`${name} failed: ${msg}`);
+      return null;
+    }
+  };
+
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model.trim() ?? "unknown cpu"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  const v = versions();
+  const runtime = `workerd ${v.workerd} via miniflare ${v.miniflare} (direct socket, ${STORAGE.kind} storage)`;
+  // Other work on the machine skews every number here; the load average says how much.
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  log(`mode ${MODE.name}; ${runtime}; ${machine}; load average ${loadAtStart.join(" ")}`);
+
+  for (const [name, port] of Object.entries(PORTS)) {
+    if (!(await portFree(port))) throw new Error(`port ${port} (${name}) is busy on 127.0.0.1; set BENCH_PORT`);
+  }
+
+  const tool: LoadTool = resolveLoadTool(log);
+  const loadTool = tool === "wrk" ? `wrk ${wrkVersion() ?? "?"}` : "autocannon 9.0.0";
+
+  let tracker: TrackerResult | null = null;
+  const built = await section("tracker", async () => ensureTrackerBuilt(log));
+  tracker = await section("tracker", async () => trackerSize(built ?? false));
+
+  log("bundling the ingest worker (wrangler deploy --dry-run)");
+  const scriptPath = buildIngest();
+
+  const bridge = await startBridge(log);
+  track(() => bridge.close());
+  await migrate(DATABASE_URL, bridge.port);
+  const admin: BenchDb = openDb(bridge.port);
+  track(() => admin.close());
+  log(`migrations applied; Postgres bridge on ${bridge.proxy}`);
+
+  const ingest: IngestResult | null = await section("ingest", () =>
+    benchIngest({
+      tool,
+      scriptPath,
+      ingestPort: PORTS.ingest,
+      emptyPort: PORTS.empty,
+      probePort: PORTS.probe,
+      probes: true,
+      probeDurationS: MODE.probeDurationS,
+      harnessCalls: MODE.harnessCalls,
+      profilePort: profile ? PORTS.inspector : null,
+      connections: MODE.connections,
+      warmupS: MODE.warmupS,
+      durationS: MODE.durationS,
+      track,
+      log,
+    }),
+  );
+
+  const pf = await section("pipeline", () =>
+    benchPipeline({
+      scriptPath,
+      port: PORTS.pipeline,
+      pgWsProxy: bridge.proxy,
+      databaseUrl: DATABASE_URL,
+      db: admin,
+      events: MODE.pipelineEvents,
+      concurrency: CONCURRENCY,
+      drainTimeoutS: MODE.drainTimeoutS,
+      stallTimeoutS: MODE.stallTimeoutS,
+      freshnessSamples: MODE.freshnessSamples,
+      freshnessSpacingMs: MODE.freshnessSpacingMs,
+      freshnessTimeoutS: 30,
+      track,
+      log,
+    }),
+  );
+  const pipeline: PipelineResult | null = pf?.pipeline ?? null;
+  const freshness: FreshnessResult | null = pf?.freshness ?? null;
+
+  const baseline: BaselineResult | null = await section("baseline", () =>
+    benchBaseline({
+      bridgePort: bridge.port,
+      admin,
+      events: pipeline?.events ?? MODE.pipelineEvents,
+      concurrency: CONCURRENCY,
+      pools: BASELINE_POOLS,
+      track,
+      log,
+    }),
+  );
+
+  await cleanupAll();
+
+  const result = {
+    ingest: ingest && {
+      rps: ingest.rps,
+      emptyRps: ingest.emptyRps,
+      ratio: ingest.ratio,
+      cpuUsPerEvent: ingest.cpuUsPerEvent,
+      p99Ms: ingest.p99Ms,
+      emptyP99Ms: ingest.emptyP99Ms,
+      eventsPerSec: ingest.eventsPerSec,
+      cpuUsPerRequest: ingest.cpuUsPerRequest,
+      emptyCpuUsPerRequest: ingest.emptyCpuUsPerRequest,
+      breakdownUsPerRequest: ingest.breakdown,
+      handlerProfileUsPerCall: ingest.handlerProfile,
+      eventsPerBatch: ingest.eventsPerBatch,
+      batchBytes: ingest.batchBytes,
+      connections: ingest.connections,
+      durationS: ingest.durationS,
+      cores: ingest.cores,
+      emptyCores: ingest.emptyCores,
+      errors: ingest.errors,
+      workerLogLines: ingest.workerLogs.lines,
+      workerLogErrors: ingest.workerLogs.errors,
+      queueConsumer: false,
+      notes: [
+        "Ingest runs without the queue consumer: the local broker takes each send and drops it, so this is the accept path only.",
+        `Both ratelimit bindings' limits are raised to ${BENCH_RATE_LIMIT} per period for the bench; every request still calls both.`,
+        "cpuUsPerEvent is workerd utime+stime over the measured window / (2xx responses x 20); it includes Miniflare's local ratelimit and queue simulators, which run inside workerd.",
+      ],
+    },
+    pipeline: pipeline && {
+      eventsPerSec: pipeline.eventsPerSec,
+      baselineEventsPerSec: baseline?.eventsPerSec ?? null,
+      ratio: baseline ? pipeline.eventsPerSec / baseline.eventsPerSec : null,
+      accepted: pipeline.accepted,
+      counted: pipeline.counted,
+      lost: pipeline.lost,
+      drained: pipeline.drained,
+      events: pipeline.events,
+      batches: pipeline.batches,
+      concurrency: pipeline.concurrency,
+      rejected: pipeline.rejected,
+      sendSeconds: pipeline.sendSeconds,
+      totalSeconds: pipeline.totalSeconds,
+      acceptEventsPerSec: pipeline.acceptEventsPerSec,
+      distinctPaths: pipeline.distinctPaths,
+      distinctSessions: pipeline.distinctSessions,
+      shards: pipeline.shards,
+      cores: pipeline.cores,
+      workerLogErrors: pipeline.workerLogs.errors,
+      workerErrorSamples: [...pipeline.workerLogs.firstErrors, ...pipeline.workerLogs.lastErrors],
+      baseline,
+    },
+    freshness,
+    tracker: tracker && { coreGzipBytes: tracker.coreGzipBytes, coreBytes: tracker.coreBytes },
+    targets: [] as Target[],
+    runtime,
+    machine,
+    date: new Date().toISOString(),
+    mode: MODE.name,
+    load: {
+      tool: loadTool,
+      threads: 1,
+      connections: MODE.connections,
+      warmupS: MODE.warmupS,
+      durationS: MODE.durationS,
+    },
+    storage: STORAGE.kind,
+    loadAverageAtStart: loadAtStart,
+    durationS: Math.round((Date.now() - started) / 1000),
+    errors,
+  };
+  result.targets = [
+    target("ingest.ratio", result.ingest?.ratio, ">=", 0.3),
+    target("ingest.cpuUsPerEvent", result.ingest?.cpuUsPerEvent, "<=", 15),
+    target("pipeline.ratio", result.pipeline?.ratio, ">=", 5),
+    target("pipeline.lost", result.pipeline?.lost, "=", 0),
+    target("freshness.p95Ms", result.freshness?.p95Ms, "<=", 15_000),
+    target("tracker.coreGzipBytes", result.tracker?.coreGzipBytes, "<=", 5_120),
+  ];
+
+  mkdirSync(dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  printTable(result);
+  log(`wrote ${RESULTS_FILE}`);
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+function printTable(r: {
+  ingest: {
+    rps: number;
+    emptyRps: number;
+    ratio: number;
+    cpuUsPerEvent: number | null;
+    p99Ms: number;
+    emptyP99Ms: number;
+    cpuUsPerRequest: number | null;
+    emptyCpuUsPerRequest: number | null;
+    breakdownUsPerRequest: IngestResult["breakdown"];
+    handlerProfileUsPerCall: IngestResult["handlerProfile"];
+    cores: IngestResult["cores"];
+  } | null;
+  pipeline: {
+    eventsPerSec: number;
+    baselineEventsPerSec: number | null;
+    ratio: number | null;
+    accepted: number;
+    counted: number;
+    lost: number;
+    acceptEventsPerSec: number;
+    totalSeconds: number;
+    baseline: BaselineResult | null;
+  } | null;
+  freshness: FreshnessResult | null;
+  tracker: { coreGzipBytes: number } | null;
+  targets: Target[];
+  runtime: string;
+  machine: string;
+  load: { tool: string; connections: number; durationS: number };
+  errors: Record<string, string>;
+}): void {
+  const mark = (metric: string) => {
+    const t = r.targets.find((x) => x.metric === metric);
+    if (!t) return ["", ""];
+    const unit = metric.endsWith("Ms")
+      ? " ms"
+      : metric.endsWith("Bytes")
+        ? " B"
+        : metric.endsWith("PerEvent")
+          ? " µs"
+          : "";
+    return [`${t.op} ${fmt(t.target, Number.isInteger(t.target) ? 0 : 1)}${unit}`, t.pass ? "PASS" : "FAIL"];
+  };
+  const rows: string[][] = [["metric", "value", "target", ""]];
+  const i = r.ingest;
+  const p = r.pipeline;
+  const b = i?.breakdownUsPerRequest;
+  rows.push(
+    ["ingest req/s (20-event batch)", fmt(i?.rps), "", ""],
+    ["empty worker req/s", fmt(i?.emptyRps), "", ""],
+    ["ingest / empty", fmt(i?.ratio, 3), ...mark("ingest.ratio")],
+    ["workerd CPU per event", i ? `${fmt(i.cpuUsPerEvent, 1)} µs` : "n/a", ...mark("ingest.cpuUsPerEvent")],
+    [
+      "  per request: ingest / empty",
+      i ? `${fmt(i.cpuUsPerRequest)} / ${fmt(i.emptyCpuUsPerRequest)} µs` : "n/a",
+      "",
+      "",
+    ],
+    ["  runtime floor (empty worker)", b ? `${fmt(b.runtimeUs)} µs` : "n/a", "", ""],
+    ["  our handler (in-isolate)", b ? `${fmt(b.handlerUs)} µs` : "n/a", "", ""],
+    ["  binding simulators (rest)", b ? `${fmt(b.bindingsUs)} µs` : "n/a", "", ""],
+    ["    ratelimit x2 alone", b ? `${fmt(b.rateLimitsUs)} µs` : "n/a", "", ""],
+    ["    queue send alone", b ? `${fmt(b.queueSendUs)} µs` : "n/a", "", ""],
+    ["  CPU per event with free bindings", b ? `${fmt(b.withoutSimulatorsUsPerEvent, 1)} µs` : "n/a", "(estimate)", ""],
+    ["ingest p99 (empty p99)", i ? `${fmt(i.p99Ms, 1)} ms (${fmt(i.emptyP99Ms, 1)})` : "n/a", "", ""],
+    ["pipeline events/s, HTTP->Postgres", fmt(p?.eventsPerSec), "", ""],
+    ["baseline events/s, row per event", fmt(p?.baselineEventsPerSec), "", ""],
+    ["pipeline / baseline", fmt(p?.ratio, 2), ...mark("pipeline.ratio")],
+    ["accepted / counted", p ? `${fmt(p.accepted)} / ${fmt(p.counted)}` : "n/a", "", ""],
+    ["  HTTP accept rate, events/s", fmt(p?.acceptEventsPerSec), "", ""],
+    ["  first send to drained", p ? `${fmt(p.totalSeconds, 1)} s` : "n/a", "", ""],
+    ["  baseline connections", fmt(p?.baseline?.connections), "", ""],
+    ["lost", fmt(p?.lost), ...mark("pipeline.lost")],
+    [
+      "freshness p95 (p50)",
+      r.freshness ? `${fmt(r.freshness.p95Ms)} ms (${fmt(r.freshness.p50Ms)})` : "n/a",
+      ...mark("freshness.p95Ms"),
+    ],
+    ["tracker core gzip", r.tracker ? `${fmt(r.tracker.coreGzipBytes)} B` : "n/a", ...mark("tracker.coreGzipBytes")],
+  );
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (c === 1 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  console.log("");
+  console.log(`Sightline bench: ${r.runtime}`);
+  console.log(
+    `machine: ${r.machine}; load: ${r.load.tool}, 1 thread, ${r.load.connections} connections, ${r.load.durationS}s per target`,
+  );
+  console.log(
+    "ingest runs without its queue consumer; both ratelimit bindings raised so they never refuse (still called)",
+  );
+  console.log("");
+  for (const row of rows) console.log(line(row));
+  const prof = r.ingest?.handlerProfileUsPerCall;
+  if (prof) {
+    console.log("");
+    console.log("where the handler's CPU goes (V8 profile of the harness, share of samples):");
+    const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
+    for (const p of prof.byPackage.slice(0, 8)) console.log(`  ${pct(p.share)}  ${p.name}`);
+    console.log("  hottest functions (builtins counted to their caller):");
+    for (const f of prof.topFunctions.slice(0, 8)) console.log(`  ${pct(f.share)}  ${f.name}  [${f.where}]`);
+  }
+  const failed = r.targets.filter((t) => !t.pass).length;
+  console.log("");
+  console.log(
+    `${r.targets.length - failed}/${r.targets.length} targets met${Object.keys(r.errors).length ? `; sections that crashed: ${Object.keys(r.errors).join(", ")}` : ""}`,
+  );
+}
+
+main()
+  .then(async (code) => {
+    await cleanupAll();
+    process.exit(code);
+  })
+  .catch(async (err: unknown) => {
+    log(`bench crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await cleanupAll();
+    process.exit(1);
+  });
