@@ -2,6 +2,11 @@ import { SightlineError } from "@sightline/shared/errors";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { afterEach, describe, expect, it, vi } from "vitest";
+
+interface ErrorJson {
+  error: { code: string; message: string; requestId: string };
+}
+const errorOf = async (res: Response) => ((await res.json()) as ErrorJson).error;
 import { onError, onNotFound } from "./errors.ts";
 import { type RequestContextEnv, requestContext } from "./request-context.ts";
 
@@ -48,17 +53,17 @@ describe("error shape", () => {
     capture();
     const res = await app().request("/known", { headers: { "cf-ray": "8f00aa11bb22cc33-AMS" } });
     expect(res.headers.get("x-request-id")).toBe("8f00aa11bb22cc33-AMS");
-    expect((await res.json()).error.requestId).toBe("8f00aa11bb22cc33-AMS");
+    expect((await errorOf(res)).requestId).toBe("8f00aa11bb22cc33-AMS");
   });
 
   it("maps HTTP exceptions and unknown routes", async () => {
     capture();
     const big = await app().request("/http");
     expect(big.status).toBe(413);
-    expect((await big.json()).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await errorOf(big)).code).toBe("PAYLOAD_TOO_LARGE");
     const missing = await app().request("/missing");
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe("NOT_FOUND");
+    expect((await errorOf(missing)).code).toBe("NOT_FOUND");
   });
 
   it("answers unknown errors with a generic 500 and logs them with the request id", async () => {

@@ -1,3 +1,4 @@
+export * from "./auth/index.ts";
 export * from "./errors/index.ts";
 export * from "./hash/index.ts";
 export * from "./ids/index.ts";

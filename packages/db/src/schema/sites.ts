@@ -1,12 +1,24 @@
 import { sql } from "drizzle-orm";
-import { integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, real, text, timestamp } from "drizzle-orm/pg-core";
 
-export const sites = pgTable("sites", {
-  id: text().primaryKey(),
-  /** Public key used in the snippet; not a secret. */
-  key: text().notNull().unique(),
-  name: text().notNull(),
-  origins: text().array().notNull().default(sql`'{}'::text[]`),
-  shards: integer().notNull().default(1),
-  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-});
+export const sites = pgTable(
+  "sites",
+  {
+    id: text().primaryKey(),
+    /** Owner; null only for sites made before accounts existed. */
+    accountId: text(),
+    /** Public key used in the snippet; not a secret. */
+    key: text().notNull().unique(),
+    name: text().notNull(),
+    origins: text().array().notNull().default(sql`'{}'::text[]`),
+    shards: integer().notNull().default(1),
+    /** Share of sessions recorded, 0 to 1. Read by session recording. */
+    recordingSampleRate: real().notNull().default(0),
+    /** Events accepted per UTC day before ingestion refuses more. */
+    dailyEventQuota: integer().notNull().default(1_000_000),
+    retentionDays: integer().notNull().default(365),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.accountId)],
+);

@@ -1,3 +1,4 @@
+import { DIMENSIONS } from "@sightline/shared/wire";
 import { bigint, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
@@ -29,3 +30,29 @@ export const flushLog = pgTable("flush_log", {
   rows: integer().notNull(),
   flushedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Site totals per hour. Sessions here are distinct per site, which page rows cannot sum to. */
+export const siteStatsHourly = pgTable(
+  "site_stats_hourly",
+  {
+    siteId: text().notNull(),
+    hour: timestamp({ withTimezone: true }).notNull(),
+    pageviews: bigint({ mode: "number" }).notNull().default(0),
+    sessions: bigint({ mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.hour] })],
+);
+
+/** Pageviews and distinct sessions per hour by referrer host, device class or country. */
+export const dimensionStatsHourly = pgTable(
+  "dimension_stats_hourly",
+  {
+    siteId: text().notNull(),
+    hour: timestamp({ withTimezone: true }).notNull(),
+    dimension: text({ enum: DIMENSIONS }).notNull(),
+    value: text().notNull(),
+    pageviews: bigint({ mode: "number" }).notNull().default(0),
+    sessions: bigint({ mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.dimension, t.hour, t.value] })],
+);

@@ -9,6 +9,11 @@ const L = LIMITS.collect;
 
 export const EVENT_TYPES = ["pageview"] as const;
 
+/** Breakdowns kept per hour beside page stats. */
+export const DIMENSIONS = ["referrer", "device", "country"] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
+
 const eventId = z.uuid({ version: "v7" });
 const timestamp = z.number().int().nonnegative();
 
