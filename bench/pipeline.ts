@@ -1,8 +1,9 @@
 /**
  * Pipeline: events per second from HTTP accept to rows in Postgres (Queue -> consumer ->
  * SiteAggregator Durable Object -> alarm flush), then freshness: how long one accepted
- * event takes to show up in Postgres. Both against one ingest instance with its consumer on
- * and a site id nobody else uses.
+ * event takes to show up in Postgres. Both against one instance of the `edge-queue` variant
+ * (the real worker; in-isolate rate limiters; the real local Queue, consumer, Durable Object
+ * and Postgres) with a site id nobody else uses.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { newId, uuidv7 } from "@sightline/shared/ids";
@@ -17,6 +18,7 @@ export const EVENTS_PER_BATCH = 20;
 const PATHS = 100;
 
 export interface PipelineOptions {
+  /** The `edge-queue` bundle. */
   scriptPath: string;
   port: number;
   pgWsProxy: string;
@@ -107,6 +109,7 @@ export async function benchPipeline(
   // reverse): no flush can land after the delete.
   const untrackRows = opts.track(() => deleteSiteRows(opts.db, site.siteId));
   const inst: Instance = await startIngest({
+    name: "edge-queue",
     port: opts.port,
     scriptPath: opts.scriptPath,
     consumer: true,

@@ -25,9 +25,10 @@
     }
   }
 
+  // Links may carry ?site=<key> (see scripts/lib/demo-server.ts): compare paths only.
   function markCurrent() {
     document.querySelectorAll("header a").forEach((a) => {
-      if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page");
+      if (new URL(a.href).pathname === location.pathname) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     });
   }
@@ -36,7 +37,10 @@
     var a = e.target.closest?.("a[data-spa]");
     if (!a || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
-    if (a.getAttribute("href") !== location.pathname) history.pushState({}, "", a.getAttribute("href"));
+    var target = new URL(a.href);
+    if (target.pathname + target.search !== location.pathname + location.search) {
+      history.pushState({}, "", target.pathname + target.search);
+    }
     render();
   });
   window.addEventListener("popstate", render);

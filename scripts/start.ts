@@ -8,7 +8,11 @@
  * the matching --ingest-port style flags. SIGHTLINE_DEMO_SITE_KEY names the demo site;
  * SIGHTLINE_STATE_DIR moves wrangler's local state (.sightline/state); --skip-build skips
  * the build.
+ *
+ * Until an owner account exists, each run makes a fresh setup token (never a default
+ * password), hands it to the API worker and prints the one link that creates the owner.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,6 +34,7 @@ import {
 } from "./lib/paths.ts";
 import { startPgBridge, targetFromConnectionString } from "./lib/pg-bridge.ts";
 import { killGroup, prefixed, run, running, type Service, startService, waitForHttp } from "./lib/proc.ts";
+import { sql } from "drizzle-orm";
 import { ensureSite } from "./lib/sites.ts";
 import { migrate, redact } from "./migrate.ts";
 
@@ -274,6 +279,16 @@ async function main(): Promise<void> {
     }
   });
 
+  const setupToken = await step("checking for an owner account", async () => {
+    const { db, close } = openDb(databaseUrl, bridge.port);
+    try {
+      const result = await db.execute(sql`select exists (select 1 from accounts) as present`);
+      return result.rows[0]?.present === true ? null : newSetupToken();
+    } finally {
+      await close();
+    }
+  });
+
   // The configs say "production" so a deploy never runs as development by accident.
   const vars: Record<string, string> = {
     ENVIRONMENT: "development",
@@ -300,18 +315,26 @@ async function main(): Promise<void> {
     registry,
   });
   say(`starting the api worker on ${cfg.apiPort}`);
+  const ingestOrigin = `http://localhost:${cfg.ingestPort}`;
+  // The snippet the dashboard shows points at this stack's ingest worker.
+  const apiVars: Record<string, string> = { ...vars, INGEST_ORIGIN: ingestOrigin };
+  if (setupToken) apiVars.SETUP_TOKEN = setupToken;
   const api = wranglerDev("api", {
     config: API_CONFIG,
     port: cfg.apiPort,
     inspectorPort: apiInspector,
     persistTo: join(cfg.stateDir, "api"),
-    vars,
+    vars: apiVars,
     registry,
   });
 
-  const ingestOrigin = `http://localhost:${cfg.ingestPort}`;
   await step(`serving the demo site on ${cfg.demoPort}`, async () => {
-    const demo = await startDemoServer({ port: cfg.demoPort, snippet: snippetFor(ingestOrigin, cfg.siteKey) });
+    const demo = await startDemoServer({
+      port: cfg.demoPort,
+      snippet: snippetFor(ingestOrigin, cfg.siteKey),
+      // `?site=<key>` puts another site's snippet on the demo pages, e.g. one made in the dashboard.
+      snippetForSite: (key) => snippetFor(ingestOrigin, key),
+    });
     cleanups.push({ name: "demo", fn: () => demo.close() });
   });
 
@@ -333,10 +356,18 @@ async function main(): Promise<void> {
   }
 
   say(`ingest  ${ingestOrigin}   (tracker: ${ingestOrigin}/s/${cfg.siteKey}.js)`);
-  say(`api     http://localhost:${cfg.apiPort}`);
-  say(`demo    http://localhost:${cfg.demoPort}   (site key ${cfg.siteKey})`);
+  const dashboard = `http://localhost:${cfg.apiPort}`;
+  say(`api     ${dashboard}/v1   (OpenAPI: ${dashboard}/openapi.json)`);
+  say(`demo    http://localhost:${cfg.demoPort}   (site key ${cfg.siteKey}; ?site=<key> for another site)`);
   say(`bridge  ws://${bridge.proxy}  ->  ${redact(databaseUrl)}`);
+  if (setupToken) say(`Create the owner account: ${dashboard}/setup#token=${setupToken}`);
+  else say(`dashboard ${dashboard}/`);
   process.stdout.write(`${READY_LINE}\n`);
+}
+
+/** 32 random bytes, base64url: the one secret that lets someone become the owner. */
+function newSetupToken(): string {
+  return randomBytes(32).toString("base64url");
 }
 
 main().catch(async (err: unknown) => {

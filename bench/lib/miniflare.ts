@@ -4,15 +4,15 @@
  * wrangler, and its Miniflare options come from wrangler.toml through wrangler's own
  * translation, so the bench runs what the config declares.
  */
-import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions as WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { workerdPids } from "./cpu.ts";
-import { childEnv, INGEST_BUILD_DIR, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "./paths.ts";
+import { BUILD_DIR, childEnv, EDGE_ENTRY, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "./paths.ts";
 
 /** High enough that the bench's load never trips them; the binding calls still happen. */
 export const BENCH_RATE_LIMIT = 1_000_000_000;
@@ -35,18 +35,83 @@ export interface Instance {
   dispose(): Promise<void>;
 }
 
-/** Bundles the ingest worker exactly as a deploy would, without uploading it. */
-export function buildIngest(): string {
-  const r = spawnSync(
-    NODE_BIN,
-    [WRANGLER_JS, "deploy", "--dry-run", "--outdir", INGEST_BUILD_DIR, "--config", INGEST_CONFIG],
-    { cwd: ROOT, env: childEnv(), encoding: "utf8", timeout: 120_000 },
+/**
+ * What the bench bundles and runs:
+ * - `ingest`: the worker as deployed, with Miniflare's local simulators behind every binding.
+ * - `edge`: bench/fixtures/edge-bindings.ts around the same worker: both ratelimit bindings
+ *   are in-isolate fixed-window counters and INGEST_QUEUE sends are serialised and dropped,
+ *   as cheap for the isolate as in production. The ingest headline.
+ * - `edge-queue`: the same limiters, the real local Queue, so the consumer, the aggregator and
+ *   Postgres run. The pipeline and freshness.
+ */
+export type Variant = "ingest" | "edge" | "edge-queue";
+export const VARIANTS: readonly Variant[] = ["ingest", "edge", "edge-queue"];
+
+/** Each ratelimit binding from wrangler.toml with its limit raised to BENCH_RATE_LIMIT. */
+function benchRateLimits(): Record<string, { simple: { limit: number; period: number } }> {
+  const rls = (configOptions().ratelimits ?? {}) as Record<string, { simple: { limit: number; period: number } }>;
+  return Object.fromEntries(
+    Object.entries(rls).map(([name, rl]) => [name, { ...rl, simple: { ...rl.simple, limit: BENCH_RATE_LIMIT } }]),
   );
-  const script = join(INGEST_BUILD_DIR, "index.js");
-  if (r.status !== 0 || !existsSync(script)) {
-    throw new Error(`wrangler deploy --dry-run failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`.trim());
-  }
-  return script;
+}
+
+function buildArgs(variant: Variant): string[] {
+  const common = ["--dry-run", "--outdir", join(BUILD_DIR, variant), "--config", INGEST_CONFIG];
+  if (variant === "ingest") return ["deploy", ...common];
+  const bindings = {
+    dropQueue: variant === "edge",
+    limiters: Object.fromEntries(
+      Object.entries(benchRateLimits()).map(([name, rl]) => [
+        name,
+        { limit: rl.simple.limit, period: rl.simple.period },
+      ]),
+    ),
+  };
+  return ["deploy", EDGE_ENTRY, ...common, "--define", `BENCH_BINDINGS:${JSON.stringify(bindings)}`];
+}
+
+/**
+ * Bundles one variant exactly as a deploy would, without uploading it (the edge variants with
+ * the fixture as the entry instead of wrangler.toml's `main`). Resolves to the script's path.
+ */
+function buildVariant(variant: Variant): Promise<string> {
+  const args = buildArgs(variant);
+  const script = join(BUILD_DIR, variant, variant === "ingest" ? "index.js" : `${basename(EDGE_ENTRY, ".ts")}.js`);
+  rmSync(join(BUILD_DIR, variant), { recursive: true, force: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE_BIN, [WRANGLER_JS, ...args], { cwd: ROOT, env: childEnv(), stdio: "pipe" });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), 120_000);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 && existsSync(script)) resolve(script);
+      else reject(new Error(`wrangler ${args.join(" ")} failed (${code ?? signal}):\n${out}`.trim()));
+    });
+  });
+}
+
+/** Bundles every variant, concurrently; each resolves to its script path. */
+export async function buildWorkers(): Promise<Record<Variant, string>> {
+  const paths = await Promise.all(VARIANTS.map(buildVariant));
+  return Object.fromEntries(VARIANTS.map((v, i) => [v, paths[i]])) as Record<Variant, string>;
+}
+
+/** The wrangler command line for a variant, for the report. */
+export function buildCommand(variant: Variant): string {
+  const rel = (p: string) => relative(ROOT, p) || ".";
+  return `wrangler ${buildArgs(variant)
+    .map((a) => (a.startsWith("/") ? rel(a) : a.startsWith("BENCH_BINDINGS:") ? `'${a}'` : a))
+    .join(" ")}`;
 }
 
 export function versions(): { miniflare: string; workerd: string } {
@@ -60,6 +125,8 @@ export function versions(): { miniflare: string; workerd: string } {
 }
 
 export interface IngestOptions {
+  /** For the log lines; "ingest" when unset. */
+  name?: string;
   port: number;
   scriptPath: string;
   /** Whether this instance consumes its queue (pipeline) or only produces (ingest). */
@@ -78,12 +145,8 @@ function configOptions(): WorkerOptions {
 export function ingestWorkerOptions(opts: IngestOptions): WorkerOptions {
   // modulesRules only matter for unbundled sources; the dry-run bundle is one module.
   const { modulesRules: _rules, ...fromConfig } = configOptions() as WorkerOptions & { modulesRules?: unknown };
-  const ratelimits = Object.fromEntries(
-    Object.entries(fromConfig.ratelimits ?? {}).map(([name, rl]) => [
-      name,
-      { ...rl, simple: { ...rl.simple, limit: BENCH_RATE_LIMIT } },
-    ]),
-  );
+  // The edge variants never call these (their limiters are in-isolate); harmless there.
+  const ratelimits = benchRateLimits();
   return {
     ...fromConfig,
     name: "ingest",
@@ -188,7 +251,7 @@ async function start(name: string, port: number, worker: WorkerOptions, inspecto
 }
 
 export function startIngest(opts: IngestOptions): Promise<Instance> {
-  return start("ingest", opts.port, ingestWorkerOptions(opts));
+  return start(opts.name ?? "ingest", opts.port, ingestWorkerOptions(opts));
 }
 
 /** The floor: the same runtime answering the same request with 204 and nothing else. */
@@ -230,6 +293,7 @@ export default { async fetch(req, env) { ${call} return new Response(null, { sta
  * loop, in-isolate, with stub bindings that do nothing (the queue stub still serialises the
  * message). workerd CPU around one such request, divided by n, is our handler's own cost:
  * no HTTP, no binding simulators. Timers do not advance inside workerd, hence the outside clock.
+ * `muteConsole` makes console.log a no-op, to tell what the request's log line costs.
  */
 export function startHarness(
   port: number,
@@ -237,9 +301,11 @@ export function startHarness(
   site: unknown,
   request: HarnessRequest,
   inspectorPort?: number,
+  muteConsole = false,
 ): Promise<Instance> {
   const dir = dirname(scriptPath);
   const harness = `import worker from "./index.js";
+${muteConsole ? "console.log = () => {};" : ""}
 const SITE = ${JSON.stringify(site)};
 const REQ = ${JSON.stringify(request)};
 const limiter = { async limit() { return { success: true }; } };

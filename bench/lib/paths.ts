@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_DIR = join(ROOT, "bench");
 export const BUILD_DIR = join(BENCH_DIR, ".build");
-export const INGEST_BUILD_DIR = join(BUILD_DIR, "ingest");
+/** The bench-only entry that wraps the ingest worker with production-shaped bindings. */
+export const EDGE_ENTRY = join(BENCH_DIR, "fixtures", "edge-bindings.ts");
 export const RESULTS_FILE = join(BENCH_DIR, "results", "latest.json");
 export const INGEST_CONFIG = join(ROOT, "wrangler.toml");
 export const TRACKER_SIZE_FILE = join(ROOT, "packages", "tracker", "dist", "size.json");

@@ -1,7 +1,9 @@
 /**
  * The demo site: the files in demo/ over node:http, with the tracking snippet put into each
  * HTML page. Paths under /app/ get the home page, whose script renders the matching view,
- * as a single-page app's server would.
+ * as a single-page app's server would. `?site=<siteKey>` on any page swaps in that site's
+ * snippet and keeps the parameter on the page's links, so a site made in the dashboard can
+ * be browsed here (its allowed origins must include this server's origin).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -13,6 +15,8 @@ export interface DemoServerOptions {
   host?: string;
   /** The `<script>` tag that loads the tracker. */
   snippet: string;
+  /** The tag for another site, for `?site=<siteKey>`; without it the parameter is refused. */
+  snippetForSite?: (siteKey: string) => string;
   dir?: string;
 }
 
@@ -22,6 +26,8 @@ export interface DemoServer {
 }
 
 const PLACEHOLDER = "<!-- SIGHTLINE_SNIPPET -->";
+/** The same rule the start script applies to site keys; anything else never reaches a page. */
+export const SITE_PARAM = /^[A-Za-z0-9_-]{8,64}$/;
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -34,16 +40,28 @@ export function snippetFor(ingestOrigin: string, siteKey: string): string {
   return `<script async src="${ingestOrigin}/s/${encodeURIComponent(siteKey)}.js"></script>`;
 }
 
+/** A page with another site's snippet, its same-site links carrying `?site=` along. */
+export function withSite(html: string, snippet: string, siteKey: string): string {
+  const query = `?site=${encodeURIComponent(siteKey)}`;
+  return html
+    .replace(PLACEHOLDER, snippet)
+    .replace(/(<a\b[^>]*?\shref=")(\/[^"?#]*)(")/g, (_m, open: string, href: string, close: string) => `${open}${href}${query}${close}`);
+}
+
 export function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {
   const dir = opts.dir ?? DEMO_DIR;
   // Only files that exist at start, by exact name: no path from a request reaches the disk.
-  const files = new Map<string, { body: Buffer; type: string }>();
+  const files = new Map<string, { body: Buffer; type: string; html?: string }>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];
     if (!type) continue;
     let body = readFileSync(join(dir, name));
-    if (type.startsWith("text/html")) body = Buffer.from(body.toString("utf8").replace(PLACEHOLDER, opts.snippet));
-    files.set(`/${name}`, { body, type });
+    let html: string | undefined;
+    if (type.startsWith("text/html")) {
+      html = body.toString("utf8");
+      body = Buffer.from(html.replace(PLACEHOLDER, opts.snippet));
+    }
+    files.set(`/${name}`, { body, type, html });
   }
 
   const server = createServer((req, res) => {
@@ -51,7 +69,8 @@ export function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
     }
-    const path = new URL(req.url ?? "/", "http://demo").pathname;
+    const url = new URL(req.url ?? "/", "http://demo");
+    const path = url.pathname;
     const file = path === "/" || path.startsWith("/app/") ? files.get("/index.html") : files.get(path);
     if (!file) {
       res
@@ -59,12 +78,21 @@ export function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {
         .end(path === "/favicon.ico" ? undefined : "not found\n");
       return;
     }
+    let body = file.body;
+    const site = url.searchParams.get("site");
+    if (site !== null && file.html !== undefined) {
+      if (!opts.snippetForSite || !SITE_PARAM.test(site)) {
+        res.writeHead(400, { "Content-Type": "text/plain" }).end("site must be a site key (8-64 of A-Z a-z 0-9 _ -)\n");
+        return;
+      }
+      body = Buffer.from(withSite(file.html, opts.snippetForSite(site), site));
+    }
     res.writeHead(200, {
       "Content-Type": file.type,
-      "Content-Length": file.body.length,
+      "Content-Length": body.length,
       "Cache-Control": "no-store",
     });
-    res.end(req.method === "HEAD" ? undefined : file.body);
+    res.end(req.method === "HEAD" ? undefined : body);
   });
 
   return new Promise((resolve, reject) => {

@@ -1,13 +1,17 @@
 /**
  * Runs in Node before the workerd tests: a real Postgres (DATABASE_URL, else the local server
  * on 127.0.0.1:5432, else an embedded PGlite so a machine without Postgres still runs the
- * suite), a WebSocket bridge to it (the same one `pnpm start` uses), and the migrations.
+ * suite), a WebSocket bridge to it (the same one `pnpm start` uses), and the migrations. On
+ * a server, each run gets a scratch database of its own, dropped afterwards, so runs and
+ * suites (the first-owner setup above all) never see each other's rows.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { sql } from "drizzle-orm";
+import { openDb } from "../../scripts/lib/db.ts";
 import { startEmbeddedPg } from "../../scripts/lib/embedded-pg.ts";
 import { startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { migrate } from "../../scripts/migrate.ts";
@@ -37,12 +41,14 @@ function reachable(host: string, port: number): Promise<boolean> {
 export default async function setup(project: TestProject) {
   let databaseUrl = process.env.DATABASE_URL;
   let cleanup = async () => {};
+  let embedded = false;
   if (!databaseUrl) {
     if (await reachable("127.0.0.1", 5432)) databaseUrl = LOCAL;
     else {
       const dir = mkdtempSync(join(tmpdir(), "sightline-pglite-"));
       const pg = await startEmbeddedPg({ dataDir: dir });
       databaseUrl = pg.connectionString;
+      embedded = true;
       cleanup = async () => {
         await pg.close();
         rmSync(dir, { recursive: true, force: true });
@@ -50,10 +56,25 @@ export default async function setup(project: TestProject) {
     }
   }
   const bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(databaseUrl) });
-  await migrate(databaseUrl, bridge.port);
-  project.provide("databaseUrl", databaseUrl);
+  let testUrl = databaseUrl;
+  let dropScratch = async () => {};
+  if (!embedded) {
+    const name = `sl_test_${process.pid}_${Date.now().toString(36)}`;
+    const admin = openDb(databaseUrl, bridge.port);
+    await admin.db.execute(sql.raw(`create database ${name}`));
+    const url = new URL(databaseUrl);
+    url.pathname = `/${name}`;
+    testUrl = url.toString();
+    dropScratch = async () => {
+      await admin.db.execute(sql.raw(`drop database if exists ${name} with (force)`));
+      await admin.close();
+    };
+  }
+  await migrate(testUrl, bridge.port);
+  project.provide("databaseUrl", testUrl);
   project.provide("pgWsProxy", bridge.proxy);
   return async () => {
+    await dropScratch().catch((err) => console.error(`could not drop the scratch database: ${err}`));
     await bridge.close();
     await cleanup();
   };

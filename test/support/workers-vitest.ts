@@ -6,8 +6,16 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 const setup = new URL("./postgres-setup.ts", import.meta.url).pathname;
+const upstashSetup = new URL("./upstash-setup.ts", import.meta.url).pathname;
 
-export function workersTestConfig(wranglerConfigPath: string) {
+export interface WorkersTestOptions {
+  /** Extra bindings (test-only secrets) on top of the wrangler config's vars. */
+  bindings?: Record<string, string>;
+  /** Other workers the one under test binds to, e.g. a stand-in for a service binding. */
+  workers?: Record<string, unknown>[];
+}
+
+export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestOptions = {}) {
   return defineConfig({
     plugins: [
       cloudflareTest(({ inject }) => ({
@@ -17,11 +25,19 @@ export function workersTestConfig(wranglerConfigPath: string) {
             ENVIRONMENT: "test",
             DATABASE_URL: inject<string>("databaseUrl"),
             PG_WS_PROXY: inject<string>("pgWsProxy"),
+            ...opts.bindings,
           },
+          // Miniflare worker options; their full type is not exported by the pool.
+          ...(opts.workers ? { workers: opts.workers as never } : {}),
         },
       })),
     ],
     // Logs are printed for failing tests only; the suite shares two cores with workerd.
-    test: { globalSetup: [setup], include: ["test/**/*.test.ts"], testTimeout: 30_000, silent: "passed-only" },
+    test: {
+      globalSetup: [setup, upstashSetup],
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000,
+      silent: "passed-only",
+    },
   });
 }

@@ -21,6 +21,11 @@ export interface Stack {
   bridgePort: number;
   siteKey: string;
   databaseUrl: string;
+  /** The API and the dashboard, e.g. http://localhost:8788. */
+  apiUrl: string;
+  demoUrl: string;
+  /** The owner-setup link the start script printed; null when an owner already existed. */
+  setupUrl: string | null;
   pid: number;
   output(): string;
   /** SIGTERM, as Ctrl-C would; resolves with the exit code once the script has exited. */
@@ -43,7 +48,17 @@ export function uniqueSiteKey(prefix = "sys"): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function startStack(name: string, timeoutMs = 280_000): Promise<Stack> {
+export interface StackOptions {
+  timeoutMs?: number;
+  /** Postgres for this stack; DATABASE_URL (the shared test database) otherwise. */
+  databaseUrl?: string;
+}
+
+const SETUP_LINE = /Create the owner account: (http:\/\/\S+\/setup#token=[A-Za-z0-9_-]+)/;
+
+export async function startStack(name: string, opts: StackOptions = {}): Promise<Stack> {
+  const timeoutMs = opts.timeoutMs ?? 280_000;
+  const databaseUrl = opts.databaseUrl ?? DATABASE_URL;
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { ingestPort: 0, apiPort: 0, demoPort: 0, bridgePort: 0 };
   for (const k of Object.keys(ports) as Array<keyof typeof ports>) {
@@ -60,7 +75,7 @@ export async function startStack(name: string, timeoutMs = 280_000): Promise<Sta
   const child: ChildProcess = spawn(NODE_BIN, ["--import", "tsx", "scripts/start.ts"], {
     cwd: ROOT,
     env: childEnv({
-      DATABASE_URL,
+      DATABASE_URL: databaseUrl,
       INGEST_PORT: String(ports.ingestPort),
       API_PORT: String(ports.apiPort),
       DEMO_PORT: String(ports.demoPort),
@@ -112,7 +127,17 @@ export async function startStack(name: string, timeoutMs = 280_000): Promise<Sta
     }
     await sleep(200);
   }
-  return { ...ports, siteKey, databaseUrl: DATABASE_URL, pid: child.pid ?? 0, output: () => output, stop };
+  return {
+    ...ports,
+    siteKey,
+    databaseUrl,
+    apiUrl: `http://localhost:${ports.apiPort}`,
+    demoUrl: `http://localhost:${ports.demoPort}`,
+    setupUrl: SETUP_LINE.exec(output)?.[1] ?? null,
+    pid: child.pid ?? 0,
+    output: () => output,
+    stop,
+  };
 }
 
 /** Every live descendant of `pid`, as "pid command". Read from /proc. */

@@ -1,1 +1,3 @@
 export * from "./aggregate/index.ts";
+export * from "./auth/index.ts";
+export * from "./ratelimit/index.ts";

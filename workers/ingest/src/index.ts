@@ -2,6 +2,7 @@ import { app } from "./app.ts";
 import { consume } from "./queue/consume.ts";
 
 export { SiteAggregator } from "./aggregator/site-aggregator.ts";
+export { EdgeAdmin } from "./edge-admin.ts";
 
 export default {
   fetch: app.fetch,

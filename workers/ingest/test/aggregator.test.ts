@@ -2,10 +2,10 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
-import type { IngestMessage } from "@sightline/shared/wire";
+import type { DeviceClass, IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
-import { ingestMessageFor, statsOf } from "./helpers.ts";
+import { dimensionStatsOf, ingestMessageFor, siteStatsOf, statsOf } from "./helpers.ts";
 
 const HOUR = Date.UTC(2026, 10, 30, 10);
 
@@ -16,11 +16,28 @@ function setup() {
   return { siteId, name, stub };
 }
 
-function msg(siteId: string, sessionId: string, events: { path: string; ts?: number; id?: string }[]): IngestMessage {
+type TestEvent = { path: string; ts?: number; id?: string; ref?: string };
+
+/** A message without device and country, as queued before they existed. */
+function msg(siteId: string, sessionId: string, events: TestEvent[]): IngestMessage {
   return ingestMessageFor(
     siteId,
     events.map((e) => ({ ts: HOUR + 60_000, ...e })),
     sessionId,
+  );
+}
+
+function clientMsg(
+  siteId: string,
+  sessionId: string,
+  client: { device: DeviceClass; country: string },
+  events: TestEvent[],
+): IngestMessage {
+  return ingestMessageFor(
+    siteId,
+    events.map((e) => ({ ts: HOUR + 60_000, ...e })),
+    sessionId,
+    client,
   );
 }
 
@@ -117,8 +134,157 @@ describe("SiteAggregator", () => {
 
     await runInDurableObject(stub, () => restore());
     const result = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
-    expect(result).toMatchObject({ status: "duplicate", rows: 1 });
+    // One page row, one site row, device and country "unknown".
+    expect(result).toMatchObject({ status: "duplicate", rows: 4 });
     expect(await stub.pending()).toMatchObject({ rows: 0 });
     expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/once", pageviews: 1, sessions: 1 }]);
+  });
+});
+
+describe("SiteAggregator site totals and breakdowns", () => {
+  const H2 = HOUR + 3_600_000;
+
+  it("counts a session once per site-hour across pages, ingest calls and flushes", async () => {
+    const { siteId, name, stub } = setup();
+    const s1 = uuidv7();
+    const s2 = uuidv7();
+    await stub.ingest(name, [msg(siteId, s1, [{ path: "/" }, { path: "/a" }, { path: "/b" }])]);
+    await stub.ingest(name, [
+      msg(siteId, s1, [{ path: "/c" }, { path: "/d", ts: H2 + 1 }]),
+      msg(siteId, s2, [{ path: "/" }]),
+    ]);
+    expect((await stub.pending()).site).toEqual({ rows: 2, pageviews: 6, sessions: 3 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    // Page rows count s1 once per page: their sessions sum to 5 in the first hour, not 2.
+    const pages = await statsOf(siteId);
+    expect(pages.filter((r) => r.hour === HOUR).reduce((n, r) => n + r.sessions, 0)).toBe(5);
+    expect(await siteStatsOf(siteId)).toEqual([
+      { hour: HOUR, pageviews: 5, sessions: 2 },
+      { hour: H2, pageviews: 1, sessions: 1 },
+    ]);
+
+    // After the flush the session is still known for that hour: a pageview, no new session.
+    await stub.ingest(name, [msg(siteId, s1, [{ path: "/e" }])]);
+    expect((await stub.pending()).site).toEqual({ rows: 1, pageviews: 1, sessions: 0 });
+    await runDurableObjectAlarm(stub);
+    expect((await siteStatsOf(siteId))[0]).toEqual({ hour: HOUR, pageviews: 6, sessions: 2 });
+  });
+
+  it("keeps pageviews and distinct sessions per device, country and referrer", async () => {
+    const { siteId, name, stub } = setup();
+    const [s1, s2, s3] = [uuidv7(), uuidv7(), uuidv7()];
+    const desktopDE = { device: "desktop", country: "DE" } as const;
+    await stub.ingest(name, [
+      // Landed from Google, then two internal navigations (no referrer value).
+      clientMsg(siteId, s1, desktopDE, [{ path: "/", ref: "google.com" }, { path: "/a" }, { path: "/b" }]),
+      clientMsg(siteId, s2, { device: "mobile", country: "DE" }, [{ path: "/", ref: "(direct)" }]),
+    ]);
+    await stub.ingest(name, [
+      clientMsg(siteId, s3, { device: "desktop", country: "FR" }, [{ path: "/pricing", ref: "google.com" }]),
+      // s1 comes back from Hacker News within the hour.
+      clientMsg(siteId, s1, desktopDE, [{ path: "/", ref: "news.ycombinator.com" }]),
+    ]);
+    const pending = await stub.pending();
+    expect(pending.site).toEqual({ rows: 1, pageviews: 6, sessions: 3 });
+    expect(pending.dimensions.device).toEqual({ rows: 2, pageviews: 6, sessions: 3 });
+    expect(pending.dimensions.referrer).toEqual({ rows: 3, pageviews: 4, sessions: 4 });
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.pending()).toMatchObject({ site: { rows: 0 }, dimensions: { country: { rows: 0 } } });
+    const row = (dimension: string, value: string, pageviews: number, sessions: number) => ({
+      dimension,
+      value,
+      hour: HOUR,
+      pageviews,
+      sessions,
+    });
+    expect(await dimensionStatsOf(siteId)).toEqual([
+      row("country", "DE", 5, 2),
+      row("country", "FR", 1, 1),
+      row("device", "desktop", 5, 2),
+      row("device", "mobile", 1, 1),
+      row("referrer", "(direct)", 1, 1),
+      row("referrer", "google.com", 2, 2),
+      row("referrer", "news.ycombinator.com", 1, 1),
+    ]);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 6, sessions: 3 }]);
+  });
+
+  it("counts a redelivered message and a retried flush once in every table", async () => {
+    const { siteId, name, stub } = setup();
+    const m = clientMsg(siteId, uuidv7(), { device: "desktop", country: "DE" }, [
+      { path: "/", ref: "google.com" },
+      { path: "/a" },
+    ]);
+    await stub.ingest(name, [m]);
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+
+    // The first flush commits but its reply is lost.
+    const restore = await runInDurableObject(stub, (instance: SiteAggregator) =>
+      brokenSink(instance, { applyFirst: true }),
+    );
+    await runDurableObjectAlarm(stub);
+    expect(await stub.pending()).toMatchObject({ inFlight: true, failures: 1, site: { rows: 1 } });
+
+    // Meanwhile: a redelivery (nothing) and a new session (pending beside the in-flight flush).
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    await stub.ingest(name, [
+      clientMsg(siteId, uuidv7(), { device: "mobile", country: "FR" }, [{ path: "/a", ref: "(direct)" }]),
+    ]);
+    await runInDurableObject(stub, () => restore());
+    const retried = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
+    expect(retried).toMatchObject({ status: "duplicate", flushId: expect.any(String) });
+    expect(await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush())).toMatchObject({
+      status: "applied",
+    });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.pending()).toMatchObject({ rows: 0, inFlight: false, site: { rows: 0 } });
+    // The alarm armed during the outage may still run; it finds nothing to send.
+    await runDurableObjectAlarm(stub);
+
+    expect(await statsOf(siteId)).toEqual([
+      { hour: HOUR, path: "/", pageviews: 1, sessions: 1 },
+      { hour: HOUR, path: "/a", pageviews: 2, sessions: 2 },
+    ]);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 3, sessions: 2 }]);
+    expect((await dimensionStatsOf(siteId)).map((r) => [r.dimension, r.value, r.pageviews, r.sessions])).toEqual([
+      ["country", "DE", 2, 1],
+      ["country", "FR", 1, 1],
+      ["device", "desktop", 2, 1],
+      ["device", "mobile", 1, 1],
+      ["referrer", "(direct)", 1, 1],
+      ["referrer", "google.com", 1, 1],
+    ]);
+  });
+
+  it("counts a message without device, country or referrer as unknown, with no referrer row", async () => {
+    const { siteId, name, stub } = setup();
+    const s = uuidv7();
+    await stub.ingest(name, [msg(siteId, s, [{ path: "/" }, { path: "/x" }])]);
+    await runDurableObjectAlarm(stub);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 2, sessions: 1 }]);
+    expect((await dimensionStatsOf(siteId)).map((r) => [r.dimension, r.value, r.pageviews, r.sessions])).toEqual([
+      ["country", "unknown", 2, 1],
+      ["device", "unknown", 2, 1],
+    ]);
+  });
+
+  it("stays under the statement parameter limit with many keys and sessions in one call", async () => {
+    const { siteId, name, stub } = setup();
+    const messages = Array.from({ length: 30 }, (_, i) =>
+      clientMsg(
+        siteId,
+        uuidv7(),
+        { device: "desktop", country: "DE" },
+        Array.from({ length: 10 }, (_, j) => ({ path: `/p${j}`, ref: `r${i % 7}.example`, ts: HOUR + j * 1_000 })),
+      ),
+    );
+    expect(await stub.ingest(name, messages)).toEqual({ counted: 300, duplicates: 0 });
+    const p = await stub.pending();
+    expect(p).toMatchObject({ rows: 10, pageviews: 300, site: { rows: 1, pageviews: 300, sessions: 30 } });
+    expect(p.dimensions.referrer).toEqual({ rows: 7, pageviews: 300, sessions: 30 });
+    await runDurableObjectAlarm(stub);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 300, sessions: 30 }]);
   });
 });

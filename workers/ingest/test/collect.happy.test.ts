@@ -1,7 +1,10 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
 import { describe, expect, it, vi } from "vitest";
-import { batchFor, makeSite, pageview, post, statsOf } from "./helpers.ts";
+import { batchFor, dimensionStatsOf, makeSite, ORIGIN, pageview, post, siteStatsOf, statsOf } from "./helpers.ts";
+
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
 
 describe("POST /v1/collect (happy)", () => {
   it("answers 202 with CORS, and the batch goes through the queue and the aggregator into Postgres", async () => {
@@ -21,6 +24,32 @@ describe("POST /v1/collect (happy)", () => {
     expect(rows.map(({ path, pageviews, sessions }) => ({ path, pageviews, sessions }))).toEqual([
       { path: "/", pageviews: 1, sessions: 1 },
       { path: "/pricing", pageviews: 2, sessions: 1 },
+    ]);
+  });
+
+  it("carries device, country and referrer to the site and breakdown tables", async () => {
+    const site = await makeSite();
+    const now = Date.now();
+    const batch = batchFor(site.siteKey, [
+      pageview("/", now, "https://www.Google.com/search?q=sightline"),
+      // SPA navigation: the previous page is the referrer, so no referrer value.
+      pageview("/pricing", now, `${ORIGIN}/?q=1`),
+      // A reload without referrer: direct.
+      pageview("/pricing", now),
+    ]);
+    const res = await post(batch, { userAgent: IPHONE, country: "DE" });
+    expect(res.status).toBe(202);
+
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(site.siteId, batch.sessionId, 1)));
+    await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(3), { timeout: 10_000, interval: 100 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const hour = now - (now % 3_600_000);
+    expect(await siteStatsOf(site.siteId)).toEqual([{ hour, pageviews: 3, sessions: 1 }]);
+    expect((await dimensionStatsOf(site.siteId)).map((r) => [r.dimension, r.value, r.pageviews, r.sessions])).toEqual([
+      ["country", "DE", 3, 1],
+      ["device", "mobile", 3, 1],
+      ["referrer", "(direct)", 1, 1],
+      ["referrer", "google.com", 1, 1],
     ]);
   });
 

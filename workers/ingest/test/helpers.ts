@@ -1,10 +1,10 @@
 import { env, SELF } from "cloudflare:test";
 import { createDb } from "@sightline/db";
-import { pageStatsHourly } from "@sightline/db/schema";
+import { dimensionStatsHourly, pageStatsHourly, siteStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
-import type { CollectBatch, IngestMessage, PageviewEvent } from "@sightline/shared/wire";
+import type { CollectBatch, DeviceClass, IngestMessage, PageviewEvent } from "@sightline/shared/wire";
 import { eq } from "drizzle-orm";
 
 export const ORIGIN = "https://shop.example";
@@ -24,22 +24,27 @@ export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise
   return site;
 }
 
-export function pageview(path: string, ts = Date.now()): PageviewEvent {
-  return { type: "pageview", id: uuidv7(ts), ts, url: `${ORIGIN}${path}?q=1#x`, referrer: "", title: "t" };
+export function pageview(path: string, ts = Date.now(), referrer = ""): PageviewEvent {
+  return { type: "pageview", id: uuidv7(ts), ts, url: `${ORIGIN}${path}?q=1#x`, referrer, title: "t" };
 }
 
 export function batchFor(siteKey: string, events: PageviewEvent[], sessionId = uuidv7()): CollectBatch {
   return { v: 1, siteKey, sessionId, sentAt: Date.now(), events };
 }
 
-export function post(body: unknown, init: { origin?: string | null; type?: string; ip?: string } = {}) {
+export function post(
+  body: unknown,
+  init: { origin?: string | null; type?: string; ip?: string; userAgent?: string; country?: string } = {},
+) {
   const headers: Record<string, string> = { "content-type": init.type ?? "text/plain;charset=UTF-8" };
   if (init.origin !== null) headers.origin = init.origin ?? ORIGIN;
   if (init.ip) headers["cf-connecting-ip"] = init.ip;
+  if (init.userAgent) headers["user-agent"] = init.userAgent;
   return SELF.fetch("https://ingest.test/v1/collect", {
     method: "POST",
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),
+    ...(init.country ? { cf: { country: init.country } } : {}),
   });
 }
 
@@ -47,11 +52,15 @@ export interface ErrorShape {
   error: { code: string; message: string; requestId: string };
 }
 
-/** A queue message as the collect route makes it. */
+/**
+ * A queue message as the collect route makes it. Without `client` it has the shape queued
+ * before device, country and referrer existed.
+ */
 export function ingestMessageFor(
   siteId: string,
-  events: { path: string; ts?: number; id?: string }[],
+  events: { path: string; ts?: number; id?: string; ref?: string }[],
   sessionId = uuidv7(),
+  client?: { device: DeviceClass; country: string },
 ): IngestMessage {
   return {
     v: 1,
@@ -59,22 +68,54 @@ export function ingestMessageFor(
     shards: 1,
     sessionId,
     receivedAt: Date.now(),
-    events: events.map((e) => ({ id: e.id ?? uuidv7(), ts: e.ts ?? Date.now(), path: e.path })),
+    ...client,
+    events: events.map((e) => {
+      const event = { id: e.id ?? uuidv7(), ts: e.ts ?? Date.now(), path: e.path };
+      return e.ref === undefined ? event : { ...event, ref: e.ref };
+    }),
   };
 }
 
-/** A site's rows in page_stats_hourly, read from the real Postgres through the bridge. */
-export async function statsOf(siteId: string) {
+function withDb<T>(read: (db: ReturnType<typeof createDb>["db"]) => Promise<T>): Promise<T> {
   const { db, close } = createDb({
     connectionString: env.DATABASE_URL,
     wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY,
   });
-  try {
+  return read(db).finally(close);
+}
+
+/** A site's rows in page_stats_hourly, read from the real Postgres through the bridge. */
+export function statsOf(siteId: string) {
+  return withDb(async (db) => {
     const rows = await db.select().from(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
     return rows
       .map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions }))
       .sort((a, b) => a.path.localeCompare(b.path) || a.hour - b.hour);
-  } finally {
-    await close();
-  }
+  });
+}
+
+/** A site's rows in site_stats_hourly, by hour. */
+export function siteStatsOf(siteId: string) {
+  return withDb(async (db) => {
+    const rows = await db.select().from(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
+    return rows
+      .map((r) => ({ hour: r.hour.getTime(), pageviews: r.pageviews, sessions: r.sessions }))
+      .sort((a, b) => a.hour - b.hour);
+  });
+}
+
+/** A site's rows in dimension_stats_hourly, by dimension, value, hour. */
+export function dimensionStatsOf(siteId: string) {
+  return withDb(async (db) => {
+    const rows = await db.select().from(dimensionStatsHourly).where(eq(dimensionStatsHourly.siteId, siteId));
+    return rows
+      .map((r) => ({
+        dimension: r.dimension,
+        value: r.value,
+        hour: r.hour.getTime(),
+        pageviews: r.pageviews,
+        sessions: r.sessions,
+      }))
+      .sort((a, b) => a.dimension.localeCompare(b.dimension) || a.value.localeCompare(b.value) || a.hour - b.hour);
+  });
 }

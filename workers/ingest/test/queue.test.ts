@@ -1,10 +1,16 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+} from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
-import { ingestMessageFor } from "./helpers.ts";
+import { dimensionStatsOf, ingestMessageFor, siteStatsOf, statsOf } from "./helpers.ts";
 
 function message(siteId: string, paths: string[]): IngestMessage {
   return ingestMessageFor(
@@ -45,6 +51,37 @@ describe("queue consumer", () => {
     }
     const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(m.siteId, m.sessionId, 1)));
     expect((await stub.pending()).pageviews).toBe(2);
+  });
+
+  it("aggregates a message queued before device, country and referrer existed", async () => {
+    const siteId = `site_${uuidv7()}`;
+    const ts = Date.now();
+    const hour = ts - (ts % 3_600_000);
+    // Written out literally: the shape older deployments put on the queue.
+    const old = {
+      v: 1,
+      siteId,
+      shards: 1,
+      sessionId: uuidv7(),
+      receivedAt: ts,
+      events: [
+        { id: uuidv7(ts), ts, path: "/" },
+        { id: uuidv7(ts), ts, path: "/" },
+      ],
+    };
+    const batch = batchOf([old]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["msg-0"]);
+
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(siteId, old.sessionId, 1)));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await statsOf(siteId)).toEqual([{ hour, path: "/", pageviews: 2, sessions: 1 }]);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour, pageviews: 2, sessions: 1 }]);
+    expect(await dimensionStatsOf(siteId)).toEqual([
+      { dimension: "country", value: "unknown", hour, pageviews: 2, sessions: 1 },
+      { dimension: "device", value: "unknown", hour, pageviews: 2, sessions: 1 },
+    ]);
   });
 
   it("sends a poison message to the dead-letter queue and acks it, keeping the rest", async () => {

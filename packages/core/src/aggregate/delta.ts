@@ -1,4 +1,6 @@
-/** One row of aggregate deltas: counts to add for one page in one hour. */
+import type { Dimension } from "@sightline/shared/wire";
+
+/** Counts to add for one page in one hour; sessions are distinct per page-hour. */
 export interface PageHourDelta {
   hour: number;
   path: string;
@@ -6,12 +8,34 @@ export interface PageHourDelta {
   sessions: number;
 }
 
-/** A flush: the deltas one shard hands to the store under one id, applied at most once. */
+/** Counts to add for the whole site in one hour; sessions are distinct per site-hour. */
+export interface SiteHourDelta {
+  hour: number;
+  pageviews: number;
+  sessions: number;
+}
+
+/** Counts to add for one breakdown value in one hour; sessions are distinct per value-hour. */
+export interface DimensionHourDelta {
+  hour: number;
+  dimension: Dimension;
+  value: string;
+  pageviews: number;
+  sessions: number;
+}
+
+/**
+ * A flush: every delta one shard hands to the store under one id, applied at most once and
+ * all together (pages, site totals and breakdowns never disagree about what landed).
+ */
 export interface FlushBatch {
   flushId: string;
   siteId: string;
   shard: number;
+  /** Page rows; the name predates the other two. */
   rows: PageHourDelta[];
+  site: SiteHourDelta[];
+  dimensions: DimensionHourDelta[];
 }
 
 /** Where flushes land. Postgres in production; tests may use another. */

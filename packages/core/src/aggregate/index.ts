@@ -1,4 +1,7 @@
 export { nextFlushDelayMs, queueRetryDelaySeconds } from "./backoff.ts";
-export type { FlushBatch, PageHourDelta, StatsSink } from "./delta.ts";
+export { countryOf } from "./country.ts";
+export type { DimensionHourDelta, FlushBatch, PageHourDelta, SiteHourDelta, StatsSink } from "./delta.ts";
+export { deviceClass } from "./device.ts";
 export { hourOf } from "./hour.ts";
+export { hostOf, referrerValue } from "./referrer.ts";
 export { aggregatorName, parseAggregatorName } from "./shard.ts";

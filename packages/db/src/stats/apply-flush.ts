@@ -1,42 +1,73 @@
 /**
- * Applies one aggregator flush in one transaction. The flush id goes into flush_log first;
- * when it is already there the flush landed before (a retry after a lost reply) and nothing
- * is added twice.
+ * Applies one aggregator flush in one transaction: page rows, site totals and breakdowns
+ * land together or not at all. The flush id goes into flush_log first; when it is already
+ * there the flush landed before (a retry after a lost reply) and nothing is added twice.
  */
 import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
 import { sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
-import { flushLog, pageStatsHourly } from "../schema/index.ts";
+import { dimensionStatsHourly, flushLog, pageStatsHourly, siteStatsHourly } from "../schema/index.ts";
+
+/** At most 6 params a row (breakdowns), so a chunk stays far under Postgres' 65,535. */
+const CHUNK = LIMITS.aggregate.flushChunkRows;
+
+async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
+}
 
 export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" | "duplicate"> {
+  const { siteId } = batch;
+  const rows = batch.rows.length + batch.site.length + batch.dimensions.length;
   return db.transaction(async (tx) => {
     const logged = await tx
       .insert(flushLog)
-      .values({ flushId: batch.flushId, siteId: batch.siteId, shard: batch.shard, rows: batch.rows.length })
+      .values({ flushId: batch.flushId, siteId, shard: batch.shard, rows })
       .onConflictDoNothing()
       .returning({ flushId: flushLog.flushId });
     if (logged.length === 0) return "duplicate";
-    const size = LIMITS.aggregate.flushChunkRows;
-    for (let i = 0; i < batch.rows.length; i += size) {
-      const chunk = batch.rows.slice(i, i + size).map((r) => ({
-        siteId: batch.siteId,
-        hour: new Date(r.hour),
-        path: r.path,
-        pageviews: r.pageviews,
-        sessions: r.sessions,
-      }));
-      await tx
+
+    await inChunks(batch.rows, (chunk) =>
+      tx
         .insert(pageStatsHourly)
-        .values(chunk)
+        .values(chunk.map((r) => ({ ...r, siteId, hour: new Date(r.hour) })))
         .onConflictDoUpdate({
           target: [pageStatsHourly.siteId, pageStatsHourly.hour, pageStatsHourly.path],
           set: {
             pageviews: sql`${pageStatsHourly.pageviews} + excluded.pageviews`,
             sessions: sql`${pageStatsHourly.sessions} + excluded.sessions`,
           },
-        });
-    }
+        }),
+    );
+    await inChunks(batch.site, (chunk) =>
+      tx
+        .insert(siteStatsHourly)
+        .values(chunk.map((r) => ({ ...r, siteId, hour: new Date(r.hour) })))
+        .onConflictDoUpdate({
+          target: [siteStatsHourly.siteId, siteStatsHourly.hour],
+          set: {
+            pageviews: sql`${siteStatsHourly.pageviews} + excluded.pageviews`,
+            sessions: sql`${siteStatsHourly.sessions} + excluded.sessions`,
+          },
+        }),
+    );
+    await inChunks(batch.dimensions, (chunk) =>
+      tx
+        .insert(dimensionStatsHourly)
+        .values(chunk.map((r) => ({ ...r, siteId, hour: new Date(r.hour) })))
+        .onConflictDoUpdate({
+          target: [
+            dimensionStatsHourly.siteId,
+            dimensionStatsHourly.dimension,
+            dimensionStatsHourly.hour,
+            dimensionStatsHourly.value,
+          ],
+          set: {
+            pageviews: sql`${dimensionStatsHourly.pageviews} + excluded.pageviews`,
+            sessions: sql`${dimensionStatsHourly.sessions} + excluded.sessions`,
+          },
+        }),
+    );
     return "applied";
   });
 }

@@ -26,7 +26,14 @@ export function uuidv7Time(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-export const ID_PREFIXES = { site: "site", flush: "fl", session: "ses", request: "req" } as const;
+export const ID_PREFIXES = {
+  site: "site",
+  flush: "fl",
+  session: "ses",
+  request: "req",
+  account: "acc",
+  token: "tok",
+} as const;
 
 /** A prefixed, time-sortable id such as `site_0192…`. */
 export function newId(prefix: keyof typeof ID_PREFIXES, now?: number): string {

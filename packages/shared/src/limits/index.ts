@@ -51,6 +51,23 @@ export const LIMITS = {
     maxAgeSeconds: 300,
     siteConfigCacheMs: 30_000,
   },
+  api: {
+    maxEmailLength: 254,
+    minPasswordLength: 12,
+    /** PBKDF2 cost grows with input length; bound it. */
+    maxPasswordLength: 256,
+    sessionTtlMs: 14 * 24 * 60 * 60 * 1000,
+    maxPageSize: 100,
+    maxRangeDays: 366,
+    maxNameLength: 100,
+    maxOrigins: 50,
+    maxOriginLength: 256,
+    maxTokensPerAccount: 100,
+    /** Login attempts per client IP and email. */
+    loginAttemptsPerMinute: 10,
+    /** Requests per API token (or session) per minute. */
+    requestsPerMinute: 600,
+  },
   db: {
     connectTimeoutMs: 5_000,
     statementTimeoutMs: 10_000,

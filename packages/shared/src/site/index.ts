@@ -51,3 +51,10 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
     respectDnt: site.respectDnt,
   };
 }
+
+/** What the ingest worker's private `EdgeAdmin` entrypoint offers over a service binding. */
+export interface EdgeAdminRpc {
+  putSite(record: SiteEdgeRecord): Promise<void>;
+  getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
+  deleteSite(siteKey: string): Promise<void>;
+}

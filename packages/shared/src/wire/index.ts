@@ -13,6 +13,14 @@ export const EVENT_TYPES = ["pageview"] as const;
 export const DIMENSIONS = ["referrer", "device", "country"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/** Referrer value of a page load that came with no referrer. */
+export const DIRECT_REFERRER = "(direct)";
+/** Device or country value when the request did not tell. */
+export const UNKNOWN_VALUE = "unknown";
+/** A DNS name is at most 253 characters; longer referrer hosts are cut to this. */
+export const MAX_REFERRER_HOST_LENGTH = 253;
 
 const eventId = z.uuid({ version: "v7" });
 const timestamp = z.number().int().nonnegative();
@@ -42,7 +50,8 @@ export type CollectBatch = z.infer<typeof collectBatch>;
 
 /**
  * What the ingest worker puts on the Queue: one message per accepted batch, carrying the
- * resolved site and only the fields aggregation needs.
+ * resolved site and only the fields aggregation needs. `country`, `device` and `ref` came
+ * later and are optional, so messages queued before them still parse.
  */
 export const ingestMessage = z.object({
   v: z.literal(1),
@@ -50,8 +59,19 @@ export const ingestMessage = z.object({
   shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite),
   sessionId: z.uuid(),
   receivedAt: timestamp,
+  /** ISO 3166 alpha-2 from Cloudflare (also "XX", "T1"), or "unknown". */
+  country: z.string().min(1).max(7).optional(),
+  device: z.enum(DEVICE_CLASSES).optional(),
   events: z
-    .array(z.object({ id: z.uuid(), ts: timestamp, path: z.string().max(L.maxUrlLength) }))
+    .array(
+      z.object({
+        id: z.uuid(),
+        ts: timestamp,
+        path: z.string().max(L.maxUrlLength),
+        /** External referrer host, or "(direct)"; absent for same-site navigation. */
+        ref: z.string().min(1).max(MAX_REFERRER_HOST_LENGTH).optional(),
+      }),
+    )
     .min(1)
     .max(L.maxEventsPerBatch),
 });

@@ -2,6 +2,7 @@
  * POST /v1/collect: the tracker's event batches. Validates, limits, and queues; answers 202
  * without touching Postgres. Every refusal is a 4xx with a stable code.
  */
+import { countryOf, deviceClass, referrerValue } from "@sightline/core/aggregate";
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
 import { LIMITS } from "@sightline/shared/limits";
@@ -93,7 +94,9 @@ collect.post("/", async (c) => {
   for (const e of batch.events) {
     if (e.ts < now - L.maxEventAgeMs || e.ts > now + L.maxClockSkewMs) continue;
     const path = pagePath(e.url);
-    if (path !== null) kept.push({ id: e.id, ts: e.ts, path });
+    if (path === null) continue;
+    const ref = referrerValue(e.referrer, e.url);
+    kept.push(ref === undefined ? { id: e.id, ts: e.ts, path } : { id: e.id, ts: e.ts, path, ref });
   }
   const dropped = batch.events.length - kept.length;
   if (kept.length > 0) {
@@ -103,6 +106,9 @@ collect.post("/", async (c) => {
       shards: site.shards,
       sessionId: batch.sessionId,
       receivedAt: now,
+      // Per request, not per event: one batch is one browser at one place.
+      country: countryOf(c.req.raw.cf?.country),
+      device: deviceClass(c.req.header("user-agent")),
       events: kept,
     };
     try {

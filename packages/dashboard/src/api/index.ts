@@ -1,0 +1,65 @@
+/** Typed calls for each API route the dashboard uses. */
+import { type ClientOptions, createRequester, type RequestOptions } from "./client.ts";
+import type {
+  Account,
+  Breakdown,
+  BreakdownRow,
+  Interval,
+  Me,
+  Page,
+  PageRow,
+  Site,
+  SiteInput,
+  Timeseries,
+} from "./types.ts";
+
+export { ApiError, type ApiResult, isAbort } from "./client.ts";
+export type * from "./types.ts";
+
+export interface StatsQuery {
+  from: Date;
+  to: Date;
+  signal?: AbortSignal;
+}
+
+type Opts = Pick<RequestOptions, "signal">;
+
+export function createApi(options: ClientOptions = {}) {
+  const request = createRequester(options);
+  const range = (q: StatsQuery) => ({ from: q.from.toISOString(), to: q.to.toISOString() });
+  const site = (id: string) => `/v1/sites/${encodeURIComponent(id)}`;
+  return {
+    setupNeeded: (o: Opts = {}) => request<{ needed: boolean }>("/v1/setup", { ...o, redirectOn401: false }),
+    setup: (body: { setupToken: string; email: string; password: string }) =>
+      request<{ account: Account }>("/v1/setup", { method: "POST", body, redirectOn401: false }),
+    login: (body: { email: string; password: string }) =>
+      request<{ account: Account }>("/v1/auth/login", { method: "POST", body, redirectOn401: false }),
+    logout: () => request<void>("/v1/auth/logout", { method: "POST", redirectOn401: false }),
+    me: (o: Opts = {}) => request<Me>("/v1/me", { ...o, redirectOn401: false }),
+
+    listSites: (q: { cursor?: string; limit?: number } & Opts = {}) =>
+      request<Page<Site>>("/v1/sites", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),
+    createSite: (body: SiteInput) => request<Site>("/v1/sites", { method: "POST", body }),
+    getSite: (id: string, o: Opts = {}) => request<Site>(site(id), o),
+    updateSite: (id: string, body: Partial<SiteInput>) => request<Site>(site(id), { method: "PATCH", body }),
+    deleteSite: (id: string) => request<void>(site(id), { method: "DELETE" }),
+
+    timeseries: (id: string, q: StatsQuery & { interval: Interval }) =>
+      request<Timeseries>(`${site(id)}/stats/timeseries`, {
+        signal: q.signal,
+        query: { ...range(q), interval: q.interval },
+      }),
+    pages: (id: string, q: StatsQuery & { limit?: number }) =>
+      request<{ items: PageRow[] }>(`${site(id)}/stats/pages`, {
+        signal: q.signal,
+        query: { ...range(q), limit: q.limit },
+      }),
+    breakdown: (id: string, kind: Breakdown, q: StatsQuery & { limit?: number }) =>
+      request<{ items: BreakdownRow[] }>(`${site(id)}/stats/${kind}`, {
+        signal: q.signal,
+        query: { ...range(q), limit: q.limit },
+      }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

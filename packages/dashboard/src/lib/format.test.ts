@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import {
+  countryName,
+  deviceLabel,
+  formatCount,
+  formatRate,
+  parseWholeNumber,
+  percentToRate,
+  rateToPercent,
+  referrerLabel,
+} from "./format.ts";
+
+describe("numbers", () => {
+  it("groups counts and never shows NaN", () => {
+    expect(formatCount(0, "en")).toBe("0");
+    expect(formatCount(1234567, "en")).toBe("1,234,567");
+    expect(formatCount(1234567, "de")).toBe("1.234.567");
+    expect(formatCount(Number.NaN, "en")).toBe("–");
+  });
+
+  it("shows rates as percentages", () => {
+    expect(formatRate(0.25, "en")).toBe("25%");
+    expect(formatRate(0.125, "en")).toBe("12.5%");
+  });
+
+  it("round-trips the sample rate between the form's percent and the API's 0-1", () => {
+    expect(rateToPercent(0.125)).toBe(12.5);
+    expect(rateToPercent(0.1 + 0.2)).toBe(30);
+    expect(percentToRate("12.5")).toBe(0.125);
+    expect(percentToRate("100")).toBe(1);
+    expect(percentToRate("0")).toBe(0);
+    for (const bad of ["", " ", "-1", "101", "abc", "NaN"]) expect(percentToRate(bad), bad).toBeNull();
+  });
+
+  it("parses whole numbers with separators, refuses the rest", () => {
+    expect(parseWholeNumber("1000000")).toBe(1_000_000);
+    expect(parseWholeNumber("1,000,000")).toBe(1_000_000);
+    expect(parseWholeNumber(" 1 000 ")).toBe(1000);
+    for (const bad of ["", "1.5", "-3", "1e6", "ten", "99999999999999999999"])
+      expect(parseWholeNumber(bad), bad).toBeNull();
+  });
+});
+
+describe("breakdown labels", () => {
+  it("names countries and keeps unknown codes readable", () => {
+    expect(countryName("DE")).toBe("Germany");
+    expect(countryName("us")).toBe("United States");
+    expect(countryName("")).toBe("Unknown");
+    expect(countryName("XX")).toBe("Unknown");
+    expect(countryName("not a code")).toBe("Unknown");
+  });
+
+  it("labels direct traffic and devices", () => {
+    expect(referrerLabel("")).toBe("Direct / none");
+    expect(referrerLabel("news.ycombinator.com")).toBe("news.ycombinator.com");
+    expect(deviceLabel("mobile")).toBe("Mobile");
+    expect(deviceLabel("")).toBe("Unknown");
+  });
+});

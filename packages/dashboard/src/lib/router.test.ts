@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { matchRoute, paths, safeNext, tokenFromHash } from "./router.ts";
+
+describe("matchRoute", () => {
+  it("names every view", () => {
+    expect(matchRoute("/")).toEqual({ name: "home" });
+    expect(matchRoute("/setup")).toEqual({ name: "setup" });
+    expect(matchRoute("/sites/")).toEqual({ name: "sites" });
+    expect(matchRoute("/sites/site_01abc")).toEqual({ name: "overview", siteId: "site_01abc", range: "7d" });
+    expect(matchRoute("/sites/site_01abc", "?range=24h")).toEqual({
+      name: "overview",
+      siteId: "site_01abc",
+      range: "24h",
+    });
+    expect(matchRoute("/sites/site_01abc", "?range=1y")).toMatchObject({ range: "7d" });
+    expect(matchRoute("/sites/site_01abc/settings")).toEqual({ name: "settings", siteId: "site_01abc" });
+    expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });
+    expect(matchRoute("/sites/%3Cscript%3E")).toEqual({ name: "not-found" });
+  });
+
+  it("carries a safe next path through login", () => {
+    expect(matchRoute("/login", "?next=%2Fsites%2Fx")).toEqual({ name: "login", next: "/sites/x" });
+    expect(matchRoute("/login", "?next=https://evil.test")).toEqual({ name: "login", next: null });
+  });
+});
+
+describe("safeNext", () => {
+  it("allows only paths on this origin", () => {
+    expect(safeNext("/sites/x?range=24h")).toBe("/sites/x?range=24h");
+    for (const bad of [
+      "//evil.test",
+      "/\\evil.test",
+      "https://evil.test",
+      "javascript:alert(1)",
+      "",
+      null,
+      "/login",
+      "/setup",
+    ]) {
+      expect(safeNext(bad), String(bad)).toBeNull();
+    }
+  });
+});
+
+describe("paths", () => {
+  it("builds the UI's URLs", () => {
+    expect(paths.overview("site_1")).toBe("/sites/site_1");
+    expect(paths.overview("site_1", "30d")).toBe("/sites/site_1?range=30d");
+    expect(paths.settings("site_1")).toBe("/sites/site_1/settings");
+    expect(paths.login("/sites/site_1")).toBe("/login?next=%2Fsites%2Fsite_1");
+  });
+});
+
+describe("tokenFromHash", () => {
+  it("reads the setup token from the fragment", () => {
+    expect(tokenFromHash("#token=abc-DEF_123")).toBe("abc-DEF_123");
+    expect(tokenFromHash("#other=1&token=xyz")).toBe("xyz");
+    expect(tokenFromHash("")).toBeNull();
+    expect(tokenFromHash("#token=")).toBeNull();
+  });
+});

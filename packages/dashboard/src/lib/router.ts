@@ -1,0 +1,51 @@
+/** The UI's routes: plain paths served by the API worker's single-page fallback. */
+import { DEFAULT_RANGE, isRangeKey, type RangeKey } from "./range.ts";
+
+export type Route =
+  | { name: "home" }
+  | { name: "setup" }
+  | { name: "login"; next: string | null }
+  | { name: "sites" }
+  | { name: "overview"; siteId: string; range: RangeKey }
+  | { name: "settings"; siteId: string }
+  | { name: "not-found" };
+
+const SITE_ID = "([A-Za-z0-9_-]{1,64})";
+
+export function matchRoute(pathname: string, search = ""): Route {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  const params = new URLSearchParams(search);
+  if (path === "/" || path === "") return { name: "home" };
+  if (path === "/setup") return { name: "setup" };
+  if (path === "/login") return { name: "login", next: safeNext(params.get("next")) };
+  if (path === "/sites") return { name: "sites" };
+  let m = new RegExp(`^/sites/${SITE_ID}$`).exec(path);
+  if (m?.[1]) {
+    const range = params.get("range");
+    return { name: "overview", siteId: m[1], range: isRangeKey(range) ? range : DEFAULT_RANGE };
+  }
+  m = new RegExp(`^/sites/${SITE_ID}/settings$`).exec(path);
+  if (m?.[1]) return { name: "settings", siteId: m[1] };
+  return { name: "not-found" };
+}
+
+/** Where to go after logging in: only a path on this origin, never another site. */
+export function safeNext(next: string | null | undefined): string | null {
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return null;
+  if (next === "/login" || next.startsWith("/login?") || next.startsWith("/setup")) return null;
+  return next;
+}
+
+export const paths = {
+  sites: () => "/sites",
+  login: (next?: string | null) => (next ? `/login?${new URLSearchParams({ next })}` : "/login"),
+  overview: (siteId: string, range?: RangeKey) =>
+    `/sites/${encodeURIComponent(siteId)}${range && range !== DEFAULT_RANGE ? `?range=${range}` : ""}`,
+  settings: (siteId: string) => `/sites/${encodeURIComponent(siteId)}/settings`,
+};
+
+/** `#token=...` from the setup link; the fragment never reaches a server or a log. */
+export function tokenFromHash(hash: string): string | null {
+  const token = new URLSearchParams(hash.replace(/^#/, "")).get("token");
+  return token?.trim() ? token.trim() : null;
+}

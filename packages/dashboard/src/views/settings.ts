@@ -1,0 +1,209 @@
+/** One site's settings: the install snippet, the editable fields, and deleting the site. */
+import type { Site } from "../api/index.ts";
+import type { ViewContext } from "../context.ts";
+import { busy, field, h, messageBox } from "../lib/dom.ts";
+import { errorDetail, errorMessage } from "../lib/errors.ts";
+import { formatDateTime, rateToPercent } from "../lib/format.ts";
+import { formatOrigins } from "../lib/origins.ts";
+import { paths } from "../lib/router.ts";
+import { readSiteForm } from "./site-form.ts";
+
+export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId: string): Promise<void> {
+  ctx.setTitle("Site settings");
+  const heading = h("h1", { tabindex: "-1" }, "Site settings");
+  const notice = messageBox("success");
+  const flash = ctx.takeFlash();
+  if (flash) notice.show(flash);
+  const error = messageBox("error");
+  const loading = h("p", { class: "loading" }, "Loading the site…");
+  main.append(h("div", { class: "page-head" }, heading), notice.el, error.el, loading);
+  main.setAttribute("aria-busy", "true");
+
+  let site: Site;
+  try {
+    site = (await ctx.api.getSite(siteId, { signal: ctx.signal })).data;
+  } catch (err) {
+    if (ctx.signal.aborted) return;
+    error.show(errorMessage(err), errorDetail(err));
+    return;
+  } finally {
+    main.removeAttribute("aria-busy");
+    loading.remove();
+  }
+  ctx.setTitle(`${site.name} settings`);
+  heading.textContent = `${site.name}: settings`;
+  main.append(installCard(site), generalCard(ctx, site, heading, notice), dangerCard(ctx, site));
+}
+
+function installCard(site: Site): HTMLElement {
+  const code = h("code", { id: "snippet" }, site.snippet);
+  const status = h("span", { class: "copy-status", role: "status" });
+  const copy = h("button", { type: "button", class: "button", id: "copy-snippet" }, "Copy snippet");
+  copy.addEventListener("click", async () => {
+    status.textContent = (await copyText(site.snippet, code)) ? "Copied" : "Select the snippet and copy it by hand";
+    window.setTimeout(() => {
+      status.textContent = "";
+    }, 4_000);
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "install-heading" },
+    h("h2", { id: "install-heading" }, "Install"),
+    h("p", {}, "Paste this into every page of the site, before ", h("code", {}, "</head>"), ":"),
+    h("pre", { class: "snippet" }, code),
+    h("div", { class: "actions" }, copy, status),
+    h(
+      "dl",
+      { class: "meta" },
+      h("div", {}, h("dt", {}, "Site key"), h("dd", {}, h("code", { "data-testid": "site-key" }, site.key))),
+      h("div", {}, h("dt", {}, "Created"), h("dd", {}, formatDateTime(site.createdAt))),
+    ),
+  );
+}
+
+async function copyText(text: string, source: HTMLElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard access (an insecure origin, a denied permission): select it for the user.
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    const selection = window.getSelection();
+    selection?.removeAllRanges();
+    selection?.addRange(range);
+    return false;
+  }
+}
+
+function generalCard(
+  ctx: ViewContext,
+  site: Site,
+  heading: HTMLElement,
+  notice: ReturnType<typeof messageBox>,
+): HTMLElement {
+  const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, autocomplete: "off" });
+  name.value = site.name;
+  const origins = h("textarea", { name: "origins", rows: 3, required: true, spellcheck: "false" });
+  origins.value = formatOrigins(site.origins);
+  const sampleRate = h("input", {
+    type: "number",
+    name: "recordingSampleRate",
+    min: 0,
+    max: 100,
+    step: "0.1",
+    inputmode: "decimal",
+  });
+  sampleRate.value = String(rateToPercent(site.recordingSampleRate));
+  const quota = h("input", { type: "number", name: "dailyEventQuota", min: 1, step: 1, inputmode: "numeric" });
+  quota.value = String(site.dailyEventQuota);
+  const retention = h("input", { type: "number", name: "retentionDays", min: 1, step: 1, inputmode: "numeric" });
+  retention.value = String(site.retentionDays);
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Save changes");
+  const error = messageBox("error");
+  const saved = messageBox("success");
+
+  const form = h(
+    "form",
+    { class: "form", id: "site-settings" },
+    error.el,
+    saved.el,
+    field("settings-name", "Name", name),
+    field("settings-origins", "Allowed origins", origins, "One per line. Only pages on these origins are counted."),
+    h(
+      "div",
+      { class: "field-row" },
+      field("settings-sample-rate", "Recording sample rate (%)", sampleRate, "Share of sessions recorded, 0 to 100."),
+      field("settings-quota", "Daily event quota", quota, "Events accepted per UTC day."),
+      field("settings-retention", "Retention (days)", retention, "How long statistics are kept."),
+    ),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.hide();
+    saved.hide();
+    notice.hide();
+    const read = readSiteForm({ name, origins, sampleRate, quota, retention });
+    if (!read.ok) {
+      error.show(read.errors.join(" "));
+      read.focus.focus();
+      return;
+    }
+    try {
+      const { data } = await busy(submit, "Saving…", () => ctx.api.updateSite(site.id, read.body));
+      Object.assign(site, data);
+      origins.value = formatOrigins(data.origins);
+      heading.textContent = `${data.name}: settings`;
+      ctx.setTitle(`${data.name} settings`);
+      saved.show("Changes saved.");
+    } catch (err) {
+      error.show(errorMessage(err), errorDetail(err));
+    }
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "general-heading" },
+    h("h2", { id: "general-heading" }, "General"),
+    form,
+  );
+}
+
+function dangerCard(ctx: ViewContext, site: Site): HTMLElement {
+  const error = messageBox("error");
+  const start = h("button", { type: "button", class: "button button-danger", id: "delete-site" }, "Delete site…");
+  const confirmInput = h("input", { type: "text", name: "confirm", autocomplete: "off", spellcheck: "false" });
+  const confirmButton = h(
+    "button",
+    { type: "submit", class: "button button-danger", disabled: true },
+    "Delete permanently",
+  );
+  const cancel = h("button", { type: "button", class: "button" }, "Cancel");
+  const confirmForm = h(
+    "form",
+    { class: "form confirm", hidden: true },
+    field("delete-confirm", `Type “${site.name}” to confirm`, confirmInput),
+    h("div", { class: "actions" }, confirmButton, cancel),
+  );
+  const matches = () => confirmInput.value.trim() === site.name;
+  confirmInput.addEventListener("input", () => {
+    confirmButton.disabled = !matches();
+  });
+  start.addEventListener("click", () => {
+    confirmForm.hidden = false;
+    start.hidden = true;
+    confirmInput.focus();
+  });
+  cancel.addEventListener("click", () => {
+    confirmForm.hidden = true;
+    start.hidden = false;
+    confirmInput.value = "";
+    confirmButton.disabled = true;
+    start.focus();
+  });
+  confirmForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!matches()) return;
+    error.hide();
+    try {
+      await busy(confirmButton, "Deleting…", () => ctx.api.deleteSite(site.id));
+      ctx.flash(`${site.name} was deleted.`);
+      ctx.navigate(paths.sites(), { replace: true });
+    } catch (err) {
+      error.show(errorMessage(err), errorDetail(err));
+    }
+  });
+  return h(
+    "section",
+    { class: "card card-danger", "aria-labelledby": "danger-heading" },
+    h("h2", { id: "danger-heading" }, "Delete this site"),
+    h(
+      "p",
+      {},
+      "Deleting removes the site and all its statistics. Its snippet stops counting at once. This cannot be undone.",
+    ),
+    error.el,
+    start,
+    confirmForm,
+  );
+}

@@ -1,0 +1,44 @@
+/** Reading the site form's fields into an API body, with messages for what does not parse. */
+import type { SiteInput } from "../api/index.ts";
+import { parseWholeNumber, percentToRate } from "../lib/format.ts";
+import { parseOrigins } from "../lib/origins.ts";
+
+export interface SiteFields {
+  name: HTMLInputElement;
+  origins: HTMLTextAreaElement;
+  sampleRate?: HTMLInputElement;
+  quota?: HTMLInputElement;
+  retention?: HTMLInputElement;
+}
+
+export type SiteFormResult = { ok: true; body: SiteInput } | { ok: false; errors: string[]; focus: HTMLElement };
+
+export function readSiteForm(f: SiteFields): SiteFormResult {
+  const name = f.name.value.trim();
+  if (!name) return { ok: false, errors: ["Give the site a name."], focus: f.name };
+  const parsed = parseOrigins(f.origins.value);
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors, focus: f.origins };
+  if (parsed.origins.length === 0) {
+    return { ok: false, errors: ["Add at least one origin, such as https://example.com."], focus: f.origins };
+  }
+  const body: SiteInput = { name, origins: parsed.origins };
+  if (f.sampleRate) {
+    const rate = percentToRate(f.sampleRate.value);
+    if (rate === null)
+      return { ok: false, errors: ["Recording sample rate is a percentage from 0 to 100."], focus: f.sampleRate };
+    body.recordingSampleRate = rate;
+  }
+  if (f.quota) {
+    const quota = parseWholeNumber(f.quota.value);
+    if (quota === null || quota < 1)
+      return { ok: false, errors: ["Daily event quota is a whole number of events."], focus: f.quota };
+    body.dailyEventQuota = quota;
+  }
+  if (f.retention) {
+    const days = parseWholeNumber(f.retention.value);
+    if (days === null || days < 1)
+      return { ok: false, errors: ["Retention is a whole number of days."], focus: f.retention };
+    body.retentionDays = days;
+  }
+  return { ok: true, body };
+}

@@ -1,0 +1,96 @@
+/** Sites of an account. Every read and write is scoped by account id. */
+import { randomSecret } from "@sightline/core/auth";
+import { newId } from "@sightline/shared/ids";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Db } from "../index.ts";
+import { sites } from "../schema/sites.ts";
+import { dimensionStatsHourly, pageStatsHourly, siteStatsHourly } from "../schema/stats.ts";
+
+export type SiteRow = typeof sites.$inferSelect;
+
+export interface SiteSettings {
+  name: string;
+  origins: string[];
+  recordingSampleRate: number;
+  dailyEventQuota: number;
+  retentionDays: number;
+}
+
+export async function listSites(db: Db, accountId: string, limit: number, after?: string): Promise<SiteRow[]> {
+  return db
+    .select()
+    .from(sites)
+    .where(and(eq(sites.accountId, accountId), after ? gt(sites.id, after) : undefined))
+    .orderBy(asc(sites.id))
+    .limit(limit);
+}
+
+export async function getSite(db: Db, accountId: string, siteId: string): Promise<SiteRow | null> {
+  const [row] = await db
+    .select()
+    .from(sites)
+    .where(and(eq(sites.id, siteId), eq(sites.accountId, accountId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Creates a site and runs `publish` (the edge record write) before committing, so a site
+ * exists in Postgres only if the edge knows it too.
+ */
+export async function createSite(
+  db: Db,
+  accountId: string,
+  settings: SiteSettings,
+  publish: (site: SiteRow) => Promise<void>,
+): Promise<SiteRow> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(sites)
+      .values({ id: newId("site"), accountId, key: randomSecret(12), ...settings })
+      .returning();
+    if (!row) throw new Error("insert returned no row");
+    await publish(row);
+    return row;
+  });
+}
+
+export async function updateSite(
+  db: Db,
+  accountId: string,
+  siteId: string,
+  changes: Partial<SiteSettings>,
+  publish: (site: SiteRow) => Promise<void>,
+): Promise<SiteRow | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(sites)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(and(eq(sites.id, siteId), eq(sites.accountId, accountId)))
+      .returning();
+    if (!row) return null;
+    await publish(row);
+    return row;
+  });
+}
+
+/** Deletes a site with its aggregates; `unpublish` removes the edge record before commit. */
+export async function deleteSite(
+  db: Db,
+  accountId: string,
+  siteId: string,
+  unpublish: (site: SiteRow) => Promise<void>,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(sites)
+      .where(and(eq(sites.id, siteId), eq(sites.accountId, accountId)))
+      .returning();
+    if (!row) return false;
+    await tx.delete(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
+    await tx.delete(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
+    await tx.delete(dimensionStatsHourly).where(eq(dimensionStatsHourly.siteId, siteId));
+    await unpublish(row);
+    return true;
+  });
+}

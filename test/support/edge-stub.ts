@@ -1,0 +1,20 @@
+/**
+ * Stands in for the ingest worker behind the API's `EDGE` service binding in the API's
+ * workerd tests: the same RPC surface as workers/ingest/src/edge-admin.ts over its own KV.
+ * The real entrypoint is tested with the ingest worker.
+ */
+export const EDGE_STUB_WORKER = {
+  name: "sightline-ingest",
+  modules: true,
+  compatibilityDate: "2026-08-01",
+  kvNamespaces: ["SITES"],
+  script: `
+    import { WorkerEntrypoint } from "cloudflare:workers";
+    export class EdgeAdmin extends WorkerEntrypoint {
+      async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
+      async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
+      async deleteSite(k) { await this.env.SITES.delete("site:" + k); }
+    }
+    export default { fetch() { return new Response("edge stub", { status: 404 }); } };
+  `,
+};

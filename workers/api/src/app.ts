@@ -1,0 +1,61 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { createDb } from "@sightline/db";
+import { onError, onNotFound, requestContext } from "@sightline/http";
+import { LIMITS } from "@sightline/shared/limits";
+import { apiEnv, type HonoEnv } from "./env.ts";
+import { SESSION_COOKIE } from "./middleware/auth.ts";
+import { account } from "./routes/account.ts";
+import { auth } from "./routes/auth.ts";
+import { docs } from "./routes/docs.ts";
+import { health } from "./routes/health.ts";
+import { sites } from "./routes/sites.ts";
+import { stats } from "./routes/stats.ts";
+
+export const app = new OpenAPIHono<HonoEnv>();
+
+app.use(requestContext({ service: "api", quietPaths: ["/health"] }));
+app.use(async function init(c, next) {
+  const env = apiEnv(c.env);
+  c.set("env", env);
+  const held: { conn?: ReturnType<typeof createDb> } = {};
+  c.set("db", () => {
+    held.conn ??= createDb({
+      connectionString: env.DATABASE_URL,
+      wsProxy: env.PG_WS_PROXY,
+      connectTimeoutMs: LIMITS.db.connectTimeoutMs,
+    });
+    return held.conn.db;
+  });
+  try {
+    await next();
+  } finally {
+    const close = held.conn?.close;
+    if (close) c.executionCtx.waitUntil(close().catch(() => undefined));
+  }
+});
+
+app.route("/", health);
+app.route("/v1", auth);
+app.route("/v1", account);
+app.route("/v1", sites);
+app.route("/v1", stats);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+  type: "apiKey",
+  in: "cookie",
+  name: SESSION_COOKIE,
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "token", { type: "http", scheme: "bearer" });
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Sightline API",
+    version: "1",
+    description:
+      "Sites, traffic and API tokens. Authenticate with the dashboard session cookie or `Authorization: Bearer sl_...`. Every error is `{ error: { code, message, requestId } }`.",
+  },
+});
+app.route("/", docs);
+
+app.onError(onError);
+app.notFound(onNotFound);

@@ -1,0 +1,55 @@
+/** Schemas shared by the API's routes, and the app factory with the one validation hook. */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { errorJson } from "@sightline/http";
+import type { HonoEnv } from "../env.ts";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "VALIDATION_FAILED" }),
+      message: z.string(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi("Error");
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: "Error", content: { "application/json": { schema: ErrorSchema } } }]),
+  );
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const PAGE_MAX = 100;
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(25),
+  cursor: z.string().max(64).optional(),
+});
+
+/** A sub-app whose failed validations answer 400 VALIDATION_FAILED in the one error shape. */
+export function router() {
+  return new OpenAPIHono<HonoEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const where = result.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+        .join("; ");
+      return errorJson(c, "VALIDATION_FAILED", `The request is not valid: ${where}`);
+    },
+  });
+}
+
+/**
+ * Handlers answer errors in the shared shape, documented per route in `responses` but not
+ * typed per status by zod-openapi; `fail` gives them a type any route accepts.
+ */
+export function fail(...args: Parameters<typeof errorJson<HonoEnv>>): never {
+  return errorJson(...args) as never;
+}
+
+export const bearer: Record<string, string[]>[] = [{ session: [] }, { token: [] }];

@@ -1,0 +1,196 @@
+/** Sites: create, list, read, update, delete. Every write also publishes the edge record. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { type SiteRow, sitesData } from "@sightline/db";
+import { LIMITS } from "@sightline/shared/limits";
+import type { SiteEdgeRecord } from "@sightline/shared/site";
+import type { Context } from "hono";
+import { edge, type HonoEnv } from "../env.ts";
+import { databaseUnavailable } from "../lib/db-errors.ts";
+import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
+import { cachedRead } from "../lib/stale.ts";
+import { requireAuth } from "../middleware/auth.ts";
+
+const A = LIMITS.api;
+
+const origin = z
+  .string()
+  .max(A.maxOriginLength)
+  .regex(/^https?:\/\/[^/\s?#]+$/, "an origin such as https://example.com (scheme and host, no path)");
+
+const SiteSettings = z.object({
+  name: z.string().trim().min(1).max(A.maxNameLength),
+  origins: z.array(origin).max(A.maxOrigins),
+  recordingSampleRate: z.number().min(0).max(1).default(0),
+  dailyEventQuota: z.number().int().min(0).max(1_000_000_000).default(1_000_000),
+  retentionDays: z.number().int().min(1).max(3650).default(365),
+});
+
+export const Site = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    key: z.string(),
+    origins: z.array(z.string()),
+    recordingSampleRate: z.number(),
+    dailyEventQuota: z.number().int(),
+    retentionDays: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    snippet: z.string(),
+  })
+  .openapi("Site");
+
+const SiteParams = z.object({ siteId: z.string().min(1).max(64) });
+
+function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
+  const ingest = c.get("env").INGEST_ORIGIN ?? new URL(c.req.url).origin;
+  return {
+    id: s.id,
+    name: s.name,
+    key: s.key,
+    origins: s.origins,
+    recordingSampleRate: s.recordingSampleRate,
+    dailyEventQuota: s.dailyEventQuota,
+    retentionDays: s.retentionDays,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+    snippet: `<script async src="${ingest}/s/${s.key}.js"></script>`,
+  };
+}
+
+function edgeRecord(s: SiteRow): SiteEdgeRecord {
+  return { siteId: s.id, siteKey: s.key, origins: s.origins, shards: s.shards, respectDnt: true };
+}
+
+export const sites = router();
+
+sites.use("/sites", requireAuth("read"));
+sites.use("/sites/*", requireAuth("read"));
+for (const path of ["/sites", "/sites/*"]) {
+  sites.on(["POST", "PATCH", "DELETE"], path, requireAuth("write"));
+}
+
+sites
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/sites",
+      tags: ["sites"],
+      summary: "List your sites",
+      security: bearer,
+      request: { query: PageQuery },
+      responses: {
+        200: json(z.object({ items: z.array(Site), nextCursor: z.string().nullable() }), "A page of sites"),
+        ...errorResponses(400, 401, 403, 503),
+      },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      const accountId = c.get("caller").account.id;
+      return cachedRead(c, async (db) => {
+        const rows = await sitesData.listSites(db, accountId, limit + 1, cursor);
+        const page = rows.slice(0, limit);
+        return {
+          items: page.map((s) => present(c, s)),
+          nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+        };
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/sites",
+      tags: ["sites"],
+      summary: "Create a site; the answer carries its install snippet",
+      security: bearer,
+      request: { body: { content: { "application/json": { schema: SiteSettings } } } },
+      responses: { 201: json(Site, "The new site"), ...errorResponses(400, 401, 403, 503) },
+    }),
+    async (c) => {
+      const settings = c.req.valid("json");
+      try {
+        const row = await sitesData.createSite(c.get("db")(), c.get("caller").account.id, settings, (s) =>
+          edge(c.env).putSite(edgeRecord(s)),
+        );
+        return c.json(present(c, row), 201);
+      } catch (err) {
+        throw databaseUnavailable(err);
+      }
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/sites/{siteId}",
+      tags: ["sites"],
+      summary: "Read a site",
+      security: bearer,
+      request: { params: SiteParams },
+      responses: { 200: json(Site, "The site"), ...errorResponses(401, 403, 404, 503) },
+    }),
+    async (c) => {
+      const { siteId } = c.req.valid("param");
+      const accountId = c.get("caller").account.id;
+      const found = await cachedRead(c, async (db) => {
+        const row = await sitesData.getSite(db, accountId, siteId);
+        return row ? present(c, row) : null;
+      });
+      return found;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/sites/{siteId}",
+      tags: ["sites"],
+      summary: "Change a site's settings",
+      security: bearer,
+      request: {
+        params: SiteParams,
+        body: { content: { "application/json": { schema: SiteSettings.partial().strict() } } },
+      },
+      responses: { 200: json(Site, "The updated site"), ...errorResponses(400, 401, 403, 404, 503) },
+    }),
+    async (c) => {
+      const { siteId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      // .partial() keeps the defaults; take only what the caller sent.
+      const sent = await c.req.json<Record<string, unknown>>();
+      const changes = Object.fromEntries(Object.entries(body).filter(([k]) => k in sent));
+      let row: SiteRow | null;
+      try {
+        row = await sitesData.updateSite(c.get("db")(), c.get("caller").account.id, siteId, changes, (s) =>
+          edge(c.env).putSite(edgeRecord(s)),
+        );
+      } catch (err) {
+        throw databaseUnavailable(err);
+      }
+      if (!row) return fail(c, "NOT_FOUND", "No such site.");
+      return c.json(present(c, row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/sites/{siteId}",
+      tags: ["sites"],
+      summary: "Delete a site and its data",
+      security: bearer,
+      request: { params: SiteParams },
+      responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 503) },
+    }),
+    async (c) => {
+      const { siteId } = c.req.valid("param");
+      let deleted: boolean;
+      try {
+        deleted = await sitesData.deleteSite(c.get("db")(), c.get("caller").account.id, siteId, (s) =>
+          edge(c.env).deleteSite(s.key),
+        );
+      } catch (err) {
+        throw databaseUnavailable(err);
+      }
+      if (!deleted) return fail(c, "NOT_FOUND", "No such site.");
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { type ErrorShape, OWNER, SETUP_TOKEN, api, expectMatchesDocument, ownerCookie, sessionCookie } from "./helpers.ts";
+
+describe("setup, login and logout", () => {
+  it("creates the owner once, only with the setup token", async () => {
+    const wrong = await api("/v1/setup", { method: "POST", json: { setupToken: "nope-nope-nope-nope", ...OWNER } });
+    expect(wrong.status).toBe(403);
+    expect(((await wrong.json()) as ErrorShape).error.code).toBe("FORBIDDEN");
+    const short = await api("/v1/setup", { method: "POST", json: { setupToken: SETUP_TOKEN, email: OWNER.email, password: "short" } });
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
+
+    await ownerCookie();
+    const status = await api("/v1/setup");
+    expect(await expectMatchesDocument("GET", "/v1/setup", status)).toEqual({ needed: false });
+    const again = await api("/v1/setup", { method: "POST", json: { setupToken: SETUP_TOKEN, ...OWNER } });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as ErrorShape).error.code).toBe("ALREADY_SET_UP");
+  });
+
+  it("sets an HttpOnly, Secure, SameSite session cookie on login and ends it on logout", async () => {
+    await ownerCookie();
+    const login = await api("/v1/auth/login", { method: "POST", json: OWNER });
+    expect(login.status).toBe(200);
+    await expectMatchesDocument("POST", "/v1/auth/login", login);
+    const set = login.headers.get("set-cookie") ?? "";
+    expect(set).toMatch(/sl_session=[A-Za-z0-9_-]{40,}/);
+    expect(set).toContain("HttpOnly");
+    expect(set).toContain("Secure");
+    expect(set).toContain("SameSite=Lax");
+    expect(set).toContain("Path=/");
+    const cookie = sessionCookie(login);
+
+    const me = await api("/v1/me", { cookie });
+    expect(await expectMatchesDocument("GET", "/v1/me", me)).toMatchObject({ account: { email: OWNER.email }, via: "session" });
+
+    expect((await api("/v1/auth/logout", { method: "POST", cookie })).status).toBe(204);
+    expect((await api("/v1/me", { cookie })).status).toBe(401);
+  });
+
+  it("refuses a wrong password or unknown email with the same answer", async () => {
+    await ownerCookie();
+    const wrong = await api("/v1/auth/login", { method: "POST", json: { ...OWNER, password: "wrong password here" } });
+    const unknown = await api("/v1/auth/login", { method: "POST", json: { email: "nobody@sightline.test", password: "whatever it is" } });
+    for (const res of [wrong, unknown]) {
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as ErrorShape;
+      expect(body.error).toMatchObject({ code: "INVALID_CREDENTIALS", message: "Email or password is wrong." });
+    }
+  });
+});
