@@ -1,7 +1,7 @@
 /**
  * Bundles the dashboard into dist/: index.html, assets/app.<hash>.js and assets/app.<hash>.css
  * (content-hashed, so they are cached for a year), the favicon and the _headers file the
- * Workers asset server applies. `--watch` rebuilds on change for local work.
+ * Workers asset server applies. The API worker serves dist/ (workers/api/wrangler.toml [assets]).
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { relative } from "node:path";

@@ -101,11 +101,12 @@ export class App {
     };
 
     try {
-      if (route.name === "setup") return this.show(renderSetup(base, this.publicFrame()));
+      // Awaited inside the try, so a view interrupted by the next navigation rejects here.
+      if (route.name === "setup") return await this.show(renderSetup(base, this.publicFrame()));
       if (route.name === "login") {
         if (this.account === undefined) await this.whoAmI(signal);
         if (this.account) return this.navigate(route.next ?? paths.sites(), { replace: true });
-        return this.show(renderLogin(base, this.publicFrame(), route.next));
+        return await this.show(renderLogin(base, this.publicFrame(), route.next));
       }
 
       if (this.account === undefined) await this.whoAmI(signal);
@@ -196,7 +197,7 @@ export class App {
         "span",
         { class: "nav-link nav-soon", "aria-disabled": "true" },
         label,
-        h("span", { class: "badge" }, "Coming soon"),
+        h("span", { class: "badge" }, h("span", { class: "badge-long" }, "Coming "), "soon"),
       );
 
     const siteItems = siteId

@@ -12,7 +12,8 @@ const PAGEVIEWS = "#4f46e5";
 const SESSIONS = "#0f9f8f";
 
 export interface Chart {
-  update(series: Series, interval: Interval): void;
+  readonly interval: Interval;
+  update(series: Series): void;
   destroy(): void;
 }
 
@@ -20,14 +21,23 @@ function heightFor(width: number): number {
   return width < 500 ? 200 : 280;
 }
 
+const DAY = 86_400;
+// Day buckets are UTC days, as the API makes them, so they are labelled in UTC.
+const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+const hourLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric" });
+
+/** One chart per interval: the x axis differs, so a new interval means a new chart. */
 export function timeChart(container: HTMLElement, series: Series, interval: Interval): Chart {
-  let current = interval;
   const width = Math.max(container.clientWidth, 200);
+  const count = (v: number | null) => (v === null ? "–" : formatCount(v));
+  const xAxis: uPlot.Axis = { stroke: "#5b6478", grid: { stroke: "#eceef4" }, ticks: { stroke: "#d9dce6" } };
+  if (interval === "day") {
+    xAxis.incrs = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY];
+    xAxis.values = (_u, splits) => splits.map((s) => dayLabel.format(new Date(s * 1000)));
+  }
   const opts: uPlot.Options = {
     width,
     height: heightFor(width),
-    // Days are UTC days, as the API buckets them; hours show in the viewer's own time.
-    tzDate: (ts) => (current === "day" ? uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC") : new Date(ts * 1e3)),
     cursor: { drag: { x: false, y: false } },
     legend: { live: true },
     scales: {
@@ -35,7 +45,7 @@ export function timeChart(container: HTMLElement, series: Series, interval: Inte
       y: { range: (_u, _min, max) => [0, max < 4 ? 4 : Math.ceil(max * 1.1)] },
     },
     axes: [
-      { stroke: "#5b6478", grid: { stroke: "#eceef4" }, ticks: { stroke: "#d9dce6" } },
+      xAxis,
       {
         stroke: "#5b6478",
         grid: { stroke: "#eceef4" },
@@ -46,20 +56,23 @@ export function timeChart(container: HTMLElement, series: Series, interval: Inte
       },
     ],
     series: [
-      {},
+      {
+        label: interval === "day" ? "Day" : "Hour",
+        value: (_u, v) => (v === null ? "–" : (interval === "day" ? dayLabel : hourLabel).format(new Date(v * 1000))),
+      },
       {
         label: "Pageviews",
         stroke: PAGEVIEWS,
         width: 2,
         fill: "rgba(79, 70, 229, 0.10)",
-        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        value: (_u, v) => count(v),
         points: { show: (u) => (u.data[0]?.length ?? 0) <= 48 },
       },
       {
         label: "Sessions",
         stroke: SESSIONS,
         width: 2,
-        value: (_u, v) => (v === null ? "–" : formatCount(v)),
+        value: (_u, v) => count(v),
         points: { show: (u) => (u.data[0]?.length ?? 0) <= 48 },
       },
     ],
@@ -71,8 +84,8 @@ export function timeChart(container: HTMLElement, series: Series, interval: Inte
   });
   resize.observe(container);
   return {
-    update(next, nextInterval) {
-      current = nextInterval;
+    interval,
+    update(next) {
       plot.setData([next.x, next.pageviews, next.sessions]);
     },
     destroy() {

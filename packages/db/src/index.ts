@@ -44,8 +44,8 @@ export function createDb(opts: DbOptions) {
 
 export type Db = ReturnType<typeof createDb>["db"];
 
-export { applyFlush, postgresStatsSink } from "./stats/apply-flush.ts";
 export * as accountsData from "./accounts/index.ts";
-export * as sitesData from "./sites/index.ts";
-export * as statsData from "./stats/query.ts";
 export type { SiteRow } from "./sites/index.ts";
+export * as sitesData from "./sites/index.ts";
+export { applyFlush, postgresStatsSink } from "./stats/apply-flush.ts";
+export * as statsData from "./stats/query.ts";

@@ -7,6 +7,7 @@ interface ErrorJson {
   error: { code: string; message: string; requestId: string };
 }
 const errorOf = async (res: Response) => ((await res.json()) as ErrorJson).error;
+
 import { onError, onNotFound } from "./errors.ts";
 import { type RequestContextEnv, requestContext } from "./request-context.ts";
 

@@ -1,12 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { type ErrorShape, OWNER, SETUP_TOKEN, api, expectMatchesDocument, ownerCookie, sessionCookie } from "./helpers.ts";
+import {
+  api,
+  type ErrorShape,
+  expectMatchesDocument,
+  OWNER,
+  ownerCookie,
+  SETUP_TOKEN,
+  sessionCookie,
+} from "./helpers.ts";
 
 describe("setup, login and logout", () => {
   it("creates the owner once, only with the setup token", async () => {
     const wrong = await api("/v1/setup", { method: "POST", json: { setupToken: "nope-nope-nope-nope", ...OWNER } });
     expect(wrong.status).toBe(403);
     expect(((await wrong.json()) as ErrorShape).error.code).toBe("FORBIDDEN");
-    const short = await api("/v1/setup", { method: "POST", json: { setupToken: SETUP_TOKEN, email: OWNER.email, password: "short" } });
+    const short = await api("/v1/setup", {
+      method: "POST",
+      json: { setupToken: SETUP_TOKEN, email: OWNER.email, password: "short" },
+    });
     expect(short.status).toBe(400);
     expect(((await short.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
 
@@ -20,7 +31,11 @@ describe("setup, login and logout", () => {
 
   it("sets an HttpOnly, Secure, SameSite session cookie on login and ends it on logout", async () => {
     await ownerCookie();
-    const login = await api("/v1/auth/login", { method: "POST", json: OWNER });
+    const login = await api("/v1/auth/login", {
+      method: "POST",
+      json: OWNER,
+      headers: { "cf-connecting-ip": "198.51.100.1" },
+    });
     expect(login.status).toBe(200);
     await expectMatchesDocument("POST", "/v1/auth/login", login);
     const set = login.headers.get("set-cookie") ?? "";
@@ -32,7 +47,10 @@ describe("setup, login and logout", () => {
     const cookie = sessionCookie(login);
 
     const me = await api("/v1/me", { cookie });
-    expect(await expectMatchesDocument("GET", "/v1/me", me)).toMatchObject({ account: { email: OWNER.email }, via: "session" });
+    expect(await expectMatchesDocument("GET", "/v1/me", me)).toMatchObject({
+      account: { email: OWNER.email },
+      via: "session",
+    });
 
     expect((await api("/v1/auth/logout", { method: "POST", cookie })).status).toBe(204);
     expect((await api("/v1/me", { cookie })).status).toBe(401);
@@ -40,12 +58,46 @@ describe("setup, login and logout", () => {
 
   it("refuses a wrong password or unknown email with the same answer", async () => {
     await ownerCookie();
-    const wrong = await api("/v1/auth/login", { method: "POST", json: { ...OWNER, password: "wrong password here" } });
-    const unknown = await api("/v1/auth/login", { method: "POST", json: { email: "nobody@sightline.test", password: "whatever it is" } });
+    const wrong = await api("/v1/auth/login", {
+      method: "POST",
+      json: { ...OWNER, password: "wrong password here" },
+      headers: { "cf-connecting-ip": "198.51.100.2" },
+    });
+    const unknown = await api("/v1/auth/login", {
+      method: "POST",
+      json: { email: "nobody@sightline.test", password: "whatever it is" },
+    });
     for (const res of [wrong, unknown]) {
       expect(res.status).toBe(401);
       const body = (await res.json()) as ErrorShape;
       expect(body.error).toMatchObject({ code: "INVALID_CREDENTIALS", message: "Email or password is wrong." });
     }
+  });
+});
+
+describe("login rate limit", () => {
+  it("refuses a burst of attempts for one address and email with 429 and Retry-After", async () => {
+    await ownerCookie();
+    const attempt = () =>
+      api("/v1/auth/login", {
+        method: "POST",
+        json: { ...OWNER, password: "guessing at it" },
+        headers: { "cf-connecting-ip": "203.0.113.77" },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.at(-1)).toBe(429);
+    const limited = await attempt();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await limited.json()) as ErrorShape).error.code).toBe("RATE_LIMITED");
+    // Another address is not affected.
+    const other = await api("/v1/auth/login", {
+      method: "POST",
+      json: OWNER,
+      headers: { "cf-connecting-ip": "203.0.113.78" },
+    });
+    expect(other.status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
+import { env, SELF } from "cloudflare:test";
 import { Validator } from "@cfworker/json-schema";
 import { hashPassword } from "@sightline/core/auth";
 import { accountsData, createDb } from "@sightline/db";
-import { SELF, env } from "cloudflare:test";
 import { expect } from "vitest";
 
 export const BASE = "https://api.test";
@@ -35,8 +35,18 @@ export function sessionCookie(res: Response): string {
   return `sl_session=${m[1]}`;
 }
 
-/** The owner's session: set up on first use in this run's database, else logged in. */
+let owner: string | null = null;
+
+/**
+ * The owner's session: set up on first use in this run's database, else logged in once per
+ * test file (login is rate limited per address and email, as it should be).
+ */
 export async function ownerCookie(): Promise<string> {
+  owner ??= await ownerLogin();
+  return owner;
+}
+
+async function ownerLogin(): Promise<string> {
   const setup = await api("/v1/setup", { method: "POST", json: { setupToken: SETUP_TOKEN, ...OWNER } });
   if (setup.status === 201) return sessionCookie(setup);
   expect(setup.status).toBe(409);
@@ -72,7 +82,13 @@ export async function createToken(cookie: string, scopes: string[]): Promise<str
   return ((await res.json()) as { token: string }).token;
 }
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
+  components: { schemas: Record<string, unknown> };
+};
 let doc: Doc | null = null;
 
 export async function openapi(): Promise<Doc> {

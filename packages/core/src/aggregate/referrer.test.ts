@@ -78,3 +78,31 @@ describe("referrerValue", () => {
     expect(referrerValue("garbage", PAGE)).toBeUndefined();
   });
 });
+
+describe("referrerValue's same-origin shortcut", () => {
+  it("agrees with comparing hosts", () => {
+    const pages = [
+      "https://shop.example/a",
+      "https://shop.example",
+      "https://shop.example?x",
+      "http://shop.example:8080/",
+    ];
+    const refs = [
+      "https://shop.example",
+      "https://shop.example/",
+      "https://shop.example#top",
+      "https://shop.example.evil/",
+      "https://shop.exampl/",
+      "http://shop.example:8080/x",
+      "https://shop.example\\x",
+      "https://other.example/",
+    ];
+    for (const page of pages) {
+      for (const ref of refs) {
+        const host = hostOf(ref);
+        const expected = host === null || host === hostOf(page) ? undefined : host;
+        expect(referrerValue(ref, page), `${ref} on ${page}`).toBe(expected);
+      }
+    }
+  });
+});

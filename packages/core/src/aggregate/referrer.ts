@@ -3,7 +3,8 @@
  * navigations and internal links carry the previous page) say nothing about acquisition and
  * are left out; a page load with no referrer is "(direct)".
  *
- * Hosts are read with one regex, not `new URL`: this runs per event on the collect path.
+ * Hosts are read with one regex, not `new URL`: this runs per event on the collect path, and
+ * the common same-origin referrer is recognised by a prefix comparison before that.
  * They are lowercased, lose a trailing dot, a port, credentials and one leading "www." (so
  * www.google.com and google.com are one row, and www.shop.example links to shop.example are
  * internal). A host longer than a DNS name can be (253) or with characters no host has is
@@ -11,20 +12,27 @@
  */
 import { DIRECT_REFERRER, MAX_REFERRER_HOST_LENGTH } from "@sightline/shared/wire";
 
-/** `scheme://[userinfo@]host`: the host ends at a port, path, query or fragment. */
-const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#\\@]*@)?(\[[0-9a-f:.]+\]|[^:/?#\\@]+)/i;
+/** `scheme://authority`: the authority ends at a path, query or fragment (`\\` as URL does). */
+const AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i;
 /** What a host may hold once lowercased; anything else is not a referrer we report. */
 const HOST_CHARS = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$|^\[[0-9a-f:.]+\]$/;
 
-/** The normalised host of an absolute URL (any scheme, e.g. android-app://), or null. */
-export function hostOf(url: string): string | null {
-  const m = AUTHORITY.exec(url);
-  if (!m?.[1]) return null;
-  let host = m[1].toLowerCase();
+/** The host of an authority, normalised as the module header says, or null. */
+function hostOfAuthority(authority: string): string | null {
+  let host = authority.slice(authority.lastIndexOf("@") + 1);
+  const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.indexOf(":");
+  if (end > 0) host = host.slice(0, end);
+  host = host.toLowerCase();
   if (host.endsWith(".")) host = host.slice(0, -1);
   if (host.startsWith("www.")) host = host.slice(4);
   if (host.length === 0 || host.length > MAX_REFERRER_HOST_LENGTH) return null;
   return HOST_CHARS.test(host) ? host : null;
+}
+
+/** The normalised host of an absolute URL (any scheme, e.g. android-app://), or null. */
+export function hostOf(url: string): string | null {
+  const authority = AUTHORITY.exec(url)?.[1];
+  return authority === undefined ? null : hostOfAuthority(authority);
 }
 
 /**
@@ -35,7 +43,25 @@ export function hostOf(url: string): string | null {
  */
 export function referrerValue(referrer: string | undefined, pageUrl: string): string | undefined {
   if (!referrer) return DIRECT_REFERRER;
+  // The common case, an SPA navigation or internal link, needs no regex and no allocation.
+  if (sameOrigin(referrer, pageUrl)) return undefined;
   const host = hostOf(referrer);
   if (host === null || host === hostOf(pageUrl)) return undefined;
   return host;
+}
+
+/** Whether `ref` begins with exactly the `scheme://authority` of `page`. */
+function sameOrigin(ref: string, page: string): boolean {
+  const start = page.indexOf("://");
+  if (start <= 0) return false;
+  let end = start + 3;
+  while (end < page.length && !isAuthorityEnd(page.charCodeAt(end))) end++;
+  if (ref.length < end || (ref.length > end && !isAuthorityEnd(ref.charCodeAt(end)))) return false;
+  for (let i = 0; i < end; i++) if (ref.charCodeAt(i) !== page.charCodeAt(i)) return false;
+  return true;
+}
+
+/** `/ ? # \`: where an authority ends, as in AUTHORITY. */
+function isAuthorityEnd(c: number): boolean {
+  return c === 47 || c === 63 || c === 35 || c === 92;
 }

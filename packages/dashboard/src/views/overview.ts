@@ -167,8 +167,11 @@ export async function renderOverview(
       chartEmpty.hidden = !empty;
       chartBox.hidden = empty;
       if (!empty) {
-        if (chart) chart.update(filled, r.interval);
-        else chart = timeChart(chartBox, filled, r.interval);
+        if (chart?.interval === r.interval) chart.update(filled);
+        else {
+          chart?.destroy();
+          chart = timeChart(chartBox, filled, r.interval);
+        }
       }
     }
     if (top.status === "fulfilled") {

@@ -14,7 +14,9 @@ export interface Range {
  * session spanning hours counts once per hour it was active in.
  */
 export async function timeseries(db: Db, siteId: string, range: Range, interval: "hour" | "day") {
-  const bucket = sql<Date>`date_trunc(${interval}, ${siteStatsHourly.hour}, 'UTC')`;
+  // Inlined, not bound: Postgres must see the same expression in SELECT and GROUP BY.
+  const unit = sql.raw(interval === "day" ? "'day'" : "'hour'");
+  const bucket = sql<Date>`date_trunc(${unit}, ${siteStatsHourly.hour}, 'UTC')`;
   const rows = await db
     .select({
       t: bucket,
@@ -22,7 +24,13 @@ export async function timeseries(db: Db, siteId: string, range: Range, interval:
       sessions: sql<number>`sum(${siteStatsHourly.sessions})::bigint`.mapWith(Number),
     })
     .from(siteStatsHourly)
-    .where(and(eq(siteStatsHourly.siteId, siteId), gte(siteStatsHourly.hour, range.from), lt(siteStatsHourly.hour, range.to)))
+    .where(
+      and(
+        eq(siteStatsHourly.siteId, siteId),
+        gte(siteStatsHourly.hour, range.from),
+        lt(siteStatsHourly.hour, range.to),
+      ),
+    )
     .groupBy(bucket)
     .orderBy(bucket);
   return rows.map((r) => ({ t: new Date(r.t), pageviews: r.pageviews, sessions: r.sessions }));
@@ -37,7 +45,13 @@ export async function topPages(db: Db, siteId: string, range: Range, limit: numb
       sessions: sql<number>`sum(${pageStatsHourly.sessions})::bigint`.mapWith(Number),
     })
     .from(pageStatsHourly)
-    .where(and(eq(pageStatsHourly.siteId, siteId), gte(pageStatsHourly.hour, range.from), lt(pageStatsHourly.hour, range.to)))
+    .where(
+      and(
+        eq(pageStatsHourly.siteId, siteId),
+        gte(pageStatsHourly.hour, range.from),
+        lt(pageStatsHourly.hour, range.to),
+      ),
+    )
     .groupBy(pageStatsHourly.path)
     .orderBy(desc(pageviews), pageStatsHourly.path)
     .limit(limit);

@@ -19,7 +19,7 @@ export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 export const DIRECT_REFERRER = "(direct)";
 /** Device or country value when the request did not tell. */
 export const UNKNOWN_VALUE = "unknown";
-/** A DNS name is at most 253 characters; longer referrer hosts are cut to this. */
+/** A DNS name is at most 253 characters; a longer referrer host is not reported. */
 export const MAX_REFERRER_HOST_LENGTH = 253;
 
 const eventId = z.uuid({ version: "v7" });

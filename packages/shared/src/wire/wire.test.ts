@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../ids/index.ts";
 import { LIMITS } from "../limits/index.ts";
-import { collectBatch, ingestMessage, pagePath } from "./index.ts";
+import { collectBatch, ingestMessage, MAX_REFERRER_HOST_LENGTH, pagePath } from "./index.ts";
 
 const L = LIMITS.collect;
 const event = (over: Record<string, unknown> = {}) => ({
@@ -67,6 +67,27 @@ describe("ingestMessage", () => {
     expect(ingestMessage.safeParse(m).success).toBe(true);
     expect(ingestMessage.safeParse({ ...m, shards: LIMITS.aggregate.maxShardsPerSite + 1 }).success).toBe(false);
     expect(ingestMessage.safeParse({ ...m, events: [] }).success).toBe(false);
+  });
+
+  it("parses messages queued before country, device and ref, and bounds the new fields", () => {
+    const old = {
+      v: 1,
+      siteId: "site_1",
+      shards: 1,
+      sessionId: uuidv7(),
+      receivedAt: 1,
+      events: [{ id: uuidv7(), ts: 1, path: "/" }],
+    };
+    expect(ingestMessage.parse(old)).toEqual(old);
+    const m = { ...old, country: "DE", device: "mobile", events: [{ ...old.events[0], ref: "google.com" }] };
+    expect(ingestMessage.parse(m)).toEqual(m);
+    const ref = (r: string) => ({ ...m, events: [{ ...old.events[0], ref: r }] });
+    expect(ingestMessage.safeParse(ref("h".repeat(MAX_REFERRER_HOST_LENGTH))).success).toBe(true);
+    expect(ingestMessage.safeParse(ref("h".repeat(MAX_REFERRER_HOST_LENGTH + 1))).success).toBe(false);
+    expect(ingestMessage.safeParse(ref("")).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, device: "phone" }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, country: "" }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, country: "c".repeat(8) }).success).toBe(false);
   });
 });
 

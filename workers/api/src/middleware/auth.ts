@@ -6,13 +6,21 @@ import { hashSecret, looksLikeApiToken } from "@sightline/core/auth";
 import { accountsData } from "@sightline/db";
 import { errorJson } from "@sightline/http";
 import { scopeAllows, type TokenScope } from "@sightline/shared/auth";
+import { LIMITS } from "@sightline/shared/limits";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Caller, HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { edgeReadCache } from "../lib/read-cache.ts";
+import { rateLimit } from "./rate-limit.ts";
 
 export const SESSION_COOKIE = "sl_session";
+
+/** Each token (or a session's account) gets its own request budget. */
+const callerLimit = rateLimit("api", { limit: LIMITS.api.requestsPerMinute, windowMs: 60_000 }, (c) => {
+  const caller = c.get("caller");
+  return caller.tokenId ?? `account:${caller.account.id}`;
+});
 
 async function lookup(c: Context<HonoEnv>, kind: "session" | "token", hash: string): Promise<Caller | null> {
   const cache = edgeReadCache();
@@ -57,6 +65,6 @@ export function requireAuth(scope: TokenScope): MiddlewareHandler<HonoEnv> {
     }
     c.set("caller", caller);
     c.get("logFields").account = caller.account.id;
-    await next();
+    await callerLimit(c, next);
   };
 }

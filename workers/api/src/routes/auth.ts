@@ -9,6 +9,7 @@ import type { HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { errorResponses, fail, json, router } from "../lib/openapi.ts";
 import { SESSION_COOKIE } from "../middleware/auth.ts";
+import { rateLimit } from "../middleware/rate-limit.ts";
 
 const A = LIMITS.api;
 
@@ -37,7 +38,22 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export const auth = router()
+/** Guessing passwords or setup tokens is slowed per client address and email. */
+const loginLimit = rateLimit("login", { limit: A.loginAttemptsPerMinute, windowMs: 60_000 }, async (c) => {
+  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+  const body = await c.req.raw
+    .clone()
+    .json()
+    .catch(() => ({}));
+  const email = typeof (body as { email?: unknown }).email === "string" ? (body as { email: string }).email : "";
+  return `${ip}:${email.toLowerCase().slice(0, A.maxEmailLength)}`;
+});
+
+export const auth = router();
+auth.post("/auth/login", loginLimit);
+auth.post("/setup", loginLimit);
+
+auth
   .openapi(
     createRoute({
       method: "get",

@@ -1,0 +1,92 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, createSite, type ErrorShape, expectMatchesDocument, ownerCookie } from "./helpers.ts";
+
+const edge = () => env.EDGE as unknown as { getSite(k: string): Promise<unknown> };
+
+describe("sites", () => {
+  it("creates a site with a snippet and publishes its edge record", async () => {
+    const cookie = await ownerCookie();
+    const res = await api("/v1/sites", {
+      method: "POST",
+      cookie,
+      json: { name: "Docs", origins: ["https://docs.example"] },
+    });
+    expect(res.status).toBe(201);
+    const site = (await expectMatchesDocument("POST", "/v1/sites", res)) as {
+      id: string;
+      key: string;
+      snippet: string;
+    };
+    expect(site.snippet).toBe(`<script async src="https://api.test/s/${site.key}.js"></script>`);
+    expect(await edge().getSite(site.key)).toEqual({
+      siteId: site.id,
+      siteKey: site.key,
+      origins: ["https://docs.example"],
+      shards: 1,
+      respectDnt: true,
+    });
+  });
+
+  it("pages through sites with a cursor", async () => {
+    const cookie = await ownerCookie();
+    await createSite(cookie, "A");
+    await createSite(cookie, "B");
+    const first = await api("/v1/sites?limit=1", { cookie });
+    const page1 = (await expectMatchesDocument("GET", "/v1/sites", first)) as {
+      items: { id: string }[];
+      nextCursor: string;
+    };
+    expect(page1.items).toHaveLength(1);
+    expect(page1.nextCursor).toBe(page1.items[0]?.id);
+    const second = await api(`/v1/sites?limit=1&cursor=${page1.nextCursor}`, { cookie });
+    const page2 = (await second.json()) as { items: { id: string }[] };
+    expect(page2.items[0]?.id).not.toBe(page1.items[0]?.id);
+    expect((await api("/v1/sites?limit=101", { cookie })).status).toBe(400);
+  });
+
+  it("updates settings and the edge record together, and deletes both", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie);
+    const patch = await api(`/v1/sites/${site.id}`, {
+      method: "PATCH",
+      cookie,
+      json: { origins: ["https://new.example"], recordingSampleRate: 0.25 },
+    });
+    const updated = (await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", patch)) as Record<string, unknown>;
+    expect(updated).toMatchObject({ name: "Shop", origins: ["https://new.example"], recordingSampleRate: 0.25 });
+    expect(await edge().getSite(site.key)).toMatchObject({ origins: ["https://new.example"] });
+
+    expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
+    expect(await edge().getSite(site.key)).toBeNull();
+    const gone = await api(`/v1/sites/${site.id}`, { cookie });
+    expect(gone.status).toBe(404);
+    await expectMatchesDocument("GET", "/v1/sites/{siteId}", gone);
+  });
+
+  it("refuses invalid settings with VALIDATION_FAILED and changes nothing", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie);
+    const cases = [
+      { name: "", origins: [] },
+      { name: "x".repeat(101), origins: [] },
+      { name: "ok", origins: ["https://a.example/path"] },
+      { name: "ok", origins: Array.from({ length: 51 }, (_, i) => `https://s${i}.example`) },
+      { name: "ok", origins: [], recordingSampleRate: 2 },
+    ];
+    for (const json of cases) {
+      const res = await api("/v1/sites", { method: "POST", cookie, json });
+      expect(res.status, JSON.stringify(json).slice(0, 80)).toBe(400);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
+    }
+    const bad = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { retentionDays: 0 } });
+    expect(bad.status).toBe(400);
+    const unknownField = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { key: "mine" } });
+    expect(unknownField.status).toBe(400);
+    const after = (await (await api(`/v1/sites/${site.id}`, { cookie })).json()) as {
+      retentionDays: number;
+      key: string;
+    };
+    expect(after).toMatchObject({ retentionDays: 365, key: site.key });
+  });
+});
