@@ -2,8 +2,9 @@
  * The ingest worker's private RPC entrypoint, reached only through a service binding (the
  * API worker's `EDGE`): it publishes and withdraws site edge records in its own KV.
  */
-import { type EdgeAdminRpc, type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { type EdgeAdminRpc, type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
 import { clearSiteCache } from "./lib/sites.ts";
 
 export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {

@@ -1,0 +1,32 @@
+import { createExecutionContext, env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { EdgeAdmin } from "../src/edge-admin.ts";
+import { batchFor, pageview, post } from "./helpers.ts";
+
+describe("EdgeAdmin (the API's service binding)", () => {
+  it("publishes a site the collect route then accepts, and withdraws it", async () => {
+    const admin = new EdgeAdmin(createExecutionContext(), env);
+    const record = {
+      siteId: "site_edgeadmin",
+      siteKey: "edge_admin_key_1",
+      origins: ["https://shop.example"],
+      shards: 2,
+      respectDnt: true,
+    };
+    await admin.putSite(record);
+    expect(await admin.getSite(record.siteKey)).toEqual(record);
+    expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(202);
+
+    await admin.deleteSite(record.siteKey);
+    expect(await admin.getSite(record.siteKey)).toBeNull();
+    expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(404);
+    expect((await SELF.fetch(`https://ingest.test/s/${record.siteKey}.js`)).status).toBe(404);
+  });
+
+  it("refuses a malformed record", async () => {
+    const admin = new EdgeAdmin(createExecutionContext(), env);
+    await expect(
+      admin.putSite({ siteId: "x", siteKey: "bad key!", origins: [], shards: 1, respectDnt: true }),
+    ).rejects.toThrow();
+  });
+});
