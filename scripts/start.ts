@@ -18,6 +18,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { sql } from "drizzle-orm";
 import { openDb } from "./lib/db.ts";
 import { snippetFor, startDemoServer } from "./lib/demo-server.ts";
 import { startEmbeddedPg } from "./lib/embedded-pg.ts";
@@ -34,7 +35,6 @@ import {
 } from "./lib/paths.ts";
 import { startPgBridge, targetFromConnectionString } from "./lib/pg-bridge.ts";
 import { killGroup, prefixed, run, running, type Service, startService, waitForHttp } from "./lib/proc.ts";
-import { sql } from "drizzle-orm";
 import { ensureSite } from "./lib/sites.ts";
 import { migrate, redact } from "./migrate.ts";
 
@@ -199,9 +199,14 @@ function wranglerDev(name: string, opts: WranglerDevOptions): Service {
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const service = startService(name, NODE_BIN, args, {
     cwd: ROOT,
-    // DATABASE_URL is a declared secret: wrangler looks for it in the environment (without a
-    // .dev.vars) and warns when it is missing; the --var above wins either way.
-    env: childEnv({ WRANGLER_REGISTRY_PATH: registry, DATABASE_URL: vars.DATABASE_URL ?? "" }),
+    // DATABASE_URL and SETUP_TOKEN are declared secrets: wrangler looks for them in the
+    // environment (without a .dev.vars) and warns when one is missing; the --var above wins
+    // either way. No setup token is set at all once an owner exists: an empty one is invalid.
+    env: childEnv({
+      WRANGLER_REGISTRY_PATH: registry,
+      DATABASE_URL: vars.DATABASE_URL ?? "",
+      ...(vars.SETUP_TOKEN ? { SETUP_TOKEN: vars.SETUP_TOKEN } : {}),
+    }),
   });
   services.push(service);
   cleanups.push({ name, fn: () => service.stop() });

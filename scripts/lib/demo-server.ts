@@ -45,7 +45,10 @@ export function withSite(html: string, snippet: string, siteKey: string): string
   const query = `?site=${encodeURIComponent(siteKey)}`;
   return html
     .replace(PLACEHOLDER, snippet)
-    .replace(/(<a\b[^>]*?\shref=")(\/[^"?#]*)(")/g, (_m, open: string, href: string, close: string) => `${open}${href}${query}${close}`);
+    .replace(
+      /(<a\b[^>]*?\shref=")(\/[^"?#]*)(")/g,
+      (_m, open: string, href: string, close: string) => `${open}${href}${query}${close}`,
+    );
 }
 
 export function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {

@@ -89,7 +89,16 @@ describe("migrations on a real Postgres", () => {
       const tables = await db.execute(
         sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
       );
-      expect(tables.rows.map((r) => r.table_name)).toEqual(["flush_log", "page_stats_hourly", "sites"]);
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        "accounts",
+        "api_tokens",
+        "auth_sessions",
+        "dimension_stats_hourly",
+        "flush_log",
+        "page_stats_hourly",
+        "site_stats_hourly",
+        "sites",
+      ]);
       const applied = await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
       expect(applied.rows[0]?.n).toBeGreaterThan(0);
 

@@ -106,6 +106,8 @@ export class App {
       if (route.name === "login") {
         if (this.account === undefined) await this.whoAmI(signal);
         if (this.account) return this.navigate(route.next ?? paths.sites(), { replace: true });
+        // Nobody can log in before the owner exists: the setup page says what to do.
+        if ((await this.api.setupNeeded({ signal })).data.needed) return this.navigate("/setup", { replace: true });
         return await this.show(renderLogin(base, this.publicFrame(), route.next));
       }
 

@@ -16,6 +16,19 @@ describe("uuidv7", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("is the same format without randomUUID (plain-http pages)", () => {
+    const original = crypto.randomUUID;
+    Object.defineProperty(crypto, "randomUUID", { value: undefined, configurable: true });
+    try {
+      const t = Date.UTC(2026, 0, 1);
+      const id = uuidv7(t);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(uuidv7Time(id)).toBe(t);
+    } finally {
+      Object.defineProperty(crypto, "randomUUID", { value: original, configurable: true });
+    }
+  });
+
   it("makes prefixed ids", () => {
     expect(newId("site")).toMatch(/^site_[0-9a-f]{32}$/);
   });

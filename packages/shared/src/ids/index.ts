@@ -4,6 +4,13 @@
  * the tracker, where every byte counts, and it is twenty lines.
  */
 export function uuidv7(now: number = Date.now()): string {
+  // Where the platform has randomUUID (workers; browsers on secure origins), keep its random
+  // bits and variant and put the time and version in front: several times cheaper.
+  if (typeof crypto.randomUUID === "function") {
+    const r = crypto.randomUUID();
+    const t = now.toString(16).padStart(12, "0");
+    return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15)}`;
+  }
   const b = new Uint8Array(16);
   crypto.getRandomValues(b);
   let ms = now;

@@ -1,0 +1,353 @@
+/**
+ * The dashboard as its first user meets it: `scripts/start.ts` on a database of its own (so
+ * no owner exists yet), real Chromium on the UI the API worker serves. Setup from the printed
+ * link, logout, a wrong password, login, a site made in the dashboard, the demo pages browsed
+ * with that site's snippet (`?site=<key>`), and the overview counting those pageviews. Saves
+ * screenshots to test/system/artifacts/.
+ */
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "drizzle-orm";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb } from "../../scripts/lib/db.ts";
+import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
+import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-sync",
+];
+const EMAIL = "owner@example.test";
+const PASSWORD = "correct horse battery staple";
+// Flushes run every ~2 s after the queue delivers; allow for a slow machine.
+const COUNT_TIMEOUT_MS = 60_000;
+const WIDE = { width: 1280, height: 860 };
+const NARROW = { width: 375, height: 812 };
+
+/** What an error shown to a person must never look like. */
+const RAW = /[{}]|"code"|requestId|\bat \S+ \(|Error:|stack/;
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+describe("dashboard: setup, login, sites and the overview in a real browser", () => {
+  // A database of this file's own: setup only happens where no owner exists.
+  const scratch = `sl_dash_${Date.now().toString(36)}`;
+  const scratchUrl = (() => {
+    const u = new URL(DATABASE_URL);
+    u.pathname = `/${scratch}`;
+    return u.toString();
+  })();
+  let bridge: PgBridge | undefined;
+  let admin: ReturnType<typeof openDb> | undefined;
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  const problems: string[] = [];
+  let siteId = "";
+  let siteKey = "";
+
+  beforeAll(async () => {
+    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
+    admin = openDb(DATABASE_URL, bridge.port);
+    await admin.db.execute(sql.raw(`create database ${scratch}`));
+    stack = await startStack("dashboard", { databaseUrl: scratchUrl });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    context = await browser.newContext({ viewport: WIDE });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
+    page = await context.newPage();
+    const api = stack.apiUrl;
+    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
+    page.on("console", (msg) => {
+      // A 401 from /v1/me before login, or from a wrong password, is the browser's own log line.
+      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
+        problems.push(`console: ${msg.text()}`);
+      }
+    });
+    page.on("response", (res) => {
+      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
+    await admin?.close();
+    await bridge?.close();
+  });
+
+  function need(): { stack: Stack; page: Page; context: BrowserContext } {
+    if (!stack || !page || !context) throw new Error("stack not started");
+    return { stack, page, context };
+  }
+
+  async function alertText(p: Page): Promise<string> {
+    const alert = p.locator('[role="alert"]:visible').first();
+    await alert.waitFor({ timeout: 15_000 });
+    return ((await alert.textContent()) ?? "").trim();
+  }
+
+  async function noHorizontalScroll(p: Page): Promise<void> {
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `page wider than the ${p.viewportSize()?.width} px viewport`).toBeLessThanOrEqual(0);
+  }
+
+  it("prints a setup link, and the API worker serves the UI beside the API", async () => {
+    const { stack } = need();
+    expect(stack.setupUrl).toMatch(new RegExp(`^${stack.apiUrl}/setup#token=[A-Za-z0-9_-]{43}$`));
+
+    // Any UI path gets the app shell; the API's own paths stay the API's.
+    const shell = await fetch(`${stack.apiUrl}/sites/site_whatever/settings`, { headers: { Accept: "text/html" } });
+    expect(shell.status).toBe(200);
+    expect(shell.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    const html = await shell.text();
+    const asset = /\/assets\/app\.[A-Za-z0-9]+\.js/.exec(html)?.[0];
+    expect(asset, html).toBeDefined();
+    const js = await fetch(`${stack.apiUrl}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toMatch(/javascript/);
+    expect(js.headers.get("cache-control")).toMatch(/immutable/);
+
+    const me = await fetch(`${stack.apiUrl}/v1/me`);
+    expect(me.status).toBe(401);
+    expect(((await me.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");
+    expect((await fetch(`${stack.apiUrl}/health`)).headers.get("content-type")).toMatch(/json/);
+
+    // The demo pages take another site's key, and only a well-formed one.
+    const demoPage = await (await fetch(`${stack.demoUrl}/pricing.html?site=other_site_key_1`)).text();
+    expect(demoPage).toContain(`src="http://localhost:${stack.ingestPort}/s/other_site_key_1.js"`);
+    expect(demoPage).toContain('href="/?site=other_site_key_1"');
+    expect((await fetch(`${stack.demoUrl}/?site=%3Cscript%3E`)).status).toBe(400);
+  });
+
+  it("creates the owner from the setup link, logs out, refuses a wrong password in words, logs in", async () => {
+    const { stack, page } = need();
+    if (!stack.setupUrl) throw new Error("no setup link printed");
+    const token = stack.setupUrl.split("#token=")[1];
+
+    // Before setup, the dashboard sends a visitor to the setup page.
+    await page.goto(`${stack.apiUrl}/`);
+    await page.waitForURL(`${stack.apiUrl}/setup`);
+
+    await page.goto(stack.setupUrl);
+    await expect.poll(() => page.inputValue("#setup-token")).toBe(token);
+    // The token leaves the address bar once read.
+    expect(page.url()).toBe(`${stack.apiUrl}/setup`);
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill("too short");
+    await page.getByRole("button", { name: "Create owner account" }).click();
+    // The browser's own check stops a short password before it is sent.
+    expect(await page.$eval("#setup-password", (el) => (el as HTMLInputElement).validity.valid)).toBe(false);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create owner account" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites`);
+    // Setup adopted the demo site the start script made before any account existed.
+    await page.locator("#site-list").getByText("Demo site").waitFor();
+    await expect.poll(() => page.locator(".topbar-account").textContent()).toBe(EMAIL);
+
+    await page.click("#logout");
+    await page.waitForURL(`${stack.apiUrl}/login`);
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill("not the password at all");
+    await page.getByRole("button", { name: "Log in" }).click();
+    const message = await alertText(page);
+    expect(message.length).toBeGreaterThan(5);
+    expect(message).not.toMatch(RAW);
+    expect(await page.locator("body").textContent()).not.toMatch(/"error"|requestId/);
+    await shot(page, "dashboard-login-1280");
+
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites`);
+  });
+
+  it("adds a site for the demo origin and shows its snippet, key and settings", async () => {
+    const { stack, page } = need();
+    await page.getByLabel("Name").fill("Docs site");
+    await page.getByLabel("Allowed origins").fill("not-an-origin");
+    await page.getByRole("button", { name: "Add site" }).click();
+    expect(await alertText(page)).toMatch(/start it with https:\/\//);
+
+    await page.getByLabel("Allowed origins").fill(stack.demoUrl);
+    await page.getByRole("button", { name: "Add site" }).click();
+    await page.waitForURL(/\/sites\/[^/]+\/settings$/);
+    siteId = decodeURIComponent(new URL(page.url()).pathname.split("/")[2] ?? "");
+    siteKey = ((await page.locator('[data-testid="site-key"]').textContent()) ?? "").trim();
+    expect(siteKey).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    const snippet = await page.locator("#snippet").textContent();
+    expect(snippet).toBe(`<script async src="http://localhost:${stack.ingestPort}/s/${siteKey}.js"></script>`);
+
+    await page.click("#copy-snippet");
+    await page.getByText("Copied").waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(snippet);
+
+    // Settings round-trip through the API.
+    await page.getByLabel("Daily event quota").fill("50000");
+    await page.getByLabel("Recording sample rate (%)").fill("12.5");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Changes saved.").waitFor();
+    await page.reload();
+    await expect.poll(() => page.inputValue("#settings-quota")).toBe("50000");
+    expect(await page.inputValue("#settings-sample-rate")).toBe("12.5");
+    expect(await page.inputValue("#settings-origins")).toBe(stack.demoUrl);
+    await shot(page, "dashboard-settings-1280");
+
+    await page.getByRole("link", { name: "Sites", exact: true }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites`);
+    await page.locator("#site-list").getByText("Docs site").waitFor();
+    await page.locator("#site-list").getByText("Demo site").waitFor();
+    await shot(page, "dashboard-sites-1280");
+  });
+
+  it("counts the demo pages browsed with the new site's snippet in the overview", async () => {
+    const { stack, page, context } = need();
+    await page.getByRole("link", { name: "Docs site", exact: true }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}`);
+    await page.locator(".chart-empty").waitFor();
+    expect(await page.locator('[data-testid="total-pageviews"]').textContent()).toBe("0");
+    // Heatmaps, Recordings and Flags are announced, not links to nowhere.
+    for (const soon of ["Heatmaps", "Recordings", "Flags"]) {
+      expect(await page.getByRole("link", { name: soon }).count()).toBe(0);
+      await page.locator(".nav-soon", { hasText: soon }).waitFor();
+    }
+
+    const demo = await context.newPage();
+    const failed: string[] = [];
+    demo.on("response", (r) => {
+      if (r.url().includes(`:${stack.ingestPort}/`) && r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    const tracker = () => demo.waitForFunction(() => "sightline" in window, undefined, { timeout: 15_000 });
+    await demo.goto(`${stack.demoUrl}/?site=${siteKey}`);
+    await tracker();
+    await demo.click("#to-pricing");
+    await demo.waitForURL(`${stack.demoUrl}/pricing.html?site=${siteKey}`);
+    await tracker();
+    await demo.click("#open-settings");
+    await demo.waitForURL(`${stack.demoUrl}/app/settings?site=${siteKey}`);
+    await expect.poll(() => demo.textContent("#page-title")).toBe("Settings");
+    // Closing the tab fires pagehide, which beacons whatever is still queued.
+    await demo.close();
+    expect(failed, "tracker requests refused").toEqual([]);
+
+    const total = page.locator('[data-testid="total-pageviews"]');
+    const deadline = Date.now() + COUNT_TIMEOUT_MS;
+    let seen = "0";
+    while (Date.now() < deadline) {
+      await page.click("#refresh");
+      await page.waitForSelector("#refresh:not([disabled])");
+      seen = (await total.textContent()) ?? "";
+      if (seen === "3") break;
+      await sleep(1_500);
+    }
+    expect(seen, `pageviews on the overview; last errors:\n${lastErrors(stack)}`).toBe("3");
+    expect(Number(await page.locator('[data-testid="total-sessions"]').textContent())).toBeGreaterThanOrEqual(1);
+    const pages = page.locator("#table-pages tbody");
+    for (const path of ["/", "/pricing.html", "/app/settings"]) {
+      await pages.locator("td.label", { hasText: new RegExp(`^${path.replace(".", "\\.")}$`) }).waitFor();
+    }
+    await page.locator(".chart canvas").first().waitFor();
+
+    await page.getByRole("button", { name: "Last 24 hours" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}?range=24h`);
+    await page.waitForSelector("#refresh:not([disabled])");
+    await expect
+      .poll(() => page.getByRole("button", { name: "Last 24 hours" }).getAttribute("aria-pressed"))
+      .toBe("true");
+    await expect.poll(() => total.textContent(), { timeout: 15_000 }).toBe("3");
+    await shot(page, "dashboard-overview-1280");
+    await noHorizontalScroll(page);
+  });
+
+  it("fits a 375 px screen and stays keyboard reachable", async () => {
+    const { page } = need();
+    await page.setViewportSize(NARROW);
+    await page.reload();
+    await expect
+      .poll(() => page.locator('[data-testid="total-pageviews"]').textContent(), { timeout: 15_000 })
+      .toBe("3");
+    await page.locator(".chart canvas").first().waitFor();
+    await noHorizontalScroll(page);
+    await shot(page, "dashboard-overview-375");
+
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await page.locator("#snippet").waitFor();
+    await noHorizontalScroll(page);
+    await page.setViewportSize(WIDE);
+    await page.reload();
+    await page.locator("#snippet").waitFor();
+
+    // The first Tab lands on the skip link, which moves focus into the main region.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    // Every control has a name a screen reader can read.
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("input, textarea, select"))
+        .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute("aria-label"))
+        .map((el) => el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+  });
+
+  it("deletes a site after confirmation, and a lost session leads to login and back", async () => {
+    const { stack, page, context } = need();
+    await page.goto(`${stack.apiUrl}/sites`);
+    await page.getByLabel("Name").fill("Throwaway");
+    await page.getByLabel("Allowed origins").fill("https://throwaway.example");
+    await page.getByRole("button", { name: "Add site" }).click();
+    await page.waitForURL(/\/settings$/);
+    await page.click("#delete-site");
+    const confirm = page.getByRole("button", { name: "Delete permanently" });
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel("Type “Throwaway” to confirm").fill("Throwaway");
+    await confirm.click();
+    await page.waitForURL(`${stack.apiUrl}/sites`);
+    await page.getByText("Throwaway was deleted.").waitFor();
+    expect(await page.locator("#site-list").getByText("Throwaway").count()).toBe(0);
+
+    // The session cookie disappears: the next API call answers 401 and the UI asks to log in.
+    await page.goto(`${stack.apiUrl}/sites/${siteId}`);
+    await page.locator('[data-testid="total-pageviews"]', { hasText: "3" }).waitFor();
+    await context.clearCookies();
+    await page.click("#refresh");
+    await page.waitForURL(`${stack.apiUrl}/login?next=${encodeURIComponent(`/sites/${siteId}`)}`);
+    await page.getByText("Your session ended").waitFor();
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}`);
+
+    expect(problems, "errors in the page, the console or 5xx answers").toEqual([]);
+  });
+
+  it("once an owner exists, a restart prints the dashboard address and no setup link", async () => {
+    const first = need().stack;
+    expect(await first.stop()).toBe(143);
+    stack = undefined;
+    stack = await startStack("dashboard-restart", { databaseUrl: scratchUrl });
+    expect(stack.setupUrl).toBeNull();
+    expect(stack.output()).toContain(`dashboard ${stack.apiUrl}/`);
+    expect(stack.output()).not.toContain("#token=");
+    const setup = await fetch(`${stack.apiUrl}/v1/setup`);
+    expect(await setup.json()).toEqual({ needed: false });
+  });
+});
+
+function lastErrors(stack: Stack): string {
+  return stack
+    .output()
+    .split("\n")
+    .filter((l) => /error|failed/i.test(l))
+    .slice(-8)
+    .join("\n");
+}
