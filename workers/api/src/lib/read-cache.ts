@@ -1,8 +1,10 @@
 /**
  * The last good answer of each read, kept so the dashboard still shows data while Postgres
- * is down (marked stale). The edge cache (Cache API) backs it; it is per location, which
- * suits a fallback.
+ * is down (marked stale). Upstash Redis backs it when configured (one copy for every
+ * location); otherwise the edge cache (Cache API), which is per location.
  */
+import { Redis } from "@upstash/redis/cloudflare";
+import type { ApiEnv } from "../env.ts";
 export interface ReadCache {
   get(key: string): Promise<{ value: unknown; storedAt: number } | null>;
   put(key: string, value: unknown): Promise<void>;
@@ -32,4 +34,26 @@ export function edgeReadCache(): ReadCache {
       );
     },
   };
+}
+
+export function upstashReadCache(url: string, token: string): ReadCache {
+  const redis = new Redis({ url, token, enableTelemetry: false, automaticDeserialization: false });
+  const k = (key: string) => `sightline:read:${key}`;
+  return {
+    async get(key) {
+      const raw = await redis.get<string>(k(key));
+      if (raw === null) return null;
+      const parsed = JSON.parse(raw) as { value: unknown; storedAt: number };
+      return parsed;
+    },
+    async put(key, value) {
+      await redis.set(k(key), JSON.stringify({ value, storedAt: Date.now() }), { ex: TTL_SECONDS });
+    },
+  };
+}
+
+/** The read cache for this deployment: Upstash when both settings are present. */
+export function readCache(env: ApiEnv): ReadCache {
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = env;
+  return url && token ? upstashReadCache(url, token) : edgeReadCache();
 }

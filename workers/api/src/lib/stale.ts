@@ -8,7 +8,7 @@ import { errorJson } from "@sightline/http";
 import type { Context } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "./db-errors.ts";
-import { edgeReadCache } from "./read-cache.ts";
+import { readCache } from "./read-cache.ts";
 
 export const STALE_HEADER = "X-Sightline-Stale";
 
@@ -18,7 +18,7 @@ export async function cachedRead<T>(c: Context<HonoEnv>, read: (db: Db) => Promi
 }
 
 async function readThrough<T>(c: Context<HonoEnv>, read: (db: Db) => Promise<T | null>): Promise<Response> {
-  const cache = edgeReadCache();
+  const cache = readCache(c.get("env"));
   const url = new URL(c.req.url);
   const key = `read:${c.get("caller").account.id}:${url.pathname}${url.search}`;
   let value: T | null;

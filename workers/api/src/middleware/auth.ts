@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Caller, HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
-import { edgeReadCache } from "../lib/read-cache.ts";
+import { readCache } from "../lib/read-cache.ts";
 import { rateLimit } from "./rate-limit.ts";
 
 export const SESSION_COOKIE = "sl_session";
@@ -23,7 +23,7 @@ const callerLimit = rateLimit("api", { limit: LIMITS.api.requestsPerMinute, wind
 });
 
 async function lookup(c: Context<HonoEnv>, kind: "session" | "token", hash: string): Promise<Caller | null> {
-  const cache = edgeReadCache();
+  const cache = readCache(c.get("env"));
   const key = `auth:${kind}:${hash}`;
   try {
     const db = c.get("db")();
