@@ -6,7 +6,6 @@
  * suites (the first-owner setup above all) never see each other's rows.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -15,6 +14,7 @@ import { openDb } from "../../scripts/lib/db.ts";
 import { startEmbeddedPg } from "../../scripts/lib/embedded-pg.ts";
 import { startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { migrate } from "../../scripts/migrate.ts";
+import { reachable } from "./net.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -24,19 +24,6 @@ declare module "vitest" {
 }
 
 const LOCAL = "postgresql://postgres@127.0.0.1:5432/test";
-
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 1_000 });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-    s.once("timeout", () => done(false));
-  });
-}
 
 export default async function setup(project: TestProject) {
   let databaseUrl = process.env.DATABASE_URL;

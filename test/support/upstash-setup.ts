@@ -5,10 +5,10 @@
  * and elsewhere the Upstash tests are skipped (`upstashUrl` is empty).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import Redis from "ioredis";
 import type { TestProject } from "vitest/node";
 import { startUpstashRest } from "../../scripts/lib/upstash-rest.ts";
+import { reachable } from "./net.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -19,24 +19,11 @@ declare module "vitest" {
   }
 }
 
-function reachable(url: URL): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: url.hostname, port: Number(url.port || 6379), timeout: 1_000 });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-    s.once("timeout", () => done(false));
-  });
-}
-
 export default async function setup(project: TestProject) {
   const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
   const prefix = `sightline-test:${randomUUID()}`;
   project.provide("upstashPrefix", prefix);
-  if (!(await reachable(new URL(redisUrl)))) {
+  if (!(await reachable(new URL(redisUrl).hostname, Number(new URL(redisUrl).port || 6379)))) {
     if (process.env.CI) throw new Error(`Redis is not reachable at ${redisUrl}; the rate limit tests need it.`);
     console.warn(`Redis is not reachable at ${redisUrl}: the Upstash rate limiter tests are skipped.`);
     project.provide("upstashUrl", "");

@@ -8,23 +8,13 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
+import { launchChromium } from "./browser.ts";
 import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-sync",
-];
 const EMAIL = "owner@example.test";
 const PASSWORD = "correct horse battery staple";
 // Flushes run every ~2 s after the queue delivers; allow for a slow machine.
@@ -60,7 +50,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     admin = openDb(DATABASE_URL, bridge.port);
     await admin.db.execute(sql.raw(`create database ${scratch}`));
     stack = await startStack("dashboard", { databaseUrl: scratchUrl });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: WIDE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
     page = await context.newPage();

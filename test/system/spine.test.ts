@@ -6,23 +6,13 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
+import { launchChromium } from "./browser.ts";
 import { ARTIFACTS, descendants, isAlive, type Stack, startStack } from "./stack.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-sync",
-];
 const PATHS = ["/", "/pricing.html", "/app/settings"];
 // Flushes run every ~2 s after the queue delivers (batch timeout 1 s); allow for slow machines.
 const LAND_TIMEOUT_MS = 60_000;
@@ -42,7 +32,7 @@ describe("spine: browser -> ingest -> queue -> aggregator -> Postgres", () => {
     // which the last test stops.
     bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(stack.databaseUrl) });
     db = openDb(stack.databaseUrl, bridge.port);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
