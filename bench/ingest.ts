@@ -14,7 +14,15 @@ import { pagePath } from "@sightline/shared/wire";
 import { BENCH_ORIGIN, benchSiteKey, COLLECT_HEADERS, collectBody } from "./lib/batch.ts";
 import { type CpuWindow, startCpuWindow } from "./lib/cpu.ts";
 import { type LoadResult, type LoadSpec, type LoadTool, runLoad } from "./lib/load.ts";
-import { type Instance, type ProbeKind, startEmpty, startHarness, startIngest, startProbe } from "./lib/miniflare.ts";
+import {
+  type Instance,
+  type LogCounts,
+  type ProbeKind,
+  startEmpty,
+  startHarness,
+  startIngest,
+  startProbe,
+} from "./lib/miniflare.ts";
 import { type HandlerProfile, profileHandler } from "./lib/profile.ts";
 
 export const EVENTS_PER_BATCH = 20;
@@ -29,6 +37,8 @@ export interface IngestOptions {
   /** Also measure each binding's simulator on its own (two more short loads). */
   probes: boolean;
   probeDurationS: number;
+  /** The headline pair's measured time is split into this many alternating slices. */
+  rounds: number;
   /** Handler calls per timed loop in the in-isolate harness. */
   harnessCalls: number;
   /** Also take a V8 CPU profile of the handler in the harness (inspector on this port). */
@@ -95,7 +105,7 @@ export interface Breakdown {
   runtimeUs: number;
   /**
    * Our handler alone, in-isolate with do-nothing bindings (body, JSON, zod, Hono, log line);
-   * includes ~10 µs of building each Request in the harness loop.
+   * includes building each Request in the harness loop. Timed between the headline slices.
    */
   handlerUs: number;
   /**
@@ -104,10 +114,11 @@ export interface Breakdown {
    */
   restUs: number;
   /**
-   * Of handlerUs, console.log of the request's log line (the harness again with console.log a
-   * no-op; the JSON.stringify before it stays). --profile only, else null.
+   * Of handlerUs, console.log of the request's log line (the same harness loop with console.log
+   * a no-op; the JSON.stringify before it stays). The profile cannot say: under an inspector
+   * console.log costs far more.
    */
-  consoleLogUs: number | null;
+  consoleLogUs: number;
   /** What Miniflare's binding simulators add per request: withSimulators - edge. */
   simulatorsUs: number;
   /** Two ratelimit calls (a SQLite Durable Object each), measured on their own; null when skipped. */
@@ -129,31 +140,79 @@ async function measure(inst: Instance, spec: LoadSpec, opts: IngestOptions): Pro
   return { load, cpu };
 }
 
+/** Sums the slices of one target into one run; p99 and max are the worst slice's. */
+function combine(runs: TargetRun[]): TargetRun {
+  const sum = (f: (r: TargetRun) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const worst = (f: (r: TargetRun) => number) => Math.max(...runs.map(f));
+  const durationS = sum((r) => r.load.durationS);
+  const responses = sum((r) => r.load.responses);
+  const machine = runs.every((r) => r.cpu.machineBusyUs !== null) ? sum((r) => r.cpu.machineBusyUs ?? 0) : null;
+  const p50s = runs.map((r) => r.load.p50Ms).sort((a, b) => a - b);
+  return {
+    load: {
+      tool: (runs[0] as TargetRun).load.tool,
+      durationS,
+      responses,
+      ok: sum((r) => r.load.ok),
+      bad: sum((r) => r.load.bad),
+      socketErrors: sum((r) => r.load.socketErrors),
+      rps: responses / durationS,
+      p50Ms: p50s[Math.floor(p50s.length / 2)] as number,
+      p99Ms: worst((r) => r.load.p99Ms),
+      maxMs: worst((r) => r.load.maxMs),
+    },
+    cpu: {
+      wallUs: sum((r) => r.cpu.wallUs),
+      workerdUs: sum((r) => r.cpu.workerdUs),
+      nodeUs: sum((r) => r.cpu.nodeUs),
+      machineBusyUs: machine,
+    },
+  };
+}
+
+/**
+ * Several targets measured in alternating slices (A B A B ...) after a warm-up each, so
+ * that slow and fast spells of a shared machine fall on all of them alike.
+ */
+async function measureInterleaved(
+  targets: { inst: Instance; spec: LoadSpec }[],
+  opts: IngestOptions,
+  eachRound: () => Promise<void>,
+): Promise<TargetRun[]> {
+  for (const t of targets) {
+    opts.log(`${t.inst.name}: warm-up ${opts.warmupS}s`);
+    await runLoad(opts.tool, { ...t.spec, durationS: opts.warmupS });
+  }
+  const sliceS = Math.max(1, Math.round(opts.durationS / opts.rounds));
+  opts.log(
+    `${targets.map((t) => t.inst.name).join(" / ")}: measuring ${opts.rounds} alternating slices of ${sliceS}s each, ${opts.connections} connections`,
+  );
+  const slices: TargetRun[][] = targets.map(() => []);
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const [k, t] of targets.entries()) {
+      await sleep(200);
+      const stop = startCpuWindow(t.inst.pids);
+      const load = await runLoad(opts.tool, { ...t.spec, durationS: sliceS });
+      slices[k]?.push({ load, cpu: stop() });
+    }
+    await eachRound();
+  }
+  return slices.map(combine);
+}
+
 const perRequest = (r: TargetRun) => (r.load.ok > 0 ? r.cpu.workerdUs / r.load.ok : Number.NaN);
 
-async function harnessCall(inst: Instance, n: number): Promise<void> {
-  const res = await fetch(`${inst.url}/?n=${n}`);
+async function harnessCall(inst: Instance, n: number, mute = false): Promise<void> {
+  const res = await fetch(`${inst.url}/?n=${n}${mute ? "&mute=1" : ""}`);
   const statuses = (await res.json()) as Record<string, number>;
   if (statuses["202"] !== n) throw new Error(`harness: expected ${n} x 202, got ${JSON.stringify(statuses)}`);
 }
 
-/**
- * workerd CPU per handler call in the harness: the fastest of three timed loops after a
- * warm-up (other work on the machine only ever adds to it, through the shared cores).
- */
-async function handlerCpu(inst: Instance, opts: IngestOptions, label = "harness"): Promise<number> {
-  const call = (n: number) => harnessCall(inst, n);
-  // V8 keeps tiering the handler up for a few thousand calls; time it once it is hot.
-  await call(opts.harnessCalls);
-  await call(opts.harnessCalls);
-  const samples: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const stop = startCpuWindow(inst.pids);
-    await call(opts.harnessCalls);
-    samples.push(stop().workerdUs / opts.harnessCalls);
-  }
-  opts.log(`${label}: ${samples.map((x) => x.toFixed(0)).join(", ")} µs per handler call`);
-  return Math.min(...samples);
+/** workerd CPU of one harness loop of `n` handler calls. */
+async function harnessLoop(inst: Instance, n: number, mute: boolean): Promise<number> {
+  const stop = startCpuWindow(inst.pids);
+  await harnessCall(inst, n, mute);
+  return stop().workerdUs;
 }
 
 /** Starts an instance and registers its disposal, so a failure anywhere still stops it. */
@@ -191,38 +250,38 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
     durationS: opts.durationS,
   });
 
-  const empty = await withInstance(
-    opts,
-    () => startEmpty(opts.emptyPort),
-    async (inst) => {
+  const startEmptyChecked = async () => {
+    const inst = await startEmpty(opts.emptyPort);
+    const probe = await fetch(`${inst.url}/v1/collect`, { method: "POST", body, headers: COLLECT_HEADERS });
+    await probe.arrayBuffer();
+    if (probe.status !== 204) {
+      await inst.dispose();
+      throw new Error(`empty worker answered ${probe.status}, expected 204`);
+    }
+    return inst;
+  };
+  const startIngestChecked = async (name: string, scriptPath: string) => {
+    const inst = await startIngest({ name, port: opts.ingestPort, scriptPath, consumer: false });
+    try {
+      const kv = await inst.mf.getKVNamespace("SITES");
+      await kv.put(siteKvKey(site.siteKey), JSON.stringify(site));
+      // One request first: the load is only meaningful if every batch is fully accepted.
       const probe = await fetch(`${inst.url}/v1/collect`, { method: "POST", body, headers: COLLECT_HEADERS });
-      if (probe.status !== 204) throw new Error(`empty worker answered ${probe.status}, expected 204`);
-      return measure(inst, spec(inst.url), opts);
-    },
-  );
-
-  const runIngest = (name: string, scriptPath: string) =>
-    withInstance(
-      opts,
-      () => startIngest({ name, port: opts.ingestPort, scriptPath, consumer: false }),
-      async (inst) => {
-        const kv = await inst.mf.getKVNamespace("SITES");
-        await kv.put(siteKvKey(site.siteKey), JSON.stringify(site));
-        // One request first: the load is only meaningful if every batch is fully accepted.
-        const probe = await fetch(`${inst.url}/v1/collect`, { method: "POST", body, headers: COLLECT_HEADERS });
-        const answer = await probe.text();
-        if (probe.status !== 202 || JSON.parse(answer).accepted !== EVENTS_PER_BATCH) {
-          throw new Error(`ingest probe answered ${probe.status} ${answer}`);
-        }
-        const run = await measure(inst, spec(inst.url), opts);
-        return {
-          ...run,
-          logs: { ...inst.logs, firstErrors: [...inst.logs.firstErrors], lastErrors: [...inst.logs.lastErrors] },
-        };
-      },
-    );
-  const ingestRun = await runIngest("edge", opts.scripts.edge);
-  const simRun = await runIngest("ingest with simulators", opts.scripts.ingest);
+      const answer = await probe.text();
+      if (probe.status !== 202 || JSON.parse(answer).accepted !== EVENTS_PER_BATCH) {
+        throw new Error(`${name} probe answered ${probe.status} ${answer}`);
+      }
+    } catch (err) {
+      await inst.dispose();
+      throw err;
+    }
+    return inst;
+  };
+  const logsOf = (inst: Instance) => ({
+    ...inst.logs,
+    firstErrors: [...inst.logs.firstErrors],
+    lastErrors: [...inst.logs.lastErrors],
+  });
 
   // A Request built in JS gets no Content-Length of its own; an HTTP one (wrk, browsers) has it.
   const harnessRequest = {
@@ -230,6 +289,48 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
     body,
     headers: { ...COLLECT_HEADERS, "Content-Length": String(Buffer.byteLength(body)) },
   };
+
+  // The headline pair in alternating slices, and after each round one timed loop of the
+  // in-isolate harness with and one without console.log: the machine's speed drifts by tens
+  // of percent over seconds here, and numbers taken a minute apart would carry that drift.
+  const harnessUs = { plain: 0, muted: 0, calls: 0 };
+  const [empty, ingestRun] = await withInstance(opts, startEmptyChecked, (emptyInst) =>
+    withInstance(
+      opts,
+      () => startIngestChecked("edge", opts.scripts.edge),
+      (edgeInst) =>
+        withInstance(
+          opts,
+          () => startHarness(opts.probePort, opts.scripts.ingest, site, harnessRequest),
+          async (harness) => {
+            // V8 keeps tiering the handler up for a few thousand calls; time it once it is hot.
+            for (const mute of [false, true, false]) await harnessCall(harness, opts.harnessCalls, mute);
+            const [e, i] = await measureInterleaved(
+              [
+                { inst: emptyInst, spec: spec(emptyInst.url) },
+                { inst: edgeInst, spec: spec(edgeInst.url) },
+              ],
+              opts,
+              async () => {
+                harnessUs.plain += await harnessLoop(harness, opts.harnessCalls, false);
+                harnessUs.muted += await harnessLoop(harness, opts.harnessCalls, true);
+                harnessUs.calls += opts.harnessCalls;
+              },
+            );
+            return [e, { ...i, logs: logsOf(edgeInst) }] as [TargetRun, TargetRun & { logs: LogCounts }];
+          },
+        ),
+    ),
+  );
+  const handlerUs = harnessUs.plain / harnessUs.calls;
+  const consoleLogUs = handlerUs - harnessUs.muted / harnessUs.calls;
+  opts.log(`harness: ${handlerUs.toFixed(0)} µs per handler call, ${consoleLogUs.toFixed(0)} of it console.log`);
+  const simRun = await withInstance(
+    opts,
+    () => startIngestChecked("ingest with simulators", opts.scripts.ingest),
+    async (inst) => ({ ...(await measure(inst, spec(inst.url), opts)), logs: logsOf(inst) }),
+  );
+
   let handlerProfile: HandlerProfile | null = null;
   const profilePort = opts.profilePort;
   if (profilePort !== null) {
@@ -250,21 +351,6 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
 
   const floor = perRequest(empty);
   const total = perRequest(ingestRun);
-  const handlerUs = await withInstance(
-    opts,
-    () => startHarness(opts.probePort, opts.scripts.ingest, site, harnessRequest),
-    (inst) => handlerCpu(inst, opts),
-  );
-  // The profile cannot say this: with an inspector attached, console.log costs far more.
-  const consoleLogUs =
-    profilePort === null
-      ? null
-      : handlerUs -
-        (await withInstance(
-          opts,
-          () => startHarness(opts.probePort, opts.scripts.ingest, site, harnessRequest, undefined, true),
-          (inst) => handlerCpu(inst, opts, "harness, console.log muted"),
-        ));
   let rateLimitsUs: number | null = null;
   let queueSendUs: number | null = null;
   if (opts.probes) {

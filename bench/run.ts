@@ -26,7 +26,8 @@ const MODE = quick
       name: "quick",
       connections: 64,
       warmupS: 2,
-      durationS: 5,
+      durationS: 6,
+      rounds: 3,
       probeDurationS: 3,
       harnessCalls: 2_000,
       pipelineEvents: 40_000,
@@ -41,6 +42,7 @@ const MODE = quick
       connections: 64,
       warmupS: 3,
       durationS: 12,
+      rounds: 4,
       probeDurationS: 6,
       harnessCalls: 5_000,
       pipelineEvents: 100_000,
@@ -145,7 +147,7 @@ const INGEST_NOTES = [
   "Why: in production a ratelimit call is an in-colo counter and a queue send one subrequest; Miniflare simulates them with Durable Objects (a SQLite one per limit() call, a broker per send) that cost several times our handler in the same workerd process. The bench measures our worker, not that scaffolding, as it measures on workerd rather than through wrangler dev's proxy.",
   "withSimulators: the same load against the worker as deployed, both limiters (raised, still called) and the queue producer going to Miniflare's simulators. breakdownUsPerRequest.simulatorsUs is the difference.",
   "No queue consumer runs during the ingest section: this is the accept path only. The pipeline and freshness run the `edge-queue` variant: the same limiters, the real local Queue, consumer, SiteAggregator Durable Object and Postgres.",
-  "cpuUsPerEvent is workerd utime+stime over the measured window / (2xx responses x 20).",
+  "cpuUsPerEvent is workerd utime+stime over the measured window / (2xx responses x 20). The edge worker and the empty one are loaded in alternating slices, summed per target; p99Ms is the worst slice's.",
 ];
 
 async function main(): Promise<number> {
@@ -200,6 +202,7 @@ async function main(): Promise<number> {
       probes: true,
       probeDurationS: MODE.probeDurationS,
       harnessCalls: MODE.harnessCalls,
+      rounds: MODE.rounds,
       profilePort: profile ? PORTS.inspector : null,
       connections: MODE.connections,
       warmupS: MODE.warmupS,
@@ -309,6 +312,7 @@ async function main(): Promise<number> {
       connections: MODE.connections,
       warmupS: MODE.warmupS,
       durationS: MODE.durationS,
+      rounds: MODE.rounds,
     },
     storage: STORAGE.kind,
     loadAverageAtStart: loadAtStart,
@@ -364,7 +368,7 @@ function printTable(r: {
   targets: Target[];
   runtime: string;
   machine: string;
-  load: { tool: string; connections: number; durationS: number };
+  load: { tool: string; connections: number; durationS: number; rounds: number };
   errors: Record<string, string>;
 }): void {
   const mark = (metric: string) => {
@@ -406,7 +410,7 @@ function printTable(r: {
     ],
     ["  runtime floor (empty worker)", us(b?.runtimeUs), "", ""],
     ["  our handler (in-isolate harness)", us(b?.handlerUs), "", ""],
-    ["    of which console.log of the log line", us(b?.consoleLogUs), "(--profile)", ""],
+    ["    of which console.log of the log line", us(b?.consoleLogUs), "", ""],
     ["  rest (socket body, stand-ins, noise)", us(b?.restUs), "", ""],
     ["ingest p99 (empty p99)", i ? `${fmt(i.p99Ms, 1)} ms (${fmt(i.emptyP99Ms, 1)})` : "n/a", "", ""],
     ["with Miniflare's simulators: req/s", fmt(w?.rps), "", ""],
@@ -440,7 +444,7 @@ function printTable(r: {
   console.log("");
   console.log(`Sightline bench: ${r.runtime}`);
   console.log(
-    `machine: ${r.machine}; load: ${r.load.tool}, 1 thread, ${r.load.connections} connections, ${r.load.durationS}s per target`,
+    `machine: ${r.machine}; load: ${r.load.tool}, 1 thread, ${r.load.connections} connections, ${r.load.durationS}s per target (ingest and empty: ${r.load.rounds} alternating slices)`,
   );
   console.log(
     "ingest: the real worker with production-shaped bindings (bench/fixtures/edge-bindings.ts): SITE_LIMITER and",
@@ -460,7 +464,7 @@ function printTable(r: {
   if (prof) {
     console.log("");
     console.log("where the handler's CPU goes (V8 profile of the harness, share of samples; the attached inspector");
-    console.log("inflates console.log, which the muted-console harness above measures without it):");
+    console.log("inflates console.log, which the table measures without it):");
     const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
     for (const p of prof.byPackage.slice(0, 8)) console.log(`  ${pct(p.share)}  ${p.name}`);
     console.log("  hottest functions (builtins counted to their caller):");

@@ -293,7 +293,7 @@ export default { async fetch(req, env) { ${call} return new Response(null, { sta
  * loop, in-isolate, with stub bindings that do nothing (the queue stub still serialises the
  * message). workerd CPU around one such request, divided by n, is our handler's own cost:
  * no HTTP, no binding simulators. Timers do not advance inside workerd, hence the outside clock.
- * `muteConsole` makes console.log a no-op, to tell what the request's log line costs.
+ * `?mute=1` makes console.log a no-op for that loop, to tell what the request's log line costs.
  */
 export function startHarness(
   port: number,
@@ -301,11 +301,9 @@ export function startHarness(
   site: unknown,
   request: HarnessRequest,
   inspectorPort?: number,
-  muteConsole = false,
 ): Promise<Instance> {
   const dir = dirname(scriptPath);
   const harness = `import worker from "./index.js";
-${muteConsole ? "console.log = () => {};" : ""}
 const SITE = ${JSON.stringify(site)};
 const REQ = ${JSON.stringify(request)};
 const limiter = { async limit() { return { success: true }; } };
@@ -323,12 +321,19 @@ const env = {
 const ctx = { waitUntil() {}, passThroughOnException() {} };
 export default {
   async fetch(req) {
-    const n = Number(new URL(req.url).searchParams.get("n") ?? 1);
+    const params = new URL(req.url).searchParams;
+    const n = Number(params.get("n") ?? 1);
+    const log = console.log;
+    if (params.get("mute") === "1") console.log = () => {};
     const statuses = {};
-    for (let i = 0; i < n; i++) {
-      const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
-      await res.arrayBuffer();
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    try {
+      for (let i = 0; i < n; i++) {
+        const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
+        await res.arrayBuffer();
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      }
+    } finally {
+      console.log = log;
     }
     return Response.json(statuses);
   },
