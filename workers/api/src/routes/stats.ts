@@ -1,8 +1,10 @@
 /** Traffic read from the hourly aggregates: over time, top pages, and breakdowns. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { sitesData, statsData } from "@sightline/db";
+import { type Db, sitesData, statsData } from "@sightline/db";
 import { LIMITS } from "@sightline/shared/limits";
 import type { Dimension } from "@sightline/shared/wire";
+import type { Context } from "hono";
+import type { HonoEnv } from "../env.ts";
 import { bearer, errorResponses, json, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireAuth } from "../middleware/auth.ts";
@@ -26,6 +28,12 @@ const Row = z.object({ pageviews: z.number().int(), sessions: z.number().int() }
 const Item = Row.extend({ value: z.string() }).openapi("BreakdownItem");
 
 const BREAKDOWNS: Record<string, Dimension> = { referrers: "referrer", devices: "device", countries: "country" };
+
+/** A read of one site's stats: 404 unless the caller's account owns the site. */
+function siteStats<T>(c: Context<HonoEnv>, siteId: string, read: (db: Db) => Promise<T>) {
+  const accountId = c.get("caller").account.id;
+  return cachedRead(c, async (db) => ((await sitesData.getSite(db, accountId, siteId)) ? read(db) : null));
+}
 
 export const stats = router();
 stats.use("/sites/:siteId/stats/*", requireAuth("read"));
@@ -59,9 +67,7 @@ stats
     async (c) => {
       const { siteId } = c.req.valid("param");
       const q = c.req.valid("query");
-      const accountId = c.get("caller").account.id;
-      return cachedRead(c, async (db) => {
-        if (!(await sitesData.getSite(db, accountId, siteId))) return null;
+      return siteStats(c, siteId, async (db) => {
         const range = { from: new Date(q.from), to: new Date(q.to) };
         const points = await statsData.timeseries(db, siteId, range, q.interval);
         const totals = points.reduce(
@@ -97,9 +103,7 @@ stats
     async (c) => {
       const { siteId } = c.req.valid("param");
       const q = c.req.valid("query");
-      const accountId = c.get("caller").account.id;
-      return cachedRead(c, async (db) => {
-        if (!(await sitesData.getSite(db, accountId, siteId))) return null;
+      return siteStats(c, siteId, async (db) => {
         const items = await statsData.topPages(db, siteId, { from: new Date(q.from), to: new Date(q.to) }, q.limit);
         return { items };
       });
@@ -124,10 +128,8 @@ stats
     async (c) => {
       const { siteId, breakdown } = c.req.valid("param");
       const q = c.req.valid("query");
-      const accountId = c.get("caller").account.id;
       const dimension = BREAKDOWNS[breakdown] as Dimension;
-      return cachedRead(c, async (db) => {
-        if (!(await sitesData.getSite(db, accountId, siteId))) return null;
+      return siteStats(c, siteId, async (db) => {
         const items = await statsData.breakdown(
           db,
           siteId,
