@@ -21,6 +21,14 @@ import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.t
 
 const quick = process.argv.includes("--quick");
 const profile = process.argv.includes("--profile");
+/** `--only ingest` or `--only pipeline` (with freshness and the baseline): one section, for iterating. */
+const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+const only = process.argv.includes("--only") ? onlyArg : undefined;
+if (only !== undefined && only !== "ingest" && only !== "pipeline") {
+  console.error("--only takes ingest or pipeline");
+  process.exit(2);
+}
+const runs = (s: "ingest" | "pipeline") => only === undefined || only === s;
 const MODE = quick
   ? {
       name: "quick",
@@ -192,58 +200,64 @@ async function main(): Promise<number> {
   track(() => admin.close());
   log(`migrations applied; Postgres bridge on ${bridge.proxy}`);
 
-  const ingest: IngestResult | null = await section("ingest", () =>
-    benchIngest({
-      tool,
-      scripts,
-      ingestPort: PORTS.ingest,
-      emptyPort: PORTS.empty,
-      probePort: PORTS.probe,
-      probes: true,
-      probeDurationS: MODE.probeDurationS,
-      harnessCalls: MODE.harnessCalls,
-      rounds: MODE.rounds,
-      profilePort: profile ? PORTS.inspector : null,
-      connections: MODE.connections,
-      warmupS: MODE.warmupS,
-      durationS: MODE.durationS,
-      track,
-      log,
-    }),
-  );
+  const ingest: IngestResult | null = !runs("ingest")
+    ? null
+    : await section("ingest", () =>
+        benchIngest({
+          tool,
+          scripts,
+          ingestPort: PORTS.ingest,
+          emptyPort: PORTS.empty,
+          probePort: PORTS.probe,
+          probes: true,
+          probeDurationS: MODE.probeDurationS,
+          harnessCalls: MODE.harnessCalls,
+          rounds: MODE.rounds,
+          profilePort: profile ? PORTS.inspector : null,
+          connections: MODE.connections,
+          warmupS: MODE.warmupS,
+          durationS: MODE.durationS,
+          track,
+          log,
+        }),
+      );
 
-  const pf = await section("pipeline", () =>
-    benchPipeline({
-      scriptPath: scripts["edge-queue"],
-      port: PORTS.pipeline,
-      pgWsProxy: bridge.proxy,
-      databaseUrl: DATABASE_URL,
-      db: admin,
-      events: MODE.pipelineEvents,
-      concurrency: CONCURRENCY,
-      drainTimeoutS: MODE.drainTimeoutS,
-      stallTimeoutS: MODE.stallTimeoutS,
-      freshnessSamples: MODE.freshnessSamples,
-      freshnessSpacingMs: MODE.freshnessSpacingMs,
-      freshnessTimeoutS: 30,
-      track,
-      log,
-    }),
-  );
+  const pf = !runs("pipeline")
+    ? null
+    : await section("pipeline", () =>
+        benchPipeline({
+          scriptPath: scripts["edge-queue"],
+          port: PORTS.pipeline,
+          pgWsProxy: bridge.proxy,
+          databaseUrl: DATABASE_URL,
+          db: admin,
+          events: MODE.pipelineEvents,
+          concurrency: CONCURRENCY,
+          drainTimeoutS: MODE.drainTimeoutS,
+          stallTimeoutS: MODE.stallTimeoutS,
+          freshnessSamples: MODE.freshnessSamples,
+          freshnessSpacingMs: MODE.freshnessSpacingMs,
+          freshnessTimeoutS: 30,
+          track,
+          log,
+        }),
+      );
   const pipeline: PipelineResult | null = pf?.pipeline ?? null;
   const freshness: FreshnessResult | null = pf?.freshness ?? null;
 
-  const baseline: BaselineResult | null = await section("baseline", () =>
-    benchBaseline({
-      bridgePort: bridge.port,
-      admin,
-      events: pipeline?.events ?? MODE.pipelineEvents,
-      concurrency: CONCURRENCY,
-      pools: BASELINE_POOLS,
-      track,
-      log,
-    }),
-  );
+  const baseline: BaselineResult | null = !runs("pipeline")
+    ? null
+    : await section("baseline", () =>
+        benchBaseline({
+          bridgePort: bridge.port,
+          admin,
+          events: pipeline?.events ?? MODE.pipelineEvents,
+          concurrency: CONCURRENCY,
+          pools: BASELINE_POOLS,
+          track,
+          log,
+        }),
+      );
 
   await cleanupAll();
 

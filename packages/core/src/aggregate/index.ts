@@ -3,5 +3,5 @@ export { countryOf } from "./country.ts";
 export type { DimensionHourDelta, FlushBatch, PageHourDelta, SiteHourDelta, StatsSink } from "./delta.ts";
 export { deviceClass } from "./device.ts";
 export { hourOf } from "./hour.ts";
-export { hostOf, referrerValue } from "./referrer.ts";
+export { batchReferrerValue, hostOf, referrerValue } from "./referrer.ts";
 export { aggregatorName, parseAggregatorName } from "./shard.ts";

@@ -1,6 +1,6 @@
 import { DIRECT_REFERRER, MAX_REFERRER_HOST_LENGTH } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
-import { hostOf, referrerValue } from "./referrer.ts";
+import { batchReferrerValue, hostOf, referrerValue } from "./referrer.ts";
 
 const PAGE = "https://shop.example/pricing?plan=pro";
 
@@ -102,6 +102,24 @@ describe("referrerValue's same-origin shortcut", () => {
         const host = hostOf(ref);
         const expected = host === null || host === hostOf(page) ? undefined : host;
         expect(referrerValue(ref, page), `${ref} on ${page}`).toBe(expected);
+      }
+    }
+  });
+});
+
+describe("batchReferrerValue", () => {
+  it("answers as referrerValue for every event of a batch, repeats included", () => {
+    const pages = ["https://shop.example/a", "https://shop.example/b?x", "http://shop.example:8080/", "https://blog.example/"];
+    const refs = [undefined, "", "https://www.google.com/", "https://shop.example/", "https://blog.example/p", "garbage"];
+    const resolve = batchReferrerValue();
+    // Every pair twice in a row and then interleaved, so memo hits and misses both happen.
+    for (const round of [0, 1]) {
+      for (const page of pages) {
+        for (const ref of refs) {
+          const expected = referrerValue(ref, page);
+          expect(resolve(ref, page), `${ref} on ${page} (${round})`).toBe(expected);
+          expect(resolve(ref, page), `${ref} on ${page}, repeated`).toBe(expected);
+        }
       }
     }
   });

@@ -50,6 +50,25 @@ export function referrerValue(referrer: string | undefined, pageUrl: string): st
   return host;
 }
 
+/**
+ * referrerValue for the events of one batch. A batch is one browser on one site, so the page
+ * origin and the referrer mostly repeat from one event to the next; a repeat costs a prefix
+ * comparison instead of two host parses. The answer depends only on the referrer and the
+ * page's `scheme://authority`, which is what the memo compares.
+ */
+export function batchReferrerValue(): (referrer: string | undefined, pageUrl: string) => string | undefined {
+  let lastRef: string | undefined;
+  let lastPage = "";
+  let lastValue: string | undefined;
+  return (referrer, pageUrl) => {
+    if (referrer && referrer === lastRef && sameOrigin(pageUrl, lastPage)) return lastValue;
+    lastRef = referrer;
+    lastPage = pageUrl;
+    lastValue = referrerValue(referrer, pageUrl);
+    return lastValue;
+  };
+}
+
 /** Whether `ref` begins with exactly the `scheme://authority` of `page`. */
 function sameOrigin(ref: string, page: string): boolean {
   const start = page.indexOf("://");

@@ -1,0 +1,101 @@
+/**
+ * The wire format between the tracker and the ingest worker, version 1: the zod schemas, the
+ * one definition. index.ts exports them with zod's compiled fast path installed (parsers.gen.ts).
+ */
+import { z } from "zod";
+import { LIMITS } from "../limits/index.ts";
+
+const L = LIMITS.collect;
+
+export const EVENT_TYPES = ["pageview"] as const;
+
+/** Breakdowns kept per hour beside page stats. */
+export const DIMENSIONS = ["referrer", "device", "country"] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/** Referrer value of a page load that came with no referrer. */
+export const DIRECT_REFERRER = "(direct)";
+/** Device or country value when the request did not tell. */
+export const UNKNOWN_VALUE = "unknown";
+/** A DNS name is at most 253 characters; a longer referrer host is not reported. */
+export const MAX_REFERRER_HOST_LENGTH = 253;
+
+const eventId = z.uuid({ version: "v7" });
+const timestamp = z.number().int().nonnegative();
+
+export const pageviewEvent = z.object({
+  type: z.literal("pageview"),
+  id: eventId,
+  ts: timestamp,
+  url: z.string().min(1).max(L.maxUrlLength),
+  referrer: z.string().max(L.maxReferrerLength).optional(),
+  title: z.string().max(L.maxTitleLength).optional(),
+});
+
+export const wireEvent = z.discriminatedUnion("type", [pageviewEvent]);
+
+export const collectBatch = z.object({
+  v: z.literal(1),
+  siteKey: z.string().min(1).max(L.maxSiteKeyLength),
+  sessionId: z.uuid({ version: "v7" }),
+  sentAt: timestamp,
+  events: z.array(wireEvent).min(1).max(L.maxEventsPerBatch),
+});
+
+export type WireEvent = z.infer<typeof wireEvent>;
+export type PageviewEvent = z.infer<typeof pageviewEvent>;
+export type CollectBatch = z.infer<typeof collectBatch>;
+
+/**
+ * What the ingest worker puts on the Queue: one message per accepted batch, carrying the
+ * resolved site and only the fields aggregation needs. `country`, `device` and `ref` came
+ * later and are optional, so messages queued before them still parse.
+ */
+export const ingestMessage = z.object({
+  v: z.literal(1),
+  siteId: z.string().min(1).max(64),
+  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite),
+  sessionId: z.uuid(),
+  receivedAt: timestamp,
+  /** ISO 3166 alpha-2 from Cloudflare (also "XX", "T1"), or "unknown". */
+  country: z.string().min(1).max(7).optional(),
+  device: z.enum(DEVICE_CLASSES).optional(),
+  events: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        ts: timestamp,
+        path: z.string().max(L.maxUrlLength),
+        /** External referrer host, or "(direct)"; absent for same-site navigation. */
+        ref: z.string().min(1).max(MAX_REFERRER_HOST_LENGTH).optional(),
+      }),
+    )
+    .min(1)
+    .max(L.maxEventsPerBatch),
+});
+
+export type IngestMessage = z.infer<typeof ingestMessage>;
+
+/** `scheme://host` then a path of characters URL would leave as they are. */
+const SIMPLE_URL = /^https?:\/\/[^/?#\\]+(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;
+
+/**
+ * The page a URL stands for in reports: path only, no query or fragment (they carry PII).
+ * Most URLs take the regex path, a few times cheaper than `new URL` on the ingest hot path;
+ * anything unusual (dot segments, escapes to normalise) goes through the URL parser.
+ */
+export function pagePath(url: string): string | null {
+  const m = SIMPLE_URL.exec(url);
+  let p: string;
+  if (m && !m[1]?.includes("/.")) p = m[1] ?? "/";
+  else {
+    try {
+      p = new URL(url).pathname;
+    } catch {
+      return null;
+    }
+  }
+  return p.length > L.maxUrlLength ? p.slice(0, L.maxUrlLength) : p;
+}
