@@ -2,7 +2,7 @@
  * POST /v1/collect: the tracker's event batches. Validates, limits, and queues; answers 202
  * without touching Postgres. Every refusal is a 4xx with a stable code.
  */
-import { countryOf, deviceClass, referrerValue } from "@sightline/core/aggregate";
+import { batchReferrerValue, countryOf, deviceClass } from "@sightline/core/aggregate";
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
 import { LIMITS } from "@sightline/shared/limits";
@@ -91,6 +91,7 @@ collect.post("/", async (c) => {
 
   const now = Date.now();
   const kept: IngestMessage["events"] = [];
+  const referrerValue = batchReferrerValue();
   for (const e of batch.events) {
     if (e.ts < now - L.maxEventAgeMs || e.ts > now + L.maxClockSkewMs) continue;
     const path = pagePath(e.url);
