@@ -24,27 +24,36 @@ export interface RequestContextOptions {
 }
 
 export function requestContext(opts: RequestContextOptions): MiddlewareHandler<RequestContextEnv> {
-  const base = createLogger({ service: opts.service });
   const quiet = new Set(opts.quietPaths ?? []);
   return async function requestContext(c, next) {
     const started = performance.now();
     // Cloudflare's ray id ties our line to its own logs; locally there is none.
     const requestId = c.req.header("cf-ray") ?? uuidv7();
-    const log = base.with({ requestId });
+    const log = createLogger({ service: opts.service, requestId });
     c.set("requestId", requestId);
     c.set("log", log);
     const fields: LogFields = {};
     c.set("logFields", fields);
-    // Before next(): set afterwards, Hono would have to rebuild the finished response.
-    c.header("X-Request-Id", requestId);
     await next();
+    setRequestId(c.res, requestId, (v) => c.header("X-Request-Id", v));
     if (quiet.has(c.req.path)) return;
-    log.info("request", {
-      method: c.req.method,
-      route: c.req.routePath,
-      status: c.res.status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-      ...fields,
-    });
+    fields.method = c.req.method;
+    fields.route = c.req.routePath;
+    fields.status = c.res.status;
+    fields.ms = Math.round((performance.now() - started) * 100) / 100;
+    log.info("request", fields);
   };
+}
+
+/**
+ * On the finished response: one header set, where setting it before the handler would make
+ * Hono merge header sets into every response. A response with immutable headers (from fetch
+ * or the cache) goes through Hono's copy instead.
+ */
+function setRequestId(res: Response, id: string, viaCopy: (id: string) => void): void {
+  try {
+    res.headers.set("X-Request-Id", id);
+  } catch {
+    viaCopy(id);
+  }
 }

@@ -16,6 +16,7 @@ const L = LIMITS.collect;
 
 /** text/plain is what beacons send without a CORS preflight; JSON clients may say so. */
 const ACCEPTED_TYPES = ["text/plain", "application/json"];
+const JSON_TYPE = { "Content-Type": "application/json" };
 
 export const collect = new Hono<HonoEnv>();
 
@@ -123,5 +124,9 @@ collect.post("/", async (c) => {
   }
   logFields.accepted = kept.length;
   logFields.dropped = dropped;
-  return c.json({ accepted: kept.length, dropped }, 202, cors);
+  // Built in one go rather than through c.json: the hottest response we send.
+  return new Response(`{"accepted":${kept.length},"dropped":${dropped}}`, {
+    status: 202,
+    headers: origin ? { ...JSON_TYPE, ...cors } : JSON_TYPE,
+  });
 });
