@@ -1,6 +1,6 @@
 export { parseEnv } from "./env.ts";
 export { errorJson, onError, onNotFound } from "./errors.ts";
-export { createLogger, describeError, type LogFields, type Logger } from "./log.ts";
+export { createLogger, describeError, type LogFields, type Logger, writeLine } from "./log.ts";
 export {
   type RequestContextEnv,
   type RequestContextOptions,

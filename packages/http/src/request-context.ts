@@ -4,7 +4,7 @@
  */
 import { uuidv7 } from "@sightline/shared/ids";
 import type { MiddlewareHandler } from "hono";
-import { createLogger, type LogFields, type Logger } from "./log.ts";
+import { createLogger, type LogFields, type Logger, writeLine } from "./log.ts";
 
 export interface RequestContextVariables {
   requestId: string;
@@ -29,19 +29,27 @@ export function requestContext(opts: RequestContextOptions): MiddlewareHandler<R
     const started = performance.now();
     // Cloudflare's ray id ties our line to its own logs; locally there is none.
     const requestId = c.req.header("cf-ray") ?? uuidv7();
-    const log = createLogger({ service: opts.service, requestId });
     c.set("requestId", requestId);
-    c.set("log", log);
-    const fields: LogFields = {};
-    c.set("logFields", fields);
+    c.set("log", createLogger({ service: opts.service, requestId }));
+    // The access line itself, in its key order; routes add their fields to it.
+    const line: LogFields = {
+      level: "info",
+      msg: "request",
+      service: opts.service,
+      requestId,
+      method: c.req.method,
+      route: "",
+      status: 0,
+      ms: 0,
+    };
+    c.set("logFields", line);
     await next();
     setRequestId(c.res, requestId, (v) => c.header("X-Request-Id", v));
     if (quiet.has(c.req.path)) return;
-    fields.method = c.req.method;
-    fields.route = c.req.routePath;
-    fields.status = c.res.status;
-    fields.ms = Math.round((performance.now() - started) * 100) / 100;
-    log.info("request", fields);
+    line.route = c.req.routePath;
+    line.status = c.res.status;
+    line.ms = Math.round((performance.now() - started) * 100) / 100;
+    writeLine("info", line);
   };
 }
 

@@ -109,8 +109,20 @@ describe("referrerValue's same-origin shortcut", () => {
 
 describe("batchReferrerValue", () => {
   it("answers as referrerValue for every event of a batch, repeats included", () => {
-    const pages = ["https://shop.example/a", "https://shop.example/b?x", "http://shop.example:8080/", "https://blog.example/"];
-    const refs = [undefined, "", "https://www.google.com/", "https://shop.example/", "https://blog.example/p", "garbage"];
+    const pages = [
+      "https://shop.example/a",
+      "https://shop.example/b?x",
+      "http://shop.example:8080/",
+      "https://blog.example/",
+    ];
+    const refs = [
+      undefined,
+      "",
+      "https://www.google.com/",
+      "https://shop.example/",
+      "https://blog.example/p",
+      "garbage",
+    ];
     const resolve = batchReferrerValue();
     // Every pair twice in a row and then interleaved, so memo hits and misses both happen.
     for (const round of [0, 1]) {

@@ -58,15 +58,33 @@ export function referrerValue(referrer: string | undefined, pageUrl: string): st
  */
 export function batchReferrerValue(): (referrer: string | undefined, pageUrl: string) => string | undefined {
   let lastRef: string | undefined;
-  let lastPage = "";
+  let lastOrigin = "";
   let lastValue: string | undefined;
   return (referrer, pageUrl) => {
-    if (referrer && referrer === lastRef && sameOrigin(pageUrl, lastPage)) return lastValue;
+    if (referrer && referrer === lastRef && hasOrigin(pageUrl, lastOrigin)) return lastValue;
     lastRef = referrer;
-    lastPage = pageUrl;
+    lastOrigin = originOf(pageUrl);
     lastValue = referrerValue(referrer, pageUrl);
     return lastValue;
   };
+}
+
+/** `scheme://authority` of a URL as sameOrigin reads it, or "" when it has none. */
+function originOf(url: string): string {
+  const start = url.indexOf("://");
+  if (start <= 0) return "";
+  let end = start + 3;
+  while (end < url.length && !isAuthorityEnd(url.charCodeAt(end))) end++;
+  return url.slice(0, end);
+}
+
+/** Whether `url`'s `scheme://authority` is exactly `origin` (never for ""). */
+function hasOrigin(url: string, origin: string): boolean {
+  return (
+    origin !== "" &&
+    url.startsWith(origin) &&
+    (url.length === origin.length || isAuthorityEnd(url.charCodeAt(origin.length)))
+  );
 }
 
 /** Whether `ref` begins with exactly the `scheme://authority` of `page`. */
