@@ -88,7 +88,6 @@ export async function profileHandler(
     c.close();
   }
 
-  if (process.env.PROFILE_DUMP) (await import("node:fs")).writeFileSync(process.env.PROFILE_DUMP, JSON.stringify(profile));
   // Module start lines in the bundle, for line -> package.
   const modules: { line: number; name: string }[] = [];
   readFileSync(bundlePath, "utf8")
@@ -147,6 +146,6 @@ export async function profileHandler(
     topFunctions: [...byFunction.values()]
       .map((f) => ({ name: f.name, where: f.where, share: share(f.us) }))
       .sort((a, b) => b.share - a.share)
-      .slice(0, Number(process.env.PROFILE_TOP ?? 15)),
+      .slice(0, 15),
   };
 }
