@@ -9,14 +9,13 @@
  * minutes) and needs valgrind (`apt-get install -y valgrind`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { uuidv7 } from "@sightline/shared/ids";
 import { siteKvKey } from "@sightline/shared/site";
 import { BENCH_ORIGIN, benchSiteKey, COLLECT_HEADERS, collectBody } from "./lib/batch.ts";
 import { runLoad } from "./lib/load.ts";
-import { buildWorkers, type Instance, startEmpty, startIngest } from "./lib/miniflare.ts";
+import { buildWorkers, type Instance, startEmpty, startIngest, useWorkerdWrapper } from "./lib/miniflare.ts";
 import { BUILD_DIR, OFFLINE_ENV } from "./lib/paths.ts";
 
 const WARM_S = 30;
@@ -32,19 +31,19 @@ if (spawnSync("valgrind", ["--version"]).error) {
   process.exit(2);
 }
 
-// Miniflare starts whatever MINIFLARE_WORKERD_PATH names: a wrapper running workerd under
-// callgrind with instrumentation off until callgrind_control turns it on after the warm-up.
+// workerd under callgrind, instrumentation off until callgrind_control turns it on after the
+// warm-up; the bench's wrapper around it sends the output to a file, as in the other sections.
 const dir = join(BUILD_DIR, "callgrind");
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const mfRequire = createRequire(createRequire(import.meta.url).resolve("miniflare/package.json"));
-const workerd = join(dirname(mfRequire.resolve("workerd/package.json")), "bin", "workerd");
-const wrapper = join(dir, "workerd.sh");
-writeFileSync(
-  wrapper,
-  `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${dir}/cg.%p.out --instr-atstart=no --smc-check=all-non-file -q "${workerd}" "$@"\n`,
-);
-chmodSync(wrapper, 0o755);
+const callgrind = [
+  "valgrind",
+  "--tool=callgrind",
+  `--callgrind-out-file=${dir}/cg.%p.out`,
+  "--instr-atstart=no",
+  "--smc-check=all-non-file",
+  "-q",
+];
 
 const callgrindPids = () =>
   new Set(
@@ -101,7 +100,7 @@ async function instructionsPerRequest(name: string, start: () => Promise<Instanc
 }
 
 const scripts = await buildWorkers();
-process.env.MINIFLARE_WORKERD_PATH = wrapper;
+useWorkerdWrapper(callgrind);
 const empty = await instructionsPerRequest("empty", () => startEmpty(PORT));
 const edge = await instructionsPerRequest("edge", async () => {
   const inst = await startIngest({ name: "edge", port: PORT, scriptPath: scripts.edge, consumer: false });

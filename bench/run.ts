@@ -38,7 +38,9 @@ const MODE = quick
       rounds: 3,
       probeDurationS: 3,
       harnessCalls: 2_000,
-      pipelineEvents: 40_000,
+      // Long enough (about 10 s of load here) that the last flush's wait (up to the 1 s Queue
+      // batch timeout plus the 2 s flush interval) does not decide the rate.
+      pipelineEvents: 160_000,
       drainTimeoutS: 120,
       stallTimeoutS: 45,
       freshnessSamples: 10,
@@ -53,7 +55,7 @@ const MODE = quick
       rounds: 4,
       probeDurationS: 6,
       harnessCalls: 5_000,
-      pipelineEvents: 100_000,
+      pipelineEvents: 400_000,
       drainTimeoutS: 300,
       stallTimeoutS: 90,
       freshnessSamples: 20,

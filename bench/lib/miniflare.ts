@@ -5,7 +5,7 @@
  * translation, so the bench runs what the config declares.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
@@ -199,9 +199,77 @@ function inStorageDir<T>(fn: () => T): T {
   }
 }
 
-async function start(name: string, port: number, worker: WorkerOptions, inspectorPort?: number): Promise<Instance> {
-  const before = new Set(workerdPids());
+/**
+ * workerd's output goes to a file per process in the storage directory, not through
+ * Miniflare's pipe. Through the pipe every log line woke this Node process, which parsed it
+ * in JS (about a fifth of a core at the ingest section's rate) on the two cores the load and
+ * workerd share, and cost workerd a pipe write and a reader wakeup a line; a deployed worker's
+ * logs go to the runtime's own collector, not to a reader process beside it. The lines are
+ * counted from the file instead. `prefix` runs workerd under another program (callgrind).
+ * `BENCH_WORKER_LOGS=pipe` keeps Miniflare's pipe, to measure what it costs.
+ */
+export function useWorkerdWrapper(prefix: string[] = []): string {
+  const require = createRequire(createRequire(import.meta.url).resolve("miniflare/package.json"));
+  const workerd = join(dirname(require.resolve("workerd/package.json")), "bin", "workerd");
+  mkdirSync(WORKERD_LOG_DIR, { recursive: true });
+  const wrapper = join(WORKERD_LOG_DIR, "workerd.sh");
+  const run = [...prefix, workerd].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${run} "$@" >>"${WORKERD_LOG_DIR}/workerd.$$.log" 2>&1\n`);
+  chmodSync(wrapper, 0o755);
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  return wrapper;
+}
+
+/** Where the wrapper writes; removed with each instance, and the directory at exit. */
+const WORKERD_LOG_DIR = join(STORAGE.dir, `sightline-bench-${process.pid}`);
+process.once("exit", () => rmSync(WORKERD_LOG_DIR, { recursive: true, force: true }));
+
+/** Line and error counts of a workerd log file of structured lines (`{"level":...,"message":...}`). */
+function countLogs(files: string[]): LogCounts {
   const logs: LogCounts = { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    let at = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; at = nl + 1, nl = text.indexOf("\n", at)) {
+      const line = text.slice(at, nl);
+      if (line.includes('"level":"error"')) countLine(logs, { level: "error", message: messageOf(line) });
+      else logs.lines++;
+    }
+  }
+  return logs;
+}
+
+/** The worker's own text of a structured line (`{"level":...,"message":...}`). */
+function messageOf(line: string): unknown {
+  try {
+    return (JSON.parse(line) as { message?: unknown }).message ?? line;
+  } catch {
+    return line;
+  }
+}
+
+function countLine(logs: LogCounts, log: { level: string; message: unknown }): void {
+  logs.lines++;
+  if (log.level !== "error") return;
+  logs.errors++;
+  const message = String(log.message).slice(0, 800);
+  if (logs.firstErrors.length < 3) logs.firstErrors.push(message);
+  else {
+    logs.lastErrors.push(message);
+    if (logs.lastErrors.length > 3) logs.lastErrors.shift();
+  }
+}
+
+async function start(name: string, port: number, worker: WorkerOptions, inspectorPort?: number): Promise<Instance> {
+  const viaPipe = process.env.BENCH_WORKER_LOGS === "pipe";
+  if (!viaPipe && !process.env.MINIFLARE_WORKERD_PATH) useWorkerdWrapper();
+  const piped: LogCounts = { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+  const before = new Set(workerdPids());
   // Miniflare 5 takes a new option shape; wrangler still produces the v4 one and converts.
   const mf = inStorageDir(
     () =>
@@ -214,19 +282,9 @@ async function start(name: string, port: number, worker: WorkerOptions, inspecto
           port: 0,
           unsafeDirectSockets: [{ host: "127.0.0.1", port }],
           ...(inspectorPort ? { inspectorPort } : {}),
-          // Count the worker's JSON log lines instead of printing thousands a second.
-          handleStructuredLogs: (log) => {
-            logs.lines++;
-            if (log.level === "error") {
-              logs.errors++;
-              const line = String(log.message).slice(0, 800);
-              if (logs.firstErrors.length < 3) logs.firstErrors.push(line);
-              else {
-                logs.lastErrors.push(line);
-                if (logs.lastErrors.length > 3) logs.lastErrors.shift();
-              }
-            }
-          },
+          ...(viaPipe
+            ? { handleStructuredLogs: (log: { level: string; message: unknown }) => countLine(piped, log) }
+            : {}),
           ...worker,
         }),
       ),
@@ -240,13 +298,21 @@ async function start(name: string, port: number, worker: WorkerOptions, inspecto
     throw err;
   }
   const pids = workerdPids().filter((p) => !before.has(p));
+  const files = pids.map((p) => join(WORKERD_LOG_DIR, `workerd.${p}.log`));
+  let final: LogCounts | undefined;
   return {
     name,
     mf,
     url: url.toString().replace(/\/$/, ""),
     pids,
-    logs,
-    dispose: () => mf.dispose(),
+    get logs() {
+      return viaPipe ? piped : (final ?? countLogs(files));
+    },
+    dispose: async () => {
+      await mf.dispose();
+      final ??= countLogs(files);
+      for (const f of files) rmSync(f, { force: true });
+    },
   };
 }
 
