@@ -99,6 +99,19 @@ describe("SiteAggregator", () => {
     expect((await statsOf(siteId)).map((r) => r.pageviews)).toEqual([1, 1]);
   });
 
+  it("forgets an event id after the dedupe window, by the time in the id, when it flushes", async () => {
+    const { siteId, name, stub } = setup();
+    const old = uuidv7(Date.now() - LIMITS.aggregate.dedupWindowMs - 60_000);
+    const m = msg(siteId, uuidv7(), [
+      { path: "/old", id: old },
+      { path: "/new", id: uuidv7() },
+    ]);
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 2, duplicates: 0 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // Pruned with the flush: the old id counts again, the recent one is still known.
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 1, duplicates: 1 });
+  });
+
   it("keeps the deltas when a flush fails, backs off, and lands them later exactly once", async () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/" }, { path: "/" }])]);

@@ -1,7 +1,18 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
+import { uuidv7 } from "@sightline/shared/ids";
 import { describe, expect, it, vi } from "vitest";
-import { batchFor, dimensionStatsOf, makeSite, ORIGIN, pageview, post, siteStatsOf, statsOf } from "./helpers.ts";
+import {
+  batchFor,
+  dimensionStatsOf,
+  ingestMessageFor,
+  makeSite,
+  ORIGIN,
+  pageview,
+  post,
+  siteStatsOf,
+  statsOf,
+} from "./helpers.ts";
 
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
@@ -71,6 +82,32 @@ describe("POST /v1/collect (happy)", () => {
     const res = await post(batch);
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 1, dropped: 2 });
+  });
+
+  it("drops events whose id was minted outside the window and queues ids in lowercase", async () => {
+    const site = await makeSite();
+    const now = Date.now();
+    const upper = { ...pageview("/upper"), id: uuidv7(now).toUpperCase() };
+    const batch = batchFor(site.siteKey, [
+      pageview("/ok"),
+      upper,
+      // A current timestamp with an id from three days ago: the aggregator would forget it early.
+      { ...pageview("/stale-id"), id: uuidv7(now - 72 * 3600_000) },
+      { ...pageview("/future-id"), id: uuidv7(now + 3600_000) },
+    ]);
+    const res = await post(batch);
+    expect(await res.json()).toEqual({ accepted: 2, dropped: 2 });
+
+    const name = aggregatorName(site.siteId, batch.sessionId, 1);
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(2), { timeout: 10_000, interval: 100 });
+    // The same event with its id in lowercase is the one already counted.
+    const again = ingestMessageFor(
+      site.siteId,
+      [{ id: upper.id.toLowerCase(), ts: upper.ts, path: "/upper" }],
+      batch.sessionId,
+    );
+    expect(await stub.ingest(name, [again])).toEqual({ counted: 0, duplicates: 1 });
   });
 
   it("answers a CORS preflight", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bucketOf, fnv1a32 } from "../hash/index.ts";
-import { newId, uuidv7, uuidv7Time } from "./index.ts";
+import { newId, uuidv7, uuidv7Floor, uuidv7Time } from "./index.ts";
 
 describe("uuidv7", () => {
   it("is an RFC 9562 version 7 id carrying its time", () => {
@@ -27,6 +27,16 @@ describe("uuidv7", () => {
     } finally {
       Object.defineProperty(crypto, "randomUUID", { value: original, configurable: true });
     }
+  });
+
+  it("has a floor that only ids minted earlier sort below", () => {
+    const t = Date.UTC(2026, 10, 30, 12);
+    const floor = uuidv7Floor(t);
+    for (const d of [-86_400_000, -1]) expect(uuidv7(t + d) < floor).toBe(true);
+    for (const d of [0, 1, 86_400_000]) expect(uuidv7(t + d) < floor).toBe(false);
+    // Including the lowest and highest ids of the millisecond itself.
+    const lowest = `${floor}-7000-8000-000000000000`;
+    expect(lowest >= floor && `${uuidv7Floor(t - 1)}-7fff-bfff-ffffffffffff` < floor).toBe(true);
   });
 
   it("makes prefixed ids", () => {

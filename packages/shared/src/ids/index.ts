@@ -28,6 +28,15 @@ export function uuidv7(now: number = Date.now()): string {
   return h;
 }
 
+/**
+ * The lowest string a lowercase UUIDv7 minted at `ms` or later compares at or above: its time
+ * fields, so `id < uuidv7Floor(ms)` holds exactly for the ids minted before `ms`.
+ */
+export function uuidv7Floor(ms: number): string {
+  const t = ms.toString(16).padStart(12, "0");
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}`;
+}
+
 /** Milliseconds since the epoch encoded in a UUIDv7. */
 export function uuidv7Time(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);

@@ -5,6 +5,7 @@
 import { batchReferrerValue, countryOf, deviceClass } from "@sightline/core/aggregate";
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
+import { uuidv7Time } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { collectBatch, type IngestMessage, pagePath } from "@sightline/shared/wire";
 import { Hono } from "hono";
@@ -93,12 +94,19 @@ collect.post("/", async (c) => {
   const now = Date.now();
   const kept: IngestMessage["events"] = [];
   const referrerValue = batchReferrerValue();
+  const oldest = now - L.maxEventAgeMs;
+  const newest = now + L.maxClockSkewMs;
   for (const e of batch.events) {
-    if (e.ts < now - L.maxEventAgeMs || e.ts > now + L.maxClockSkewMs) continue;
+    if (e.ts < oldest || e.ts > newest) continue;
+    // The aggregator forgets seen ids by the time in the id, as lowercase strings; an id minted
+    // outside the window (never by our tracker, which mints it with the timestamp) is dropped.
+    const id = e.id.toLowerCase();
+    const minted = uuidv7Time(id);
+    if (minted < oldest || minted > newest) continue;
     const path = pagePath(e.url);
     if (path === null) continue;
     const ref = referrerValue(e.referrer, e.url);
-    kept.push(ref === undefined ? { id: e.id, ts: e.ts, path } : { id: e.id, ts: e.ts, path, ref });
+    kept.push(ref === undefined ? { id, ts: e.ts, path } : { id, ts: e.ts, path, ref });
   }
   const dropped = batch.events.length - kept.length;
   if (kept.length > 0) {
