@@ -205,19 +205,16 @@ function inStorageDir<T>(fn: () => T): T {
  * in JS (about a fifth of a core at the ingest section's rate) on the two cores the load and
  * workerd share, and cost workerd a pipe write and a reader wakeup a line; a deployed worker's
  * logs go to the runtime's own collector, not to a reader process beside it. The lines are
- * counted from the file instead. `prefix` runs workerd under another program (callgrind).
- * `BENCH_WORKER_LOGS=pipe` keeps Miniflare's pipe, to measure what it costs.
+ * counted from the file instead. `BENCH_WORKER_LOGS=pipe` keeps Miniflare's pipe, to measure what it costs.
  */
-export function useWorkerdWrapper(prefix: string[] = []): string {
+function useWorkerdWrapper(): void {
   const require = createRequire(createRequire(import.meta.url).resolve("miniflare/package.json"));
   const workerd = join(dirname(require.resolve("workerd/package.json")), "bin", "workerd");
   mkdirSync(WORKERD_LOG_DIR, { recursive: true });
   const wrapper = join(WORKERD_LOG_DIR, "workerd.sh");
-  const run = [...prefix, workerd].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${run} "$@" >>"${WORKERD_LOG_DIR}/workerd.$$.log" 2>&1\n`);
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${workerd}' "$@" >>"${WORKERD_LOG_DIR}/workerd.$$.log" 2>&1\n`);
   chmodSync(wrapper, 0o755);
   process.env.MINIFLARE_WORKERD_PATH = wrapper;
-  return wrapper;
 }
 
 /** Where the wrapper writes; removed with each instance, and the directory at exit. */
