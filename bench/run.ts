@@ -22,8 +22,8 @@ import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.t
 const quick = process.argv.includes("--quick");
 const profile = process.argv.includes("--profile");
 /** `--only ingest` or `--only pipeline` (with freshness and the baseline): one section, for iterating. */
-const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
-const only = process.argv.includes("--only") ? onlyArg : undefined;
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
 if (only !== undefined && only !== "ingest" && only !== "pipeline") {
   console.error("--only takes ingest or pipeline");
   process.exit(2);
@@ -162,7 +162,9 @@ const INGEST_NOTES = [
 
 async function main(): Promise<number> {
   const errors: Record<string, string> = {};
-  const section = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
+  /** Runs one section; null when it failed (recorded in `errors`) or `--only` left it out. */
+  const section = async <T>(name: string, fn: () => Promise<T>, on = true): Promise<T | null> => {
+    if (!on) return null;
     try {
       return await fn();
     } catch (err) {
@@ -202,64 +204,67 @@ async function main(): Promise<number> {
   track(() => admin.close());
   log(`migrations applied; Postgres bridge on ${bridge.proxy}`);
 
-  const ingest: IngestResult | null = !runs("ingest")
-    ? null
-    : await section("ingest", () =>
-        benchIngest({
-          tool,
-          scripts,
-          ingestPort: PORTS.ingest,
-          emptyPort: PORTS.empty,
-          probePort: PORTS.probe,
-          probes: true,
-          probeDurationS: MODE.probeDurationS,
-          harnessCalls: MODE.harnessCalls,
-          rounds: MODE.rounds,
-          profilePort: profile ? PORTS.inspector : null,
-          connections: MODE.connections,
-          warmupS: MODE.warmupS,
-          durationS: MODE.durationS,
-          track,
-          log,
-        }),
-      );
+  const ingest: IngestResult | null = await section(
+    "ingest",
+    () =>
+      benchIngest({
+        tool,
+        scripts,
+        ingestPort: PORTS.ingest,
+        emptyPort: PORTS.empty,
+        probePort: PORTS.probe,
+        probes: true,
+        probeDurationS: MODE.probeDurationS,
+        harnessCalls: MODE.harnessCalls,
+        rounds: MODE.rounds,
+        profilePort: profile ? PORTS.inspector : null,
+        connections: MODE.connections,
+        warmupS: MODE.warmupS,
+        durationS: MODE.durationS,
+        track,
+        log,
+      }),
+    runs("ingest"),
+  );
 
-  const pf = !runs("pipeline")
-    ? null
-    : await section("pipeline", () =>
-        benchPipeline({
-          scriptPath: scripts["edge-queue"],
-          port: PORTS.pipeline,
-          pgWsProxy: bridge.proxy,
-          databaseUrl: DATABASE_URL,
-          db: admin,
-          events: MODE.pipelineEvents,
-          concurrency: CONCURRENCY,
-          drainTimeoutS: MODE.drainTimeoutS,
-          stallTimeoutS: MODE.stallTimeoutS,
-          freshnessSamples: MODE.freshnessSamples,
-          freshnessSpacingMs: MODE.freshnessSpacingMs,
-          freshnessTimeoutS: 30,
-          track,
-          log,
-        }),
-      );
+  const pf = await section(
+    "pipeline",
+    () =>
+      benchPipeline({
+        scriptPath: scripts["edge-queue"],
+        port: PORTS.pipeline,
+        pgWsProxy: bridge.proxy,
+        databaseUrl: DATABASE_URL,
+        db: admin,
+        events: MODE.pipelineEvents,
+        concurrency: CONCURRENCY,
+        drainTimeoutS: MODE.drainTimeoutS,
+        stallTimeoutS: MODE.stallTimeoutS,
+        freshnessSamples: MODE.freshnessSamples,
+        freshnessSpacingMs: MODE.freshnessSpacingMs,
+        freshnessTimeoutS: 30,
+        track,
+        log,
+      }),
+    runs("pipeline"),
+  );
   const pipeline: PipelineResult | null = pf?.pipeline ?? null;
   const freshness: FreshnessResult | null = pf?.freshness ?? null;
 
-  const baseline: BaselineResult | null = !runs("pipeline")
-    ? null
-    : await section("baseline", () =>
-        benchBaseline({
-          bridgePort: bridge.port,
-          admin,
-          events: pipeline?.events ?? MODE.pipelineEvents,
-          concurrency: CONCURRENCY,
-          pools: BASELINE_POOLS,
-          track,
-          log,
-        }),
-      );
+  const baseline: BaselineResult | null = await section(
+    "baseline",
+    () =>
+      benchBaseline({
+        bridgePort: bridge.port,
+        admin,
+        events: pipeline?.events ?? MODE.pipelineEvents,
+        concurrency: CONCURRENCY,
+        pools: BASELINE_POOLS,
+        track,
+        log,
+      }),
+    runs("pipeline"),
+  );
 
   await cleanupAll();
 
@@ -352,22 +357,26 @@ async function main(): Promise<number> {
 }
 
 function printTable(r: {
-  ingest: {
-    rps: number;
-    emptyRps: number;
-    ratio: number;
-    cpuRatio: number | null;
-    cpuUsPerEvent: number | null;
-    p99Ms: number;
-    emptyP99Ms: number;
-    emptyCores: IngestResult["emptyCores"];
-    cpuUsPerRequest: number | null;
-    emptyCpuUsPerRequest: number | null;
-    withSimulators: IngestResult["withSimulators"];
-    breakdownUsPerRequest: IngestResult["breakdown"];
-    handlerProfileUsPerCall: IngestResult["handlerProfile"];
-    cores: IngestResult["cores"];
-  } | null;
+  ingest:
+    | (Pick<
+        IngestResult,
+        | "rps"
+        | "emptyRps"
+        | "ratio"
+        | "cpuRatio"
+        | "cpuUsPerEvent"
+        | "p99Ms"
+        | "emptyP99Ms"
+        | "emptyCores"
+        | "cpuUsPerRequest"
+        | "emptyCpuUsPerRequest"
+        | "withSimulators"
+        | "cores"
+      > & {
+        breakdownUsPerRequest: IngestResult["breakdown"];
+        handlerProfileUsPerCall: IngestResult["handlerProfile"];
+      })
+    | null;
   pipeline: {
     eventsPerSec: number;
     baselineEventsPerSec: number | null;

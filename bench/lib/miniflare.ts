@@ -223,7 +223,7 @@ process.once("exit", () => rmSync(WORKERD_LOG_DIR, { recursive: true, force: tru
 
 /** Line and error counts of a workerd log file of structured lines (`{"level":...,"message":...}`). */
 function countLogs(files: string[]): LogCounts {
-  const logs: LogCounts = { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+  const logs = noLogs();
   for (const file of files) {
     let text: string;
     try {
@@ -250,6 +250,10 @@ function messageOf(line: string): unknown {
   }
 }
 
+function noLogs(): LogCounts {
+  return { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+}
+
 function countLine(logs: LogCounts, log: { level: string; message: unknown }): void {
   logs.lines++;
   if (log.level !== "error") return;
@@ -265,7 +269,7 @@ function countLine(logs: LogCounts, log: { level: string; message: unknown }): v
 async function start(name: string, port: number, worker: WorkerOptions, inspectorPort?: number): Promise<Instance> {
   const viaPipe = process.env.BENCH_WORKER_LOGS === "pipe";
   if (!viaPipe && !process.env.MINIFLARE_WORKERD_PATH) useWorkerdWrapper();
-  const piped: LogCounts = { lines: 0, errors: 0, firstErrors: [], lastErrors: [] };
+  const piped = noLogs();
   const before = new Set(workerdPids());
   // Miniflare 5 takes a new option shape; wrangler still produces the v4 one and converts.
   const mf = inStorageDir(

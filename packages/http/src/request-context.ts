@@ -3,7 +3,7 @@
  * duration and site. The id is returned in `X-Request-Id`.
  */
 import { uuidv7 } from "@sightline/shared/ids";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createLogger, type LogFields, type Logger, writeLine } from "./log.ts";
 
 export interface RequestContextVariables {
@@ -44,7 +44,7 @@ export function requestContext(opts: RequestContextOptions): MiddlewareHandler<R
     };
     c.set("logFields", line);
     await next();
-    setRequestId(c.res, requestId, (v) => c.header("X-Request-Id", v));
+    setRequestId(c, requestId);
     if (quiet.has(c.req.path)) return;
     line.route = c.req.routePath;
     line.status = c.res.status;
@@ -58,10 +58,10 @@ export function requestContext(opts: RequestContextOptions): MiddlewareHandler<R
  * Hono merge header sets into every response. A response with immutable headers (from fetch
  * or the cache) goes through Hono's copy instead.
  */
-function setRequestId(res: Response, id: string, viaCopy: (id: string) => void): void {
+function setRequestId(c: Context, id: string): void {
   try {
-    res.headers.set("X-Request-Id", id);
+    c.res.headers.set("X-Request-Id", id);
   } catch {
-    viaCopy(id);
+    c.header("X-Request-Id", id);
   }
 }

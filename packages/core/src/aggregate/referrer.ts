@@ -42,9 +42,14 @@ export function hostOf(url: string): string | null {
  * referrer only happens on a page load.
  */
 export function referrerValue(referrer: string | undefined, pageUrl: string): string | undefined {
+  return valueFor(referrer, pageUrl, originOf(pageUrl));
+}
+
+/** referrerValue, with the page's `scheme://authority` already read. */
+function valueFor(referrer: string | undefined, pageUrl: string, pageOrigin: string): string | undefined {
   if (!referrer) return DIRECT_REFERRER;
-  // The common case, an SPA navigation or internal link, needs no regex and no allocation.
-  if (sameOrigin(referrer, pageUrl)) return undefined;
+  // The common case, an SPA navigation or internal link, needs no regex.
+  if (hasOrigin(referrer, pageOrigin)) return undefined;
   const host = hostOf(referrer);
   if (host === null || host === hostOf(pageUrl)) return undefined;
   return host;
@@ -64,12 +69,12 @@ export function batchReferrerValue(): (referrer: string | undefined, pageUrl: st
     if (referrer && referrer === lastRef && hasOrigin(pageUrl, lastOrigin)) return lastValue;
     lastRef = referrer;
     lastOrigin = originOf(pageUrl);
-    lastValue = referrerValue(referrer, pageUrl);
+    lastValue = valueFor(referrer, pageUrl, lastOrigin);
     return lastValue;
   };
 }
 
-/** `scheme://authority` of a URL as sameOrigin reads it, or "" when it has none. */
+/** `scheme://authority` of a URL, or "" when it has none. */
 function originOf(url: string): string {
   const start = url.indexOf("://");
   if (start <= 0) return "";
@@ -78,24 +83,13 @@ function originOf(url: string): string {
   return url.slice(0, end);
 }
 
-/** Whether `url`'s `scheme://authority` is exactly `origin` (never for ""). */
+/** Whether `url` begins with exactly `origin` as its `scheme://authority` (never for ""). */
 function hasOrigin(url: string, origin: string): boolean {
   return (
     origin !== "" &&
     url.startsWith(origin) &&
     (url.length === origin.length || isAuthorityEnd(url.charCodeAt(origin.length)))
   );
-}
-
-/** Whether `ref` begins with exactly the `scheme://authority` of `page`. */
-function sameOrigin(ref: string, page: string): boolean {
-  const start = page.indexOf("://");
-  if (start <= 0) return false;
-  let end = start + 3;
-  while (end < page.length && !isAuthorityEnd(page.charCodeAt(end))) end++;
-  if (ref.length < end || (ref.length > end && !isAuthorityEnd(ref.charCodeAt(end)))) return false;
-  for (let i = 0; i < end; i++) if (ref.charCodeAt(i) !== page.charCodeAt(i)) return false;
-  return true;
 }
 
 /** `/ ? # \`: where an authority ends, as in AUTHORITY. */
