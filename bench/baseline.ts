@@ -70,7 +70,8 @@ export async function benchBaseline(opts: BaselineOptions): Promise<BaselineResu
     const sessions = Array.from({ length: Math.max(1, Math.floor(opts.events / 80)) }, () => uuidv7());
     const now = Date.now();
     const rows = Array.from({ length: opts.events }, (_, i) => ({
-      eventId: uuidv7(now),
+      // Minted from the event's time, as the tracker mints them.
+      eventId: uuidv7(now - (opts.events - i)),
       siteId,
       sessionId: sessions[Math.floor(i / 80) % sessions.length] as string,
       createdAt: new Date(now - (opts.events - i)),

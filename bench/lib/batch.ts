@@ -9,20 +9,27 @@ export function benchSiteKey(prefix: string): string {
   return `${prefix}_${uuidv7().replaceAll("-", "").slice(-16)}`;
 }
 
+/**
+ * One batch sent at `now`, its events 50 ms apart before it. Each id is minted from its
+ * event's time, as the tracker mints them.
+ */
 export function collectBody(siteKey: string, sessionId: string, paths: string[], now = Date.now()): string {
   const batch: CollectBatch = {
     v: 1,
     siteKey,
     sessionId,
     sentAt: now,
-    events: paths.map((path, i) => ({
-      type: "pageview",
-      id: uuidv7(now),
-      ts: now - (paths.length - i) * 50,
-      url: `${BENCH_ORIGIN}${path}?utm_source=bench`,
-      referrer: "https://www.example.com/",
-      title: `Bench page ${path}`,
-    })),
+    events: paths.map((path, i) => {
+      const ts = now - (paths.length - i) * 50;
+      return {
+        type: "pageview",
+        id: uuidv7(ts),
+        ts,
+        url: `${BENCH_ORIGIN}${path}?utm_source=bench`,
+        referrer: "https://www.example.com/",
+        title: `Bench page ${path}`,
+      };
+    }),
   };
   return JSON.stringify(batch);
 }

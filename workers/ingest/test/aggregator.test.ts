@@ -4,7 +4,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { DeviceClass, IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
-import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
+import { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
 import { dimensionStatsOf, ingestMessageFor, siteStatsOf, statsOf } from "./helpers.ts";
 
 const HOUR = Date.UTC(2026, 10, 30, 10);
@@ -299,5 +299,52 @@ describe("SiteAggregator site totals and breakdowns", () => {
     expect(p.dimensions.referrer).toEqual({ rows: 7, pageviews: 300, sessions: 30 });
     await runDurableObjectAlarm(stub);
     expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 300, sessions: 30 }]);
+  });
+});
+
+describe("SiteAggregator storage of an object made before the session-first tables", () => {
+  /** The session tables as the first version created them, keyed path or value before session. */
+  const FORMER = `
+    CREATE TABLE seen_sessions (hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL,
+      PRIMARY KEY (hour, path, session)) WITHOUT ROWID;
+    CREATE TABLE site_seen_sessions (hour INTEGER NOT NULL, session TEXT NOT NULL,
+      PRIMARY KEY (hour, session)) WITHOUT ROWID;
+    CREATE TABLE dimension_seen_sessions (hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
+      session TEXT NOT NULL, PRIMARY KEY (hour, dimension, value, session)) WITHOUT ROWID;`;
+
+  it("moves the sessions it counted into the new tables when it starts, so they are not counted again", async () => {
+    const { siteId, name, stub } = setup();
+    const known = uuidv7();
+    const tables = await runInDurableObject(stub, (_instance: SiteAggregator, state) => {
+      const sql = state.storage.sql;
+      sql.exec(FORMER);
+      sql.exec("INSERT INTO seen_sessions VALUES (?, '/', ?)", HOUR, known);
+      sql.exec("INSERT INTO site_seen_sessions VALUES (?, ?)", HOUR, known);
+      sql.exec("INSERT INTO dimension_seen_sessions VALUES (?, 'device', 'desktop', ?)", HOUR, known);
+      // The object starting again over the same storage, as after a deploy.
+      new SiteAggregator(state, env);
+      return sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%sessions'")
+        .toArray()
+        .map((r) => r.name)
+        .sort();
+    });
+    expect(tables).toEqual(["dimension_sessions", "page_sessions", "site_sessions"]);
+
+    const client = { device: "desktop", country: "DE" } as const;
+    await stub.ingest(name, [
+      clientMsg(siteId, known, client, [{ path: "/" }, { path: "/new" }]),
+      clientMsg(siteId, uuidv7(), client, [{ path: "/" }]),
+    ]);
+    const p = await stub.pending();
+    // The known session counts again only where it had not been seen: on /new and in DE.
+    expect(p).toMatchObject({ pageviews: 3, site: { pageviews: 3, sessions: 1 } });
+    expect(p.dimensions.device).toEqual({ rows: 1, pageviews: 3, sessions: 1 });
+    expect(p.dimensions.country).toEqual({ rows: 1, pageviews: 3, sessions: 2 });
+    await runDurableObjectAlarm(stub);
+    expect(await statsOf(siteId)).toEqual([
+      { hour: HOUR, path: "/", pageviews: 2, sessions: 1 },
+      { hour: HOUR, path: "/new", pageviews: 1, sessions: 1 },
+    ]);
   });
 });

@@ -27,36 +27,46 @@ import { aggregatorEnv } from "../env.ts";
 
 /**
  * Pending deltas have flush_id ''; a flush in progress or failed holds its own id, the same
- * in every delta table. Page tables keep their first names so existing objects need no
- * migration. seen_* hold the sessions already counted per key and hour. seen_events is pruned
- * by id (see prune); objects made before that drop their old index on ts when they start.
+ * in every delta table. Page deltas keep their first table name so existing objects need no
+ * migration. *_sessions hold the sessions already counted per key and hour, keyed session
+ * before the rest: a session's rows sit together and new sessions (UUIDv7, minted at their
+ * start) append, so one message dirties a page or two of each B-tree, not one per row.
+ * seen_events is pruned by id (see prune); objects made before that drop their old index on
+ * ts when they start.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
 DROP INDEX IF EXISTS seen_events_ts;
-CREATE TABLE IF NOT EXISTS seen_sessions (
-  hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL,
-  PRIMARY KEY (hour, path, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS page_sessions (
+  hour INTEGER NOT NULL, session TEXT NOT NULL, path TEXT NOT NULL,
+  PRIMARY KEY (hour, session, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, path TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, path)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS site_seen_sessions (
+CREATE TABLE IF NOT EXISTS site_sessions (
   hour INTEGER NOT NULL, session TEXT NOT NULL,
   PRIMARY KEY (hour, session)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS site_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dimension_seen_sessions (
-  hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL, session TEXT NOT NULL,
-  PRIMARY KEY (hour, dimension, value, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dimension_sessions (
+  hour INTEGER NOT NULL, session TEXT NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (hour, session, dimension, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dimension_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, dimension, value)) WITHOUT ROWID;
 `;
+
+/** Session tables of objects made before the session-first keys, moved over when they start. */
+const FORMER_SESSION_TABLES = [
+  { from: "seen_sessions", to: "page_sessions", columns: "hour, session, path" },
+  { from: "site_seen_sessions", to: "site_sessions", columns: "hour, session" },
+  { from: "dimension_seen_sessions", to: "dimension_sessions", columns: "hour, session, dimension, value" },
+];
 
 /** A kind of delta: where its sessions are remembered, where its counts wait, its key. */
 interface Kind {
@@ -66,9 +76,9 @@ interface Kind {
   keys: readonly string[];
 }
 
-const PAGE: Kind = { seen: "seen_sessions", deltas: "deltas", keys: ["path"] };
-const SITE: Kind = { seen: "site_seen_sessions", deltas: "site_deltas", keys: [] };
-const DIMENSION: Kind = { seen: "dimension_seen_sessions", deltas: "dimension_deltas", keys: ["dimension", "value"] };
+const PAGE: Kind = { seen: "page_sessions", deltas: "deltas", keys: ["path"] };
+const SITE: Kind = { seen: "site_sessions", deltas: "site_deltas", keys: [] };
+const DIMENSION: Kind = { seen: "dimension_sessions", deltas: "dimension_deltas", keys: ["dimension", "value"] };
 const KINDS = [PAGE, SITE, DIMENSION];
 
 /** DO SQLite allows 100 bound parameters a statement. */
@@ -141,7 +151,25 @@ export class SiteAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+    ctx.storage.transactionSync(() => {
+      this.sql.exec(SCHEMA);
+      this.moveFormerSessionTables();
+    });
+  }
+
+  /** Copies the sessions an older object counted into the session-first tables, once. */
+  private moveFormerSessionTables(): void {
+    const tables = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name),
+    );
+    for (const t of FORMER_SESSION_TABLES) {
+      if (!tables.has(t.from)) continue;
+      this.sql.exec(`INSERT OR IGNORE INTO ${t.to} (${t.columns}) SELECT ${t.columns} FROM ${t.from}`);
+      this.sql.exec(`DROP TABLE ${t.from}`);
+    }
   }
 
   /**
