@@ -283,6 +283,44 @@ describe("SiteAggregator site totals and breakdowns", () => {
     ]);
   });
 
+  it("remembers at most maxKeysPerSessionHour pages and values per session and hour", async () => {
+    const { siteId, name, stub } = setup();
+    const max = LIMITS.aggregate.maxKeysPerSessionHour;
+    const s = uuidv7();
+    const client = { device: "desktop", country: "DE" } as const;
+    // Device and country take two of the session's keys; then one page per event.
+    const paths = Array.from({ length: max + 10 }, (_, i) => `/p${i}`);
+    const messages = [];
+    for (let i = 0; i < paths.length; i += 100) {
+      messages.push(
+        clientMsg(
+          siteId,
+          s,
+          client,
+          paths.slice(i, i + 100).map((path) => ({ path })),
+        ),
+      );
+    }
+    expect(await stub.ingest(name, messages)).toEqual({ counted: max + 10, duplicates: 0 });
+    // The same pages again in a later call: no session is counted twice, remembered or not.
+    const again = clientMsg(
+      siteId,
+      s,
+      client,
+      paths.slice(-20).map((path) => ({ path })),
+    );
+    expect(await stub.ingest(name, [again])).toEqual({ counted: 20, duplicates: 0 });
+    await runDurableObjectAlarm(stub);
+
+    const rows = await statsOf(siteId);
+    expect(rows.reduce((n, r) => n + r.pageviews, 0)).toBe(max + 30);
+    const counted = rows.filter((r) => r.sessions === 1).map((r) => r.path);
+    expect(counted).toHaveLength(max - 2);
+    expect(new Set(counted)).toEqual(new Set(paths.slice(0, max - 2)));
+    expect(rows.every((r) => r.sessions <= 1)).toBe(true);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: max + 30, sessions: 1 }]);
+  });
+
   it("stays under the statement parameter limit with many keys and sessions in one call", async () => {
     const { siteId, name, stub } = setup();
     const messages = Array.from({ length: 30 }, (_, i) =>
@@ -302,8 +340,8 @@ describe("SiteAggregator site totals and breakdowns", () => {
   });
 });
 
-describe("SiteAggregator storage of an object made before the session-first tables", () => {
-  /** The session tables as the first version created them, keyed path or value before session. */
+describe("SiteAggregator storage of an object made before session_hours", () => {
+  /** The session tables as earlier versions created them: a row per session and key. */
   const FORMER = `
     CREATE TABLE seen_sessions (hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL,
       PRIMARY KEY (hour, path, session)) WITHOUT ROWID;
@@ -312,7 +350,7 @@ describe("SiteAggregator storage of an object made before the session-first tabl
     CREATE TABLE dimension_seen_sessions (hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
       session TEXT NOT NULL, PRIMARY KEY (hour, dimension, value, session)) WITHOUT ROWID;`;
 
-  it("moves the sessions it counted into the new tables when it starts, so they are not counted again", async () => {
+  it("moves the sessions it counted into session_hours when it starts, so they are not counted again", async () => {
     const { siteId, name, stub } = setup();
     const known = uuidv7();
     const tables = await runInDurableObject(stub, (_instance: SiteAggregator, state) => {
@@ -324,12 +362,11 @@ describe("SiteAggregator storage of an object made before the session-first tabl
       // The object starting again over the same storage, as after a deploy.
       new SiteAggregator(state, env);
       return sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%sessions'")
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%session%'")
         .toArray()
-        .map((r) => r.name)
-        .sort();
+        .map((r) => r.name);
     });
-    expect(tables).toEqual(["dimension_sessions", "page_sessions", "site_sessions"]);
+    expect(tables).toEqual(["session_hours"]);
 
     const client = { device: "desktop", country: "DE" } as const;
     await stub.ingest(name, [

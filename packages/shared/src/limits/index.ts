@@ -36,6 +36,11 @@ export const LIMITS = {
     /** Seen event ids are kept this long to drop redeliveries and client retries. */
     dedupWindowMs: 48 * 60 * 60 * 1000,
     maxShardsPerSite: 64,
+    /**
+     * Pages and breakdown values one session is remembered on in one hour (its row in the
+     * aggregator). Past it, further ones count pageviews but not the session again.
+     */
+    maxKeysPerSessionHour: 256,
   },
   tracker: {
     flushIntervalMs: 5_000,

@@ -22,98 +22,74 @@ import { createDb, postgresStatsSink } from "@sightline/db";
 import { createLogger, describeError, sentryFor } from "@sightline/http";
 import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
-import { DIMENSIONS, type Dimension, type IngestMessage, UNKNOWN_VALUE } from "@sightline/shared/wire";
+import { DIMENSIONS, type Dimension, type IngestMessage } from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
+import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally, visitKey } from "./tally.ts";
 
 /**
  * Pending deltas have flush_id ''; a flush in progress or failed holds its own id, the same
  * in every delta table. Page deltas keep their first table name so existing objects need no
- * migration. *_sessions hold the sessions already counted per key and hour, keyed session
- * before the rest: a session's rows sit together and new sessions (UUIDv7, minted at their
- * start) append, so one message dirties a page or two of each B-tree, not one per row.
- * seen_events is pruned by id (see prune); objects made before that drop their old index on
- * ts when they start.
+ * migration. session_hours holds, per hour and session, the keys (tally.ts) that session was
+ * already counted on, as a JSON array: one row read and written per session and message,
+ * where a row per page and value cost a B-tree insert per event. seen_events is pruned by
+ * id (see prune); objects made before that drop their old index on ts when they start.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
 DROP INDEX IF EXISTS seen_events_ts;
-CREATE TABLE IF NOT EXISTS page_sessions (
-  hour INTEGER NOT NULL, session TEXT NOT NULL, path TEXT NOT NULL,
-  PRIMARY KEY (hour, session, path)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_hours (
+  hour INTEGER NOT NULL, session TEXT NOT NULL, seen TEXT NOT NULL,
+  PRIMARY KEY (hour, session)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, path TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, path)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS site_sessions (
-  hour INTEGER NOT NULL, session TEXT NOT NULL,
-  PRIMARY KEY (hour, session)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS site_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dimension_sessions (
-  hour INTEGER NOT NULL, session TEXT NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (hour, session, dimension, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dimension_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, dimension, value)) WITHOUT ROWID;
 `;
 
-/** Session tables of objects made before the session-first keys, moved over when they start. */
-const FORMER_SESSION_TABLES = [
-  { from: "seen_sessions", to: "page_sessions", columns: "hour, session, path" },
-  { from: "site_seen_sessions", to: "site_sessions", columns: "hour, session" },
-  { from: "dimension_seen_sessions", to: "dimension_sessions", columns: "hour, session, dimension, value" },
-];
+/**
+ * Objects made before session_hours kept a row per session and page, per session and site,
+ * and per session and breakdown value. When such an object starts, their rows become its
+ * session_hours and the tables go (the ones it lacks are made empty first, so one statement
+ * moves them all).
+ */
+const FORMER_SESSION_TABLES = ["seen_sessions", "site_seen_sessions", "dimension_seen_sessions"];
+const MOVE_FORMER_SESSIONS = `
+CREATE TABLE IF NOT EXISTS seen_sessions (hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site_seen_sessions (hour INTEGER NOT NULL, session TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dimension_seen_sessions (
+  hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL, session TEXT NOT NULL);
+INSERT OR IGNORE INTO session_hours (hour, session, seen)
+SELECT hour, session, json_group_array(key) FILTER (WHERE key IS NOT NULL) FROM (
+  SELECT hour, session, '${PAGE_TAG}' || path AS key FROM seen_sessions
+  UNION ALL SELECT hour, session, NULL FROM site_seen_sessions
+  UNION ALL SELECT hour, session, CASE dimension
+    ${DIMENSIONS.map((d) => `WHEN '${d}' THEN '${DIMENSION_TAGS[d]}'`).join(" ")} END || value
+    FROM dimension_seen_sessions
+) GROUP BY hour, session;
+${FORMER_SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")}
+`;
 
-/** A kind of delta: where its sessions are remembered, where its counts wait, its key. */
-interface Kind {
-  seen: string;
-  deltas: string;
-  /** Key columns besides hour. */
+/** A table of pending deltas, with its key columns besides flush_id and hour. */
+interface DeltaTable {
+  table: string;
   keys: readonly string[];
 }
-
-const PAGE: Kind = { seen: "page_sessions", deltas: "deltas", keys: ["path"] };
-const SITE: Kind = { seen: "site_sessions", deltas: "site_deltas", keys: [] };
-const DIMENSION: Kind = { seen: "dimension_sessions", deltas: "dimension_deltas", keys: ["dimension", "value"] };
-const KINDS = [PAGE, SITE, DIMENSION];
+const PAGE_DELTAS: DeltaTable = { table: "deltas", keys: ["path"] };
+const SITE_DELTAS: DeltaTable = { table: "site_deltas", keys: [] };
+const DIMENSION_DELTAS: DeltaTable = { table: "dimension_deltas", keys: ["dimension", "value"] };
+const DELTA_TABLES = [PAGE_DELTAS, SITE_DELTAS, DIMENSION_DELTAS];
 
 /** DO SQLite allows 100 bound parameters a statement. */
 const MAX_PARAMS = 100;
-
-/** Pageviews and the distinct sessions of one ingest call, for one key in one hour. */
-interface Group {
-  hour: number;
-  keys: string[];
-  pageviews: number;
-  sessions: Set<string>;
-  /** Of `sessions`, those not counted for this key and hour before. */
-  fresh: number;
-}
-
-/** Hour first, then keys; \0 cannot occur in an hour, a dimension name, or a parsed path. */
-function groupKey(hour: number, keys: readonly unknown[]): string {
-  return keys.length === 0 ? `${hour}` : `${hour}\0${keys.join("\0")}`;
-}
-
-/** Grouping in memory first: one upsert per key-hour instead of one per event. */
-class Groups {
-  readonly byKey = new Map<string, Group>();
-
-  add(session: string, hour: number, ...keys: string[]): void {
-    const key = groupKey(hour, keys);
-    let g = this.byKey.get(key);
-    if (!g) {
-      g = { hour, keys, pageviews: 0, sessions: new Set(), fresh: 0 };
-      this.byKey.set(key, g);
-    }
-    g.pageviews++;
-    g.sessions.add(session);
-  }
-}
 
 interface PendingCounts {
   rows: number;
@@ -153,119 +129,117 @@ export class SiteAggregator extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.storage.transactionSync(() => {
       this.sql.exec(SCHEMA);
-      this.moveFormerSessionTables();
+      const former = this.sql.exec(
+        `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN (${FORMER_SESSION_TABLES.map((t) => `'${t}'`).join(", ")})`,
+      );
+      if (former.toArray().length > 0) this.sql.exec(MOVE_FORMER_SESSIONS);
     });
   }
 
-  /** Copies the sessions an older object counted into the session-first tables, once. */
-  private moveFormerSessionTables(): void {
-    const tables = new Set(
-      this.sql
-        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .toArray()
-        .map((r) => r.name),
-    );
-    for (const t of FORMER_SESSION_TABLES) {
-      if (!tables.has(t.from)) continue;
-      this.sql.exec(`INSERT OR IGNORE INTO ${t.to} (${t.columns}) SELECT ${t.columns} FROM ${t.from}`);
-      this.sql.exec(`DROP TABLE ${t.from}`);
-    }
-  }
-
   /**
-   * Counts a group of queued messages, all of this shard. Duplicates are skipped. Messages
-   * queued before device and country existed count as "unknown" there, so each breakdown
-   * still sums to the site's pageviews; events without a referrer value add no referrer row.
+   * Counts a group of queued messages, all of this shard. Duplicates are skipped; events
+   * without a referrer value add no referrer row.
    */
   async ingest(name: string, messages: IngestMessage[]): Promise<IngestResult> {
-    let total = 0;
-    let counted = 0;
-    this.ctx.storage.transactionSync(() => {
+    const tally = this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
-      const fresh = this.markSeen(messages);
-      const pages = new Groups();
-      const site = new Groups();
-      const dimensions = new Groups();
-      for (const m of messages) {
-        const session = m.sessionId;
-        const device = m.device ?? UNKNOWN_VALUE;
-        const country = m.country ?? UNKNOWN_VALUE;
-        for (const e of m.events) {
-          total++;
-          // delete, not has: an id repeated within this call counts once too.
-          if (!fresh.delete(e.id)) continue;
-          const hour = hourOf(e.ts);
-          pages.add(session, hour, e.path);
-          site.add(session, hour);
-          dimensions.add(session, hour, "device", device);
-          dimensions.add(session, hour, "country", country);
-          if (e.ref !== undefined) dimensions.add(session, hour, "referrer", e.ref);
-          counted++;
-        }
-      }
-      this.addDeltas(PAGE, pages);
-      this.addDeltas(SITE, site);
-      this.addDeltas(DIMENSION, dimensions);
+      const t = new Tally(messages, this.markSeen(messages));
+      this.countSessions(t);
+      this.addDeltas(t.counts.values());
+      return t;
     });
-    if (counted > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
-    return { counted, duplicates: total - counted };
+    if (tally.counted > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
+    return { counted: tally.counted, duplicates: tally.total - tally.counted };
   }
 
   /**
-   * Adds one kind's groups to its pending deltas. Sessions count where they are new to the
-   * key and hour: INSERT OR IGNORE ... RETURNING yields exactly those rows. Both steps are
-   * multi-row statements kept under the parameter limit.
-   */
-  private addDeltas(kind: Kind, groups: Groups): void {
-    if (groups.byKey.size === 0) return;
-    const cols = ["hour", ...kind.keys];
-
-    const seen: (string | number)[][] = [];
-    for (const g of groups.byKey.values()) for (const s of g.sessions) seen.push([g.hour, ...g.keys, s]);
-    const seenCols = [...cols, "session"];
-    for (const chunk of chunks(seen, Math.floor(MAX_PARAMS / seenCols.length))) {
-      const inserted = this.sql.exec<Record<string, SqlStorageValue>>(
-        `INSERT OR IGNORE INTO ${kind.seen} (${seenCols.join(", ")}) VALUES ${tuples(chunk.length, seenCols.length)}
-         RETURNING ${cols.join(", ")}`,
-        ...chunk.flat(),
-      );
-      for (const r of inserted) {
-        const key = groupKey(
-          r.hour as number,
-          kind.keys.map((k) => r[k]),
-        );
-        const g = groups.byKey.get(key);
-        if (g) g.fresh++;
-      }
-    }
-
-    const deltaCols = [...cols, "pageviews", "sessions"];
-    for (const chunk of chunks([...groups.byKey.values()], Math.floor(MAX_PARAMS / deltaCols.length))) {
-      this.sql.exec(
-        `INSERT INTO ${kind.deltas} (flush_id, ${deltaCols.join(", ")})
-         VALUES ${tuples(chunk.length, deltaCols.length, "''")}
-         ON CONFLICT (flush_id, ${cols.join(", ")}) DO UPDATE SET
-           pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions`,
-        ...chunk.flatMap((g) => [g.hour, ...g.keys, g.pageviews, g.fresh]),
-      );
-    }
-  }
-
-  /**
-   * Records the event ids not seen before and returns them. Multi-row inserts keep this to
-   * one statement per 50 events: DO SQLite allows 100 bound parameters a statement.
+   * Records the event ids not seen before and returns them, in multi-row inserts of 50
+   * events: DO SQLite allows 100 bound parameters a statement.
    */
   private markSeen(messages: IngestMessage[]): Set<string> {
     const fresh = new Set<string>();
-    const events = messages.flatMap((m) => m.events);
-    for (const chunk of chunks(events, MAX_PARAMS / 2)) {
-      const rows = this.sql.exec<{ id: string }>(
-        `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(chunk.length, 2)} RETURNING id`,
-        ...chunk.flatMap((e) => [e.id, e.ts]),
-      );
-      for (const r of rows) fresh.add(r.id);
+    const params: (string | number)[] = [];
+    const insert = () => {
+      const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(params.length / 2, 2)} RETURNING id`;
+      for (const [id] of this.sql.exec(sql, ...params).raw<[string]>()) fresh.add(id);
+      params.length = 0;
+    };
+    for (const m of messages) {
+      for (const e of m.events) {
+        params.push(e.id, e.ts);
+        if (params.length === MAX_PARAMS) insert();
+      }
     }
+    if (params.length > 0) insert();
     return fresh;
+  }
+
+  /**
+   * Decides which sessions are new to each key and hour of the tally: reads each visited
+   * session-hour's row, adds the keys it lacked (counting a session for each), and writes
+   * back the rows that changed. A row that did not exist is a new session for the site too.
+   */
+  private countSessions(tally: Tally): void {
+    const visits = [...tally.visits.values()];
+    const stored = new Map<string, Set<string>>();
+    for (const part of chunks(visits, MAX_PARAMS / 2)) {
+      const rows = this.sql
+        .exec(
+          `SELECT hour, session, seen FROM session_hours WHERE (hour, session) IN (VALUES ${tuples(part.length, 2)})`,
+          ...part.flatMap((v) => [v.hour, v.session]),
+        )
+        .raw<[number, string, string]>();
+      for (const [hour, session, seen] of rows) stored.set(visitKey(hour, session), new Set(JSON.parse(seen)));
+    }
+
+    const writes: (string | number)[] = [];
+    const write = () => {
+      this.sql.exec(
+        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(writes.length / 3, 3)}
+         ON CONFLICT (hour, session) DO UPDATE SET seen = excluded.seen`,
+        ...writes,
+      );
+      writes.length = 0;
+    };
+    for (const v of visits) {
+      const known = stored.get(visitKey(v.hour, v.session));
+      if (!known) tally.freshSession(v.hour, SITE_KEY);
+      const seen = known ?? new Set<string>();
+      const added = mergeVisit(seen, v, LIMITS.aggregate.maxKeysPerSessionHour);
+      for (const k of added) tally.freshSession(v.hour, k);
+      if (known && added.length === 0) continue;
+      writes.push(v.hour, v.session, JSON.stringify([...seen]));
+      if (writes.length + 3 > MAX_PARAMS) write();
+    }
+    if (writes.length > 0) write();
+  }
+
+  /** Adds the tally's counts to the pending deltas, in multi-row upserts per table. */
+  private addDeltas(counts: Iterable<Count>): void {
+    const rows = new Map<DeltaTable, (string | number)[][]>(DELTA_TABLES.map((t) => [t, []]));
+    for (const c of counts) {
+      const dimension = dimensionOf(c.key);
+      const [table, keys] =
+        c.key === SITE_KEY
+          ? [SITE_DELTAS, []]
+          : dimension
+            ? [DIMENSION_DELTAS, [dimension, c.key.slice(1)]]
+            : [PAGE_DELTAS, [c.key.slice(1)]];
+      rows.get(table)?.push([c.hour, ...keys, c.pageviews, c.sessions]);
+    }
+    for (const [t, all] of rows) {
+      const cols = ["hour", ...t.keys];
+      const width = cols.length + 2;
+      for (const part of chunks(all, Math.floor(MAX_PARAMS / width))) {
+        this.sql.exec(
+          `INSERT INTO ${t.table} (flush_id, ${cols.join(", ")}, pageviews, sessions)
+           VALUES ${tuples(part.length, width, "''")}
+           ON CONFLICT (flush_id, ${cols.join(", ")}) DO UPDATE SET
+             pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions`,
+          ...part.flat(),
+        );
+      }
+    }
   }
 
   override async alarm(): Promise<void> {
@@ -292,8 +266,8 @@ export class SiteAggregator extends DurableObject<Env> {
       if (inFlight) return inFlight;
       const id = newId("flush");
       let moved = 0;
-      for (const k of KINDS) {
-        moved += this.sql.exec(`UPDATE ${k.deltas} SET flush_id = ? WHERE flush_id = ''`, id).rowsWritten;
+      for (const t of DELTA_TABLES) {
+        moved += this.sql.exec(`UPDATE ${t.table} SET flush_id = ? WHERE flush_id = ''`, id).rowsWritten;
       }
       return moved > 0 ? id : null;
     });
@@ -329,7 +303,7 @@ export class SiteAggregator extends DurableObject<Env> {
       sink = this.sinkFactory();
       const status = await sink.apply(batch);
       this.ctx.storage.transactionSync(() => {
-        for (const k of KINDS) this.sql.exec(`DELETE FROM ${k.deltas} WHERE flush_id = ?`, flushId);
+        for (const t of DELTA_TABLES) this.sql.exec(`DELETE FROM ${t.table} WHERE flush_id = ?`, flushId);
         this.setMeta("failures", "0");
         this.prune();
       });
@@ -394,7 +368,7 @@ export class SiteAggregator extends DurableObject<Env> {
     // Ids are UUIDv7, lowercase and minted within the edge's window, so they sort by time: a
     // range of the primary key, where an index on ts cost a second B-tree insert per event.
     this.sql.exec("DELETE FROM seen_events WHERE id < ?", uuidv7Floor(cutoff));
-    for (const k of KINDS) this.sql.exec(`DELETE FROM ${k.seen} WHERE hour < ?`, hourOf(cutoff));
+    this.sql.exec("DELETE FROM session_hours WHERE hour < ?", hourOf(cutoff));
   }
 
   private report(err: unknown): void {
@@ -421,15 +395,26 @@ export class SiteAggregator extends DurableObject<Env> {
 
 /** One SELECT over the three delta tables. */
 function everyDelta(select: string, where: string): string {
-  return KINDS.map((k) => `SELECT ${select} FROM ${k.deltas} WHERE ${where}`).join(" UNION ALL ");
+  return DELTA_TABLES.map((t) => `SELECT ${select} FROM ${t.table} WHERE ${where}`).join(" UNION ALL ");
 }
 
 function* chunks<T>(items: T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** `(?, ?), (?, ?)` for `rows` rows of `width` parameters, after optional literal leading values. */
-function tuples(rows: number, width: number, lead?: string): string {
-  const one = `(${lead ? `${lead}, ` : ""}${Array.from({ length: width }, () => "?").join(", ")})`;
-  return Array.from({ length: rows }, () => one).join(", ");
+const tupleCache = new Map<string, string>();
+
+/**
+ * `(?, ?), (?, ?)` for `rows` rows of `width` parameters, after optional literal leading
+ * values; kept, as a call builds the same few shapes over and over.
+ */
+function tuples(rows: number, width: number, lead = ""): string {
+  const key = `${rows}:${width}:${lead}`;
+  let text = tupleCache.get(key);
+  if (text === undefined) {
+    const one = `(${lead ? `${lead}, ` : ""}${Array.from({ length: width }, () => "?").join(", ")})`;
+    text = Array.from({ length: rows }, () => one).join(", ");
+    tupleCache.set(key, text);
+  }
+  return text;
 }
