@@ -70,7 +70,7 @@ export interface FreshnessResult {
 }
 
 /** A deterministic spread, so runs are comparable: paths skewed towards a few popular pages. */
-function pathFor(i: number): string {
+export function pathFor(i: number): string {
   const r = ((i * 2654435761) >>> 0) / 2 ** 32;
   return `/docs/page-${Math.floor(r * r * PATHS)}`;
 }

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { migrate } from "../scripts/migrate.ts";
+import { type AggregatorResult, benchAggregator } from "./aggregator.ts";
 import { type BaselineResult, benchBaseline } from "./baseline.ts";
 import { benchIngest, type IngestResult } from "./ingest.ts";
 import { type BenchDb, DATABASE_URL, openDb, startBridge } from "./lib/db.ts";
@@ -45,6 +46,8 @@ const MODE = quick
       stallTimeoutS: 45,
       freshnessSamples: 10,
       freshnessSpacingMs: 400,
+      aggregatorCalls: 40,
+      aggregatorRounds: 3,
       watchdogS: 290,
     }
   : {
@@ -60,6 +63,8 @@ const MODE = quick
       stallTimeoutS: 90,
       freshnessSamples: 20,
       freshnessSpacingMs: 500,
+      aggregatorCalls: 100,
+      aggregatorRounds: 5,
       watchdogS: 900,
     };
 const CONCURRENCY = 32;
@@ -72,6 +77,7 @@ const PORTS = {
   probe: PORT_BASE + 2,
   pipeline: PORT_BASE + 3,
   inspector: PORT_BASE + 4,
+  aggregator: PORT_BASE + 5,
 };
 
 for (const [k, v] of Object.entries(OFFLINE_ENV)) process.env[k] ??= v;
@@ -266,6 +272,20 @@ async function main(): Promise<number> {
     runs("pipeline"),
   );
 
+  const aggregator: AggregatorResult | null = await section(
+    "aggregator",
+    () =>
+      benchAggregator({
+        scriptPath: scripts.ingest,
+        port: PORTS.aggregator,
+        calls: MODE.aggregatorCalls,
+        rounds: MODE.aggregatorRounds,
+        track,
+        log,
+      }),
+    runs("pipeline"),
+  );
+
   await cleanupAll();
 
   const result = {
@@ -319,6 +339,7 @@ async function main(): Promise<number> {
       workerLogErrors: pipeline.workerLogs.errors,
       workerErrorSamples: [...pipeline.workerLogs.firstErrors, ...pipeline.workerLogs.lastErrors],
       baseline,
+      aggregator,
     },
     freshness,
     tracker: tracker && { coreGzipBytes: tracker.coreGzipBytes, coreBytes: tracker.coreBytes },
@@ -387,6 +408,7 @@ function printTable(r: {
     acceptEventsPerSec: number;
     totalSeconds: number;
     baseline: BaselineResult | null;
+    aggregator: AggregatorResult | null;
   } | null;
   freshness: FreshnessResult | null;
   tracker: { coreGzipBytes: number } | null;
@@ -452,6 +474,7 @@ function printTable(r: {
     ["  HTTP accept rate, events/s", fmt(p?.acceptEventsPerSec), "", ""],
     ["  first send to drained", p ? `${fmt(p.totalSeconds, 1)} s` : "n/a", "", ""],
     ["  baseline connections", fmt(p?.baseline?.connections), "", ""],
+    ["  aggregator alone, workerd CPU per event", us(p?.aggregator?.cpuUsPerEvent, 1), "", ""],
     ["lost", fmt(p?.lost), ...mark("pipeline.lost")],
     [
       "freshness p95 (p50)",

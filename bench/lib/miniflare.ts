@@ -420,6 +420,40 @@ export default {
   );
 }
 
+/**
+ * The aggregator on its own: the ingest bundle's SiteAggregator behind a worker that stores
+ * the queue batches POSTed to it, then on `GET /?name=<object>` hands them to that object's
+ * `ingest()` one by one, as the consumer would. No Queue, no HTTP per batch, and no Postgres:
+ * the object name is not a site's, so its flush alarm finds nothing to send.
+ */
+export function startAggregatorHarness(port: number, scriptPath: string): Promise<Instance> {
+  const dir = dirname(scriptPath);
+  const harness = `export { SiteAggregator, EdgeAdmin } from "./index.js";
+let batches = [];
+export default {
+  async fetch(req, env) {
+    if (req.method === "POST") {
+      batches = await req.json();
+      return new Response(null, { status: 204 });
+    }
+    const name = new URL(req.url).searchParams.get("name");
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    let counted = 0;
+    for (const b of batches) counted += (await stub.ingest(name, b)).counted;
+    return Response.json({ counted });
+  },
+};`;
+  return start("aggregator", port, {
+    name: "aggregator",
+    modules: [
+      { type: "ESModule", path: join(dir, "aggregator-harness.mjs"), contents: harness },
+      { type: "ESModule", path: join(dir, "index.js"), contents: readFileSync(scriptPath, "utf8") },
+    ],
+    durableObjects: { AGGREGATOR: { className: "SiteAggregator", useSQLite: true } },
+    ...compat(),
+  } as WorkerOptions);
+}
+
 export interface HarnessRequest {
   url: string;
   body: string;

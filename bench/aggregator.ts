@@ -1,0 +1,92 @@
+/**
+ * The aggregator alone: SiteAggregator.ingest() called in a loop inside workerd with queue
+ * batches shaped as the pipeline section sends them (100 messages of 20 events, ids minted
+ * from event times, each session in four messages), and the workerd CPU per event it took.
+ * Where the pipeline's Durable Object time goes, without the Queue simulator, HTTP or
+ * Postgres around it; for comparing aggregator versions. No target.
+ */
+import { uuidv7 } from "@sightline/shared/ids";
+import type { IngestMessage } from "@sightline/shared/wire";
+import { processCpuUs } from "./lib/cpu.ts";
+import { startAggregatorHarness } from "./lib/miniflare.ts";
+import { EVENTS_PER_BATCH, pathFor } from "./pipeline.ts";
+
+const MESSAGES_PER_CALL = 100;
+
+export interface AggregatorResult {
+  /** Median over the rounds. */
+  cpuUsPerEvent: number;
+  roundsCpuUsPerEvent: number[];
+  calls: number;
+  eventsPerCall: number;
+}
+
+export interface AggregatorOptions {
+  /** The `ingest` bundle. */
+  scriptPath: string;
+  port: number;
+  calls: number;
+  rounds: number;
+  track: (cleanup: () => Promise<void>) => () => void;
+  log: (line: string) => void;
+}
+
+/** Queue batches as the consumer hands them over, sent as a stream, 1 ms a message. */
+function batches(calls: number): IngestMessage[][] {
+  const messages = calls * MESSAGES_PER_CALL;
+  const sessions = Array.from({ length: Math.max(1, Math.floor(messages / 4)) }, () => uuidv7());
+  const start = Date.now() - messages;
+  return Array.from({ length: calls }, (_, c) =>
+    Array.from({ length: MESSAGES_PER_CALL }, (_, k) => {
+      const m = c * MESSAGES_PER_CALL + k;
+      const sentAt = start + m;
+      return {
+        v: 1,
+        siteId: "site_aggregator_bench",
+        shards: 1,
+        sessionId: sessions[m % sessions.length] as string,
+        receivedAt: sentAt,
+        country: "DE",
+        device: "desktop",
+        events: Array.from({ length: EVENTS_PER_BATCH }, (_, e) => {
+          const ts = sentAt - (EVENTS_PER_BATCH - e) * 50;
+          return { id: uuidv7(ts), ts, path: pathFor(m * EVENTS_PER_BATCH + e), ref: "www.example.com" };
+        }),
+      } satisfies IngestMessage;
+    }),
+  );
+}
+
+export async function benchAggregator(opts: AggregatorOptions): Promise<AggregatorResult> {
+  const inst = await startAggregatorHarness(opts.port, opts.scriptPath);
+  const untrack = opts.track(() => inst.dispose());
+  try {
+    const events = opts.calls * MESSAGES_PER_CALL * EVENTS_PER_BATCH;
+    const run = async (name: string) => {
+      const res = await fetch(`${inst.url}/?name=${name}`);
+      const { counted } = (await res.json()) as { counted: number };
+      if (counted !== events) throw new Error(`aggregator: counted ${counted} of ${events}`);
+    };
+    // Each round a fresh object (a new name), so every event is new to it; one warm-up round.
+    const post = await fetch(inst.url, { method: "POST", body: JSON.stringify(batches(opts.calls)) });
+    if (post.status !== 204) throw new Error(`aggregator: storing the batches answered ${post.status}`);
+    opts.log(`aggregator: ${opts.calls} ingest calls of ${MESSAGES_PER_CALL} x ${EVENTS_PER_BATCH} events, warm-up`);
+    await run("warm-up");
+    const rounds: number[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const before = processCpuUs(inst.pids);
+      await run(`round-${r}`);
+      rounds.push((processCpuUs(inst.pids) - before) / events);
+    }
+    const sorted = [...rounds].sort((a, b) => a - b);
+    return {
+      cpuUsPerEvent: sorted[Math.floor(sorted.length / 2)] as number,
+      roundsCpuUsPerEvent: rounds,
+      calls: opts.calls,
+      eventsPerCall: MESSAGES_PER_CALL * EVENTS_PER_BATCH,
+    };
+  } finally {
+    untrack();
+    await inst.dispose();
+  }
+}
