@@ -32,7 +32,9 @@ import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY
  * migration. session_hours holds, per hour and session, the keys (tally.ts) that session was
  * already counted on, as a JSON array: one row read and written per session and message,
  * where a row per page and value cost a B-tree insert per event. seen_events is pruned by
- * id (see prune); objects made before that drop their old index on ts when they start.
+ * id (see prune); objects made before that drop their old index on ts when they start. Its
+ * ts column is no longer read and is written as 0, which SQLite stores in no bytes: the
+ * column stays so that older objects need no table rewrite.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -153,20 +155,20 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Records the event ids not seen before and returns them, in multi-row inserts of 50
+   * Records the event ids not seen before and returns them, in multi-row inserts of 100
    * events: DO SQLite allows 100 bound parameters a statement.
    */
   private markSeen(messages: IngestMessage[]): Set<string> {
     const fresh = new Set<string>();
-    const params: (string | number)[] = [];
+    const params: string[] = [];
     const insert = () => {
-      const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(params.length / 2, 2)} RETURNING id`;
+      const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(params.length, "?, 0")} RETURNING id`;
       for (const [id] of this.sql.exec(sql, ...params).raw<[string]>()) fresh.add(id);
       params.length = 0;
     };
     for (const m of messages) {
       for (const e of m.events) {
-        params.push(e.id, e.ts);
+        params.push(e.id);
         if (params.length === MAX_PARAMS) insert();
       }
     }
@@ -186,7 +188,7 @@ export class SiteAggregator extends DurableObject<Env> {
     for (const part of chunks(visits, MAX_PARAMS / 2)) {
       const rows = this.sql
         .exec(
-          `SELECT hour, session, seen FROM session_hours WHERE (hour, session) IN (VALUES ${tuples(part.length, 2)})`,
+          `SELECT hour, session, seen FROM session_hours WHERE (hour, session) IN (VALUES ${tuples(part.length, "?, ?")})`,
           ...part.flatMap((v) => [v.hour, v.session]),
         )
         .raw<[number, string, string]>();
@@ -196,7 +198,7 @@ export class SiteAggregator extends DurableObject<Env> {
     const writes: (string | number)[] = [];
     const write = () => {
       this.sql.exec(
-        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(writes.length / 3, 3)}
+        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(writes.length / 3, "?, ?, ?")}
          ON CONFLICT (hour, session) DO UPDATE SET seen = excluded.seen`,
         ...writes,
       );
@@ -234,7 +236,7 @@ export class SiteAggregator extends DurableObject<Env> {
       for (const part of chunks(all, Math.floor(MAX_PARAMS / width))) {
         this.sql.exec(
           `INSERT INTO ${t.table} (flush_id, ${cols.join(", ")}, pageviews, sessions)
-           VALUES ${tuples(part.length, width, "''")}
+           VALUES ${tuples(part.length, `'', ${marks(width)}`)}
            ON CONFLICT (flush_id, ${cols.join(", ")}) DO UPDATE SET
              pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions`,
           ...part.flat(),
@@ -405,17 +407,18 @@ function* chunks<T>(items: T[], size: number): Generator<T[]> {
 
 const tupleCache = new Map<string, string>();
 
-/**
- * `(?, ?), (?, ?)` for `rows` rows of `width` parameters, after optional literal leading
- * values; kept, as a call builds the same few shapes over and over.
- */
-function tuples(rows: number, width: number, lead = ""): string {
-  const key = `${rows}:${width}:${lead}`;
+/** `(row), (row), ...` for `rows` rows; kept, as a call builds the same few shapes over and over. */
+function tuples(rows: number, row: string): string {
+  const key = `${rows}:${row}`;
   let text = tupleCache.get(key);
   if (text === undefined) {
-    const one = `(${lead ? `${lead}, ` : ""}${Array.from({ length: width }, () => "?").join(", ")})`;
-    text = Array.from({ length: rows }, () => one).join(", ");
+    text = Array.from({ length: rows }, () => `(${row})`).join(", ");
     tupleCache.set(key, text);
   }
   return text;
+}
+
+/** `?, ?, ?` for `n` parameters. */
+function marks(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
 }
