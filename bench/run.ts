@@ -35,8 +35,9 @@ const MODE = quick
       name: "quick",
       connections: 64,
       warmupS: 2,
-      durationS: 6,
-      rounds: 3,
+      // An even number of rounds, so the A B / B A order puts each target first equally often.
+      durationS: 8,
+      rounds: 4,
       probeDurationS: 3,
       harnessCalls: 2_000,
       // Long enough (about 10 s of load here) that the last flush's wait (up to the 1 s Queue
