@@ -160,19 +160,11 @@ export class SiteAggregator extends DurableObject<Env> {
    */
   private markSeen(messages: IngestMessage[]): Set<string> {
     const fresh = new Set<string>();
-    const params: string[] = [];
-    const insert = () => {
-      const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(params.length, "?, 0")} RETURNING id`;
-      for (const [id] of this.sql.exec(sql, ...params).raw<[string]>()) fresh.add(id);
-      params.length = 0;
-    };
-    for (const m of messages) {
-      for (const e of m.events) {
-        params.push(e.id);
-        if (params.length === MAX_PARAMS) insert();
-      }
+    const ids = messages.flatMap((m) => m.events.map((e) => e.id));
+    for (const part of chunks(ids, MAX_PARAMS)) {
+      const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(part.length, "?, 0")} RETURNING id`;
+      for (const [id] of this.sql.exec(sql, ...part).raw<[string]>()) fresh.add(id);
     }
-    if (params.length > 0) insert();
     return fresh;
   }
 
@@ -182,10 +174,9 @@ export class SiteAggregator extends DurableObject<Env> {
    * back the rows that changed. A row that did not exist is a new session for the site too.
    */
   private countSessions(tally: Tally): void {
-    const visits = [...tally.visits.values()];
     const stored = new Map<string, Set<string>>();
     // A primary-key search per pair on the platform's SQLite (EXPLAIN QUERY PLAN shows it).
-    for (const part of chunks(visits, MAX_PARAMS / 2)) {
+    for (const part of chunks([...tally.visits.values()], MAX_PARAMS / 2)) {
       const rows = this.sql
         .exec(
           `SELECT hour, session, seen FROM session_hours WHERE (hour, session) IN (VALUES ${tuples(part.length, "?, ?")})`,
@@ -195,26 +186,22 @@ export class SiteAggregator extends DurableObject<Env> {
       for (const [hour, session, seen] of rows) stored.set(visitKey(hour, session), new Set(JSON.parse(seen)));
     }
 
-    const writes: (string | number)[] = [];
-    const write = () => {
-      this.sql.exec(
-        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(writes.length / 3, "?, ?, ?")}
-         ON CONFLICT (hour, session) DO UPDATE SET seen = excluded.seen`,
-        ...writes,
-      );
-      writes.length = 0;
-    };
-    for (const v of visits) {
-      const known = stored.get(visitKey(v.hour, v.session));
+    const changed: (string | number)[][] = [];
+    for (const [key, v] of tally.visits) {
+      const known = stored.get(key);
       if (!known) tally.freshSession(v.hour, SITE_KEY);
       const seen = known ?? new Set<string>();
       const added = mergeVisit(seen, v, LIMITS.aggregate.maxKeysPerSessionHour);
       for (const k of added) tally.freshSession(v.hour, k);
-      if (known && added.length === 0) continue;
-      writes.push(v.hour, v.session, JSON.stringify([...seen]));
-      if (writes.length + 3 > MAX_PARAMS) write();
+      if (!known || added.length > 0) changed.push([v.hour, v.session, JSON.stringify([...seen])]);
     }
-    if (writes.length > 0) write();
+    for (const part of chunks(changed, Math.floor(MAX_PARAMS / 3))) {
+      this.sql.exec(
+        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(part.length, "?, ?, ?")}
+         ON CONFLICT (hour, session) DO UPDATE SET seen = excluded.seen`,
+        ...part.flat(),
+      );
+    }
   }
 
   /** Adds the tally's counts to the pending deltas, in multi-row upserts per table. */
