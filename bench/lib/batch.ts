@@ -34,8 +34,17 @@ export function collectBody(siteKey: string, sessionId: string, paths: string[],
   return JSON.stringify(batch);
 }
 
-/** The headers sendBeacon sends with a string body, plus the page's origin. */
+/**
+ * A collect request's headers as the worker sees them in production: what sendBeacon sends
+ * with a string body from a desktop Chrome page, and what Cloudflare's edge adds to every
+ * request before the worker (client IP, the country where IP Geolocation is on, the ray id).
+ */
 export const COLLECT_HEADERS: Record<string, string> = {
   "Content-Type": "text/plain;charset=UTF-8",
   Origin: BENCH_ORIGIN,
+  "User-Agent":
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "CF-Connecting-IP": "203.0.113.7",
+  "CF-IPCountry": "DE",
+  "CF-Ray": "8e7f6a5b4c3d2e1f-FRA",
 };

@@ -64,6 +64,19 @@ describe("POST /v1/collect (happy)", () => {
     ]);
   });
 
+  it("takes the country from the CF-IPCountry header before request.cf", async () => {
+    const site = await makeSite();
+    const batch = batchFor(site.siteKey, [pageview("/")]);
+    const res = await post(batch, { countryHeader: "FR", country: "DE" });
+    expect(res.status).toBe(202);
+
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(site.siteId, batch.sessionId, 1)));
+    await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(1), { timeout: 10_000, interval: 100 });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const countries = (await dimensionStatsOf(site.siteId)).filter((r) => r.dimension === "country");
+    expect(countries.map((r) => [r.value, r.pageviews])).toEqual([["FR", 1]]);
+  });
+
   it("accepts application/json and a request without Origin (server-side senders)", async () => {
     const site = await makeSite();
     const res = await post(batchFor(site.siteKey, [pageview("/a")]), { origin: null, type: "application/json" });

@@ -34,12 +34,22 @@ export function batchFor(siteKey: string, events: PageviewEvent[], sessionId = u
 
 export function post(
   body: unknown,
-  init: { origin?: string | null; type?: string; ip?: string; userAgent?: string; country?: string } = {},
+  init: {
+    origin?: string | null;
+    type?: string;
+    ip?: string;
+    userAgent?: string;
+    /** request.cf.country */
+    country?: string;
+    /** The CF-IPCountry header Cloudflare adds where IP Geolocation is on. */
+    countryHeader?: string;
+  } = {},
 ) {
   const headers: Record<string, string> = { "content-type": init.type ?? "text/plain;charset=UTF-8" };
   if (init.origin !== null) headers.origin = init.origin ?? ORIGIN;
   if (init.ip) headers["cf-connecting-ip"] = init.ip;
   if (init.userAgent) headers["user-agent"] = init.userAgent;
+  if (init.countryHeader) headers["cf-ipcountry"] = init.countryHeader;
   return SELF.fetch("https://ingest.test/v1/collect", {
     method: "POST",
     headers,

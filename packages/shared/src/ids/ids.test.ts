@@ -10,6 +10,17 @@ describe("uuidv7", () => {
     expect(uuidv7Time(id)).toBe(t);
   });
 
+  it("reads the time in either case, and NaN when a time digit is not hex", () => {
+    const t = Date.UTC(2026, 10, 30, 23, 59, 59, 999);
+    const id = uuidv7(t);
+    expect(uuidv7Time(id.toUpperCase())).toBe(t);
+    expect(uuidv7Time("00000000-0000-7000-8000-000000000000")).toBe(0);
+    expect(uuidv7Time("ffffffff-ffff-7fff-bfff-ffffffffffff")).toBe(2 ** 48 - 1);
+    for (const bad of [`g${id.slice(1)}`, `${id.slice(0, 12)}:${id.slice(13)}`, id.slice(0, 12), ""]) {
+      expect(uuidv7Time(bad), bad).toBeNaN();
+    }
+  });
+
   it("sorts by time and does not repeat", () => {
     const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
     expect([...ids].sort()).toEqual(ids);

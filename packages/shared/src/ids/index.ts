@@ -37,9 +37,22 @@ export function uuidv7Floor(ms: number): string {
   return `${t.slice(0, 8)}-${t.slice(8, 12)}`;
 }
 
-/** Milliseconds since the epoch encoded in a UUIDv7. */
+/**
+ * Milliseconds since the epoch encoded in a UUIDv7 (its first twelve hex digits, either case),
+ * or NaN when one of them is not a hex digit. Decoded digit by digit: it runs for every event
+ * on the collect path, where slicing, joining and parseInt cost several times as much.
+ */
 export function uuidv7Time(id: string): number {
-  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  let ms = 0;
+  for (let i = 0; i < 13; i++) {
+    if (i === 8) continue; // the dash
+    const c = id.charCodeAt(i);
+    const lower = c | 0x20;
+    if (c >= 48 && c <= 57) ms = ms * 16 + (c - 48);
+    else if (lower >= 97 && lower <= 102) ms = ms * 16 + (lower - 87);
+    else return Number.NaN;
+  }
+  return ms;
 }
 
 export const ID_PREFIXES = {

@@ -102,7 +102,7 @@ collect.post("/", async (c) => {
     // outside the window (never by our tracker, which mints it with the timestamp) is dropped.
     const id = e.id.toLowerCase();
     const minted = uuidv7Time(id);
-    if (minted < oldest || minted > newest) continue;
+    if (!(minted >= oldest && minted <= newest)) continue;
     const path = pagePath(e.url);
     if (path === null) continue;
     const ref = referrerValue(e.referrer, e.url);
@@ -116,8 +116,10 @@ collect.post("/", async (c) => {
       shards: site.shards,
       sessionId: batch.sessionId,
       receivedAt: now,
-      // Per request, not per event: one batch is one browser at one place.
-      country: countryOf(c.req.raw.cf?.country),
+      // Per request, not per event: one batch is one browser at one place. Cloudflare's
+      // CF-IPCountry header first: reading request.cf parses the whole cf object, 8% of this
+      // handler's instructions; the header is absent only where IP Geolocation is off (locally).
+      country: countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country),
       device: deviceClass(c.req.header("user-agent")),
       events: kept,
     };
