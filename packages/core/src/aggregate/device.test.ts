@@ -62,4 +62,14 @@ describe("deviceClass", () => {
     // Past the cut: the tail is not looked at.
     expect(deviceClass(`Mozilla/5.0 (Windows NT 10.0)${" ".repeat(600)}Googlebot`)).toBe("desktop");
   });
+
+  it("answers the same from its memo, through more distinct user agents than the memo holds", () => {
+    const all = Object.entries(UAS).flatMap(([expected, uas]) => uas.map((ua) => [ua, expected] as const));
+    for (let round = 0; round < 3; round++) {
+      for (const [ua, expected] of all) expect(deviceClass(ua), ua).toBe(expected);
+      // 1,500 distinct strings: the memo (1,000) starts over at least once a round.
+      for (let i = 0; i < 1_500; i++)
+        expect(deviceClass(`Mozilla/5.0 (X11; Linux x86_64) Build/${round}.${i}`)).toBe("desktop");
+    }
+  });
 });

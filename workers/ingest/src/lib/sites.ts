@@ -5,12 +5,12 @@
  */
 
 import type { Logger } from "@sightline/http";
+import { BoundedMap } from "@sightline/shared/cache";
 import { LIMITS } from "@sightline/shared/limits";
 import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
 
 const TTL_MS = LIMITS.loader.siteConfigCacheMs;
-const MAX_ENTRIES = 10_000;
-const cache = new Map<string, { site: SiteEdgeRecord | null; until: number }>();
+const cache = new BoundedMap<string, { site: SiteEdgeRecord | null; until: number }>(10_000);
 
 export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): Promise<SiteEdgeRecord | null> {
   const now = Date.now();
@@ -23,7 +23,6 @@ export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): 
     if (parsed.success) site = parsed.data;
     else log?.error("malformed site record in KV", { siteKey });
   }
-  if (cache.size >= MAX_ENTRIES) cache.clear();
   cache.set(siteKey, { site, until: now + (site ? TTL_MS : TTL_MS / 10) });
   return site;
 }
