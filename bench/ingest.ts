@@ -234,7 +234,8 @@ async function withInstance<T>(
   }
 }
 
-export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
+/** The ingest section's site and request body: one session's batch of 20 pageviews on 7 pages. */
+export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: string } {
   const site: SiteEdgeRecord = {
     siteId: newId("site"),
     siteKey: benchSiteKey("bi"),
@@ -243,7 +244,11 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
     respectDnt: true,
   };
   const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, i) => `/ingest/page-${i % 7}`);
-  const body = collectBody(site.siteKey, uuidv7(), paths);
+  return { site, paths, body: collectBody(site.siteKey, uuidv7(), paths) };
+}
+
+export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
+  const { site, paths, body } = ingestFixture();
   const spec = (url: string): LoadSpec => ({
     url: `${url}/v1/collect`,
     method: "POST",
