@@ -2,8 +2,8 @@
  * `pnpm bench:instructions`: user-space instructions per collect request, counted by
  * callgrind, for the `edge` build and for the empty worker, and their ratio. The timed bench
  * measures the targets; this tells whether a change to the handler helps. Instruction counts
- * move by about 1% between runs, where this kind of VM drifts by tens of percent over seconds
- * (an A/B of a few percent drowns in the timed numbers). It counts workerd's own code and the
+ * move by at most a few percent between runs, where this kind of VM drifts by tens of percent
+ * over seconds (an A/B of a few percent drowns in the timed numbers). It counts workerd's own code and the
  * worker's, not the kernel's (the socket, the log line's write), so its ratio is not
  * `ingest.ratio`, only close to it. Needs valgrind (`apt-get install valgrind`); about 3
  * minutes here.
