@@ -113,12 +113,6 @@ export interface Breakdown {
    * string, the in-isolate binding stand-ins, timing noise. Can come out slightly negative.
    */
   restUs: number;
-  /**
-   * Of handlerUs, console.log of the request's log line (the same harness loop with console.log
-   * a no-op; the JSON.stringify before it stays). The profile cannot say: under an inspector
-   * console.log costs far more.
-   */
-  consoleLogUs: number;
   /** What Miniflare's binding simulators add per request: withSimulators - edge. */
   simulatorsUs: number;
   /** Two ratelimit calls (a SQLite Durable Object each), measured on their own; null when skipped. */
@@ -177,7 +171,7 @@ function combine(runs: TargetRun[]): TargetRun {
 async function measureInterleaved(
   targets: { inst: Instance; spec: LoadSpec }[],
   opts: IngestOptions,
-  eachRound: (round: number) => Promise<void>,
+  eachRound: () => Promise<void>,
 ): Promise<TargetRun[]> {
   for (const t of targets) {
     opts.log(`${t.inst.name}: warm-up ${opts.warmupS}s`);
@@ -198,23 +192,23 @@ async function measureInterleaved(
       const load = await runLoad(opts.tool, { ...t.spec, durationS: sliceS });
       slices[k]?.push({ load, cpu: stop() });
     }
-    await eachRound(r);
+    await eachRound();
   }
   return slices.map(combine);
 }
 
 const perRequest = (r: TargetRun) => (r.load.ok > 0 ? r.cpu.workerdUs / r.load.ok : Number.NaN);
 
-async function harnessCall(inst: Instance, n: number, mute = false): Promise<void> {
-  const res = await fetch(`${inst.url}/?n=${n}${mute ? "&mute=1" : ""}`);
+async function harnessCall(inst: Instance, n: number): Promise<void> {
+  const res = await fetch(`${inst.url}/?n=${n}`);
   const statuses = (await res.json()) as Record<string, number>;
   if (statuses["202"] !== n) throw new Error(`harness: expected ${n} x 202, got ${JSON.stringify(statuses)}`);
 }
 
 /** workerd CPU of one harness loop of `n` handler calls. */
-async function harnessLoop(inst: Instance, n: number, mute: boolean): Promise<number> {
+async function harnessLoop(inst: Instance, n: number): Promise<number> {
   const stop = startCpuWindow(inst.pids);
-  await harnessCall(inst, n, mute);
+  await harnessCall(inst, n);
   return stop().workerdUs;
 }
 
@@ -299,9 +293,11 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
   };
 
   // The headline pair in alternating slices, and after each round one timed loop of the
-  // in-isolate harness with and one without console.log: the machine's speed drifts by tens
-  // of percent over seconds here, and numbers taken a minute apart would carry that drift.
-  const harnessUs = { plain: 0, muted: 0, calls: 0 };
+  // in-isolate harness: the machine's speed drifts by tens of percent over seconds here, and
+  // numbers taken a minute apart would carry that drift. (A loop without console.log read the
+  // log line anywhere from -62 to +35 µs: below what these 10 ms CPU ticks resolve. Callgrind
+  // puts it at about 1% of a request; `pnpm bench:instructions` is the tool for such parts.)
+  const harnessUs = { total: 0, calls: 0 };
   const [empty, ingestRun] = await withInstance(opts, startEmptyChecked, (emptyInst) =>
     withInstance(
       opts,
@@ -312,19 +308,15 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
           () => startHarness(opts.probePort, opts.scripts.ingest, site, harnessRequest),
           async (harness) => {
             // V8 keeps tiering the handler up for a few thousand calls; time it once it is hot.
-            for (const mute of [false, true, false]) await harnessCall(harness, opts.harnessCalls, mute);
+            for (let i = 0; i < 3; i++) await harnessCall(harness, opts.harnessCalls);
             const [e, i] = await measureInterleaved(
               [
                 { inst: emptyInst, spec: spec(emptyInst.url) },
                 { inst: edgeInst, spec: spec(edgeInst.url) },
               ],
               opts,
-              async (round) => {
-                // Plain then muted, then the other way round. Always plain first, the log line
-                // read as 65-90 µs in full runs here: the loop right after a load slice ran slower.
-                for (const mute of round % 2 === 0 ? [false, true] : [true, false]) {
-                  harnessUs[mute ? "muted" : "plain"] += await harnessLoop(harness, opts.harnessCalls, mute);
-                }
+              async () => {
+                harnessUs.total += await harnessLoop(harness, opts.harnessCalls);
                 harnessUs.calls += opts.harnessCalls;
               },
             );
@@ -333,9 +325,8 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
         ),
     ),
   );
-  const handlerUs = harnessUs.plain / harnessUs.calls;
-  const consoleLogUs = handlerUs - harnessUs.muted / harnessUs.calls;
-  opts.log(`harness: ${handlerUs.toFixed(0)} µs per handler call, ${consoleLogUs.toFixed(0)} of it console.log`);
+  const handlerUs = harnessUs.total / harnessUs.calls;
+  opts.log(`harness: ${handlerUs.toFixed(0)} µs per handler call`);
   const simRun = await withInstance(
     opts,
     () => startIngestChecked("ingest with simulators", opts.scripts.ingest),
@@ -388,7 +379,6 @@ export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {
     runtimeUs: floor,
     handlerUs,
     restUs: total - floor - handlerUs,
-    consoleLogUs,
     simulatorsUs: perRequest(simRun) - total,
     rateLimitsUs,
     queueSendUs,

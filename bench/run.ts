@@ -458,7 +458,6 @@ function printTable(r: {
     ],
     ["  runtime floor (empty worker)", us(b?.runtimeUs), "", ""],
     ["  our handler (in-isolate harness)", us(b?.handlerUs), "", ""],
-    ["    of which console.log of the log line", us(b?.consoleLogUs), "", ""],
     ["  rest (socket body, stand-ins, noise)", us(b?.restUs), "", ""],
     ["ingest p99 (empty p99)", i ? `${fmt(i.p99Ms, 1)} ms (${fmt(i.emptyP99Ms, 1)})` : "n/a", "", ""],
     ["with Miniflare's simulators: req/s", fmt(w?.rps), "", ""],

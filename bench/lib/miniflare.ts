@@ -360,7 +360,6 @@ export default { async fetch(req, env) { ${call} return new Response(null, { sta
  * loop, in-isolate, with stub bindings that do nothing (the queue stub still serialises the
  * message). workerd CPU around one such request, divided by n, is our handler's own cost:
  * no HTTP, no binding simulators. Timers do not advance inside workerd, hence the outside clock.
- * `?mute=1` makes console.log a no-op for that loop, to tell what the request's log line costs.
  */
 export function startHarness(
   port: number,
@@ -390,17 +389,11 @@ export default {
   async fetch(req) {
     const params = new URL(req.url).searchParams;
     const n = Number(params.get("n") ?? 1);
-    const log = console.log;
-    if (params.get("mute") === "1") console.log = () => {};
     const statuses = {};
-    try {
-      for (let i = 0; i < n; i++) {
-        const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
-        await res.arrayBuffer();
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      }
-    } finally {
-      console.log = log;
+    for (let i = 0; i < n; i++) {
+      const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
+      await res.arrayBuffer();
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     }
     return Response.json(statuses);
   },
