@@ -1,3 +1,4 @@
+import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it } from "vitest";
 import { deviceClass } from "./device.ts";
 
@@ -67,8 +68,8 @@ describe("deviceClass", () => {
     const all = Object.entries(UAS).flatMap(([expected, uas]) => uas.map((ua) => [ua, expected] as const));
     for (let round = 0; round < 3; round++) {
       for (const [ua, expected] of all) expect(deviceClass(ua), ua).toBe(expected);
-      // 1,500 distinct strings: the memo (1,000) starts over at least once a round.
-      for (let i = 0; i < 1_500; i++)
+      // More distinct strings than the memo holds: it starts over at least once a round.
+      for (let i = 0; i < LIMITS.collect.userAgentMemoEntries * 1.5; i++)
         expect(deviceClass(`Mozilla/5.0 (X11; Linux x86_64) Build/${round}.${i}`)).toBe("desktop");
     }
   });

@@ -8,6 +8,7 @@
  * iPads count as desktop; no header tells them apart without client hints.
  */
 import { BoundedMap } from "@sightline/shared/cache";
+import { LIMITS } from "@sightline/shared/limits";
 import type { DeviceClass } from "@sightline/shared/wire";
 
 /**
@@ -30,7 +31,7 @@ const MAX_UA = 512;
  * strings, and the regexes cost about 2% of a collect request (a desktop Chrome UA runs all
  * five); a map lookup is a hash of the string. At most 1,000 UAs of 512 characters: 1 MB.
  */
-const seen = new BoundedMap<string, DeviceClass>(1_000);
+const seen = new BoundedMap<string, DeviceClass>(LIMITS.collect.userAgentMemoEntries);
 
 export function deviceClass(userAgent: string | null | undefined): DeviceClass {
   if (!userAgent) return "unknown";

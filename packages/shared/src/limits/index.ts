@@ -14,6 +14,8 @@ export const LIMITS = {
     /** A client clock may drift; events older than this or in the future are refused. */
     maxEventAgeMs: 24 * 60 * 60 * 1000,
     maxClockSkewMs: 5 * 60 * 1000,
+    /** User-Agents whose device class an isolate remembers (of at most 512 characters each). */
+    userAgentMemoEntries: 1_000,
   },
   rateLimit: {
     /** Ratelimit binding periods are 10 or 60 s; these are per location and approximate. */
@@ -55,6 +57,8 @@ export const LIMITS = {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */
     maxAgeSeconds: 300,
     siteConfigCacheMs: 30_000,
+    /** Site keys an isolate remembers, unknown ones included. */
+    siteCacheEntries: 10_000,
   },
   api: {
     maxEmailLength: 254,
