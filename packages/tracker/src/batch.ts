@@ -1,8 +1,8 @@
 /** Turns queued events into `CollectBatch` bodies that the ingest worker will accept. */
-import { LIMITS } from "@sightline/shared/limits";
+import { COLLECT_LIMITS } from "@sightline/shared/limits/collect";
 import type { CollectBatch, WireEvent } from "@sightline/shared/wire";
 
-const L = LIMITS.collect;
+const L = COLLECT_LIMITS;
 
 /** An event waiting to be sent, with the session it happened in. */
 export interface Queued {

@@ -1,9 +1,9 @@
 /** Builds the pageview event, cut to the lengths the ingest worker accepts. */
 import { uuidv7 } from "@sightline/shared/ids";
-import { LIMITS } from "@sightline/shared/limits";
+import { COLLECT_LIMITS } from "@sightline/shared/limits/collect";
 import type { PageviewEvent } from "@sightline/shared/wire";
 
-const L = LIMITS.collect;
+const L = COLLECT_LIMITS;
 
 export function pageview(now: number, url: string, referrer: string, title: string): PageviewEvent {
   const e: PageviewEvent = {

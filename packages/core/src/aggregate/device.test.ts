@@ -69,7 +69,7 @@ describe("deviceClass", () => {
     for (let round = 0; round < 3; round++) {
       for (const [ua, expected] of all) expect(deviceClass(ua), ua).toBe(expected);
       // More distinct strings than the memo holds: it starts over at least once a round.
-      for (let i = 0; i < LIMITS.collect.userAgentMemoEntries * 1.5; i++)
+      for (let i = 0; i < LIMITS.isolate.userAgentMemoEntries * 1.5; i++)
         expect(deviceClass(`Mozilla/5.0 (X11; Linux x86_64) Build/${round}.${i}`)).toBe("desktop");
     }
   });

@@ -31,7 +31,7 @@ const MAX_UA = 512;
  * strings, and the regexes cost about 2% of a collect request (a desktop Chrome UA runs all
  * five); a map lookup is a hash of the string. At most 1,000 UAs of 512 characters: 1 MB.
  */
-const seen = new BoundedMap<string, DeviceClass>(LIMITS.collect.userAgentMemoEntries);
+const seen = new BoundedMap<string, DeviceClass>(LIMITS.isolate.userAgentMemoEntries);
 
 export function deviceClass(userAgent: string | null | undefined): DeviceClass {
   if (!userAgent) return "unknown";

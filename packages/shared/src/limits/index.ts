@@ -2,21 +2,11 @@
  * Every limit Sightline enforces, in one table. Workers, the tracker and the dashboard read
  * these; docs/LIMITS.md describes each one and the test that holds it.
  */
+
+import { COLLECT_LIMITS } from "./collect.ts";
+
 export const LIMITS = {
-  collect: {
-    /** Browsers allow about 64 KiB in flight for sendBeacon / keepalive fetch. */
-    maxBodyBytes: 64 * 1024,
-    maxEventsPerBatch: 100,
-    maxUrlLength: 2048,
-    maxReferrerLength: 2048,
-    maxTitleLength: 512,
-    maxSiteKeyLength: 32,
-    /** A client clock may drift; events older than this or in the future are refused. */
-    maxEventAgeMs: 24 * 60 * 60 * 1000,
-    maxClockSkewMs: 5 * 60 * 1000,
-    /** User-Agents whose device class an isolate remembers (of at most 512 characters each). */
-    userAgentMemoEntries: 1_000,
-  },
+  collect: COLLECT_LIMITS,
   rateLimit: {
     /** Ratelimit binding periods are 10 or 60 s; these are per location and approximate. */
     perSitePer10s: 50_000,
@@ -57,8 +47,13 @@ export const LIMITS = {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */
     maxAgeSeconds: 300,
     siteConfigCacheMs: 30_000,
-    /** Site keys an isolate remembers, unknown ones included. */
+  },
+  /** What one Worker isolate keeps in memory for the hot path, whatever its clients send. */
+  isolate: {
+    /** Site keys remembered, unknown ones included. */
     siteCacheEntries: 10_000,
+    /** User-Agents whose device class is remembered (of at most 512 characters each). */
+    userAgentMemoEntries: 1_000,
   },
   api: {
     maxEmailLength: 254,

@@ -10,7 +10,7 @@ import { LIMITS } from "@sightline/shared/limits";
 import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
 
 const TTL_MS = LIMITS.loader.siteConfigCacheMs;
-const cache = new BoundedMap<string, { site: SiteEdgeRecord | null; until: number }>(LIMITS.loader.siteCacheEntries);
+const cache = new BoundedMap<string, { site: SiteEdgeRecord | null; until: number }>(LIMITS.isolate.siteCacheEntries);
 
 export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): Promise<SiteEdgeRecord | null> {
   const now = Date.now();
