@@ -9,6 +9,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import type { IngestMessage } from "@sightline/shared/wire";
 import { processCpuUs } from "./lib/cpu.ts";
 import { startAggregatorHarness } from "./lib/miniflare.ts";
+import type { SectionHooks } from "./lib/section.ts";
 import { EVENTS_PER_BATCH, pathFor } from "./pipeline.ts";
 
 const MESSAGES_PER_CALL = 100;
@@ -21,14 +22,12 @@ export interface AggregatorResult {
   eventsPerCall: number;
 }
 
-export interface AggregatorOptions {
+export interface AggregatorOptions extends SectionHooks {
   /** The `ingest` bundle. */
   scriptPath: string;
   port: number;
   calls: number;
   rounds: number;
-  track: (cleanup: () => Promise<void>) => () => void;
-  log: (line: string) => void;
 }
 
 /** Queue batches as the consumer hands them over, sent as a stream, 1 ms a message. */

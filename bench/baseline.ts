@@ -7,6 +7,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import { sql } from "drizzle-orm";
 import { integer, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { type BenchDb, openDb } from "./lib/db.ts";
+import type { SectionHooks } from "./lib/section.ts";
 
 export const SCRATCH_SCHEMA = "sightline_bench";
 const scratch = pgSchema(SCRATCH_SCHEMA);
@@ -23,15 +24,13 @@ const benchEvents = scratch.table("bench_events", {
   eventType: integer().notNull(),
 });
 
-export interface BaselineOptions {
+export interface BaselineOptions extends SectionHooks {
   bridgePort: number;
   admin: BenchDb;
   events: number;
   concurrency: number;
   /** createDb pools to spread the concurrency over (each holds at most 4 connections). */
   pools: number;
-  track: (cleanup: () => Promise<void>) => () => void;
-  log: (line: string) => void;
 }
 
 export interface BaselineResult {

@@ -24,10 +24,11 @@ import {
   startProbe,
 } from "./lib/miniflare.ts";
 import { type HandlerProfile, profileHandler } from "./lib/profile.ts";
+import type { SectionHooks } from "./lib/section.ts";
 
 export const EVENTS_PER_BATCH = 20;
 
-export interface IngestOptions {
+export interface IngestOptions extends SectionHooks {
   tool: LoadTool;
   /** The `edge` bundle (headline) and the `ingest` bundle (with Miniflare's simulators). */
   scripts: { edge: string; ingest: string };
@@ -46,8 +47,6 @@ export interface IngestOptions {
   connections: number;
   warmupS: number;
   durationS: number;
-  track: (cleanup: () => Promise<void>) => () => void;
-  log: (line: string) => void;
 }
 
 export interface TargetRun {

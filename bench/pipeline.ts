@@ -13,11 +13,12 @@ import { BENCH_ORIGIN, benchSiteKey, COLLECT_HEADERS, collectBody } from "./lib/
 import { startCpuWindow } from "./lib/cpu.ts";
 import type { BenchDb } from "./lib/db.ts";
 import { type Instance, startIngest } from "./lib/miniflare.ts";
+import type { SectionHooks } from "./lib/section.ts";
 
 export const EVENTS_PER_BATCH = 20;
 const PATHS = 100;
 
-export interface PipelineOptions {
+export interface PipelineOptions extends SectionHooks {
   /** The `edge-queue` bundle. */
   scriptPath: string;
   port: number;
@@ -32,8 +33,6 @@ export interface PipelineOptions {
   freshnessSamples: number;
   freshnessSpacingMs: number;
   freshnessTimeoutS: number;
-  track: (cleanup: () => Promise<void>) => () => void;
-  log: (line: string) => void;
 }
 
 export interface PipelineResult {

@@ -114,14 +114,14 @@ export function buildCommand(variant: Variant): string {
     .join(" ")}`;
 }
 
+const MINIFLARE_PKG = createRequire(import.meta.url).resolve("miniflare/package.json");
+/** workerd as miniflare resolves it: the one binary both wrangler and the bench use. */
+const WORKERD_PKG = createRequire(MINIFLARE_PKG).resolve("workerd/package.json");
+export const WORKERD_BIN = join(dirname(WORKERD_PKG), "bin", "workerd");
+
 export function versions(): { miniflare: string; workerd: string } {
-  const require = createRequire(import.meta.url);
-  const mfPkg = require.resolve("miniflare/package.json");
-  const miniflare = JSON.parse(readFileSync(mfPkg, "utf8")).version as string;
-  // workerd as miniflare resolves it: the one binary both wrangler and the bench use.
-  const wdPkg = createRequire(mfPkg).resolve("workerd/package.json");
-  const workerd = JSON.parse(readFileSync(wdPkg, "utf8")).version as string;
-  return { miniflare, workerd };
+  const version = (pkg: string) => JSON.parse(readFileSync(pkg, "utf8")).version as string;
+  return { miniflare: version(MINIFLARE_PKG), workerd: version(WORKERD_PKG) };
 }
 
 export interface IngestOptions {
@@ -208,11 +208,9 @@ function inStorageDir<T>(fn: () => T): T {
  * counted from the file instead. `BENCH_WORKER_LOGS=pipe` keeps Miniflare's pipe, to measure what it costs.
  */
 function useWorkerdWrapper(): void {
-  const require = createRequire(createRequire(import.meta.url).resolve("miniflare/package.json"));
-  const workerd = join(dirname(require.resolve("workerd/package.json")), "bin", "workerd");
   mkdirSync(WORKERD_LOG_DIR, { recursive: true });
   const wrapper = join(WORKERD_LOG_DIR, "workerd.sh");
-  writeFileSync(wrapper, `#!/bin/sh\nexec '${workerd}' "$@" >>"${WORKERD_LOG_DIR}/workerd.$$.log" 2>&1\n`);
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${WORKERD_BIN}' "$@" >>"${WORKERD_LOG_DIR}/workerd.$$.log" 2>&1\n`);
   chmodSync(wrapper, 0o755);
   process.env.MINIFLARE_WORKERD_PATH = wrapper;
 }

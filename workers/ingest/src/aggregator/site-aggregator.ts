@@ -24,7 +24,7 @@ import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { DIMENSIONS, type Dimension, type IngestMessage } from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
-import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally, visitKey } from "./tally.ts";
+import { type Count, DIMENSION_TAGS, dimensionOf, hourKey, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
 
 /**
  * Pending deltas have flush_id ''; a flush in progress or failed holds its own id, the same
@@ -183,7 +183,7 @@ export class SiteAggregator extends DurableObject<Env> {
           ...part.flatMap((v) => [v.hour, v.session]),
         )
         .raw<[number, string, string]>();
-      for (const [hour, session, seen] of rows) stored.set(visitKey(hour, session), new Set(JSON.parse(seen)));
+      for (const [hour, session, seen] of rows) stored.set(hourKey(hour, session), new Set(JSON.parse(seen)));
     }
 
     const changed: (string | number)[][] = [];

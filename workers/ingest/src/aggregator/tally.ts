@@ -65,12 +65,12 @@ export class Tally {
 
   /** Where a session turned out to be new to `key` in `hour`. */
   freshSession(hour: number, key: string): void {
-    const c = this.counts.get(countKey(hour, key));
+    const c = this.counts.get(hourKey(hour, key));
     if (c) c.sessions++;
   }
 
   private visit(session: string, hour: number): Visit {
-    const id = visitKey(hour, session);
+    const id = hourKey(hour, session);
     let v = this.visits.get(id);
     if (!v) {
       v = { hour, session, keys: new Set() };
@@ -81,7 +81,7 @@ export class Tally {
 
   private touch(visit: Visit, key: string): void {
     if (key !== SITE_KEY) visit.keys.add(key);
-    const id = countKey(visit.hour, key);
+    const id = hourKey(visit.hour, key);
     let c = this.counts.get(id);
     if (!c) {
       c = { hour: visit.hour, key, pageviews: 0, sessions: 0 };
@@ -91,12 +91,8 @@ export class Tally {
   }
 }
 
-/** \0 cannot occur in an hour or a session id. */
-export function visitKey(hour: number, session: string): string {
-  return `${hour}\0${session}`;
-}
-
-function countKey(hour: number, key: string): string {
+/** A map key for a session or a count key in one hour; \0 cannot occur in an hour. */
+export function hourKey(hour: number, key: string): string {
   return `${hour}\0${key}`;
 }
 
