@@ -10,13 +10,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { siteKvKey } from "@sightline/shared/site";
 import { ingestFixture } from "./ingest.ts";
 import { COLLECT_HEADERS } from "./lib/batch.ts";
-import { buildWorkers, type Instance, startEmpty, startIngest } from "./lib/miniflare.ts";
+import { buildWorkers, type Instance, startEmpty, startIngest, WORKERD_BIN } from "./lib/miniflare.ts";
 import { OFFLINE_ENV } from "./lib/paths.ts";
 import { ensureTrackerBuilt } from "./tracker.ts";
 
@@ -24,8 +23,13 @@ const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(name);
   return at === -1 ? fallback : Number(process.argv[at + 1]);
 };
-/** Requests counted; twice as many go first, so V8 has tiered the handler up. */
-const REQUESTS = arg("--requests", 1_000);
+/** Requests per counted window; WINDOWS windows, after as many requests again of warm-up. */
+const REQUESTS = arg("--requests", 400);
+/**
+ * The median window is the figure: a window that holds a full-heap GC reads several percent
+ * higher than one that does not, and which windows get one varies from run to run.
+ */
+const WINDOWS = arg("--windows", 5);
 const PORT = Number(process.env.BENCH_PORT ?? 18787) + 6;
 const IN_FLIGHT = 8;
 
@@ -42,13 +46,11 @@ try {
 
 const dir = mkdtempSync(join(tmpdir(), "sightline-callgrind-"));
 process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-const require = createRequire(createRequire(import.meta.url).resolve("miniflare/package.json"));
-const workerd = join(dirname(require.resolve("workerd/package.json")), "bin", "workerd");
 const wrapper = join(dir, "workerd.sh");
 // V8 writes code as it compiles it: --smc-check makes valgrind see the new instructions.
 writeFileSync(
   wrapper,
-  `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --log-file='${dir}/vg.%p.log' --callgrind-out-file='${dir}/cg.%p' '${workerd}' "$@" >>'${dir}/workerd.log' 2>&1\n`,
+  `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --log-file='${dir}/vg.%p.log' --callgrind-out-file='${dir}/cg.%p' '${WORKERD_BIN}' "$@" >>'${dir}/workerd.log' 2>&1\n`,
 );
 chmodSync(wrapper, 0o755);
 process.env.MINIFLARE_WORKERD_PATH = wrapper;
@@ -77,40 +79,51 @@ function newestPid(): string {
   return String(pid);
 }
 
+/** Instructions per request of each counted window, in the order counted. */
 async function instructionsPerRequest(name: string, start: () => Promise<Instance>, expected: number) {
   const inst = await start();
   try {
     const pid = newestPid();
-    process.stdout.write(`${name}: warming up (${2 * REQUESTS} requests under callgrind)\n`);
-    await send(inst, 2 * REQUESTS, expected);
-    execFileSync("callgrind_control", ["--zero", pid], { stdio: "ignore" });
-    process.stdout.write(`${name}: counting ${REQUESTS} requests\n`);
-    await send(inst, REQUESTS, expected);
-    execFileSync("callgrind_control", ["--dump", pid], { stdio: "ignore" });
-    const dump = readFileSync(join(dir, `cg.${pid}.1`), "utf8");
-    const total = Number(/^(?:summary|totals): (\d+)/m.exec(dump)?.[1]);
-    if (!Number.isFinite(total)) throw new Error(`${name}: no totals in the callgrind dump`);
-    return total / REQUESTS;
+    process.stdout.write(`${name}: warming up (${WINDOWS * REQUESTS} requests under callgrind)\n`);
+    await send(inst, WINDOWS * REQUESTS, expected);
+    const windows: number[] = [];
+    for (let w = 1; w <= WINDOWS; w++) {
+      execFileSync("callgrind_control", ["--zero", pid], { stdio: "ignore" });
+      await send(inst, REQUESTS, expected);
+      execFileSync("callgrind_control", ["--dump", pid], { stdio: "ignore" });
+      const dump = readFileSync(join(dir, `cg.${pid}.${w}`), "utf8");
+      const total = Number(/^(?:summary|totals): (\d+)/m.exec(dump)?.[1]);
+      if (!Number.isFinite(total)) throw new Error(`${name}: no totals in callgrind dump ${w}`);
+      windows.push(total / REQUESTS);
+    }
+    process.stdout.write(`${name}: ${windows.map((n) => k(n)).join(" ")} per request\n`);
+    return windows;
   } finally {
     await inst.dispose();
   }
 }
 
+const k = (n: number) => `${Math.round(n / 1000).toLocaleString("en-US")}k`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
 // The ingest worker bundles the tracker it serves.
 ensureTrackerBuilt((line) => process.stdout.write(`${line}\n`));
 const scripts = await buildWorkers();
-const empty = await instructionsPerRequest("empty", () => startEmpty(PORT), 204);
-const edge = await instructionsPerRequest(
-  "edge",
-  async () => {
-    const inst = await startIngest({ name: "edge", port: PORT, scriptPath: scripts.edge, consumer: false });
-    await (await inst.mf.getKVNamespace("SITES")).put(siteKvKey(site.siteKey), JSON.stringify(site));
-    return inst;
-  },
-  202,
+const empty = median(await instructionsPerRequest("empty", () => startEmpty(PORT), 204));
+const edge = median(
+  await instructionsPerRequest(
+    "edge",
+    async () => {
+      const inst = await startIngest({ name: "edge", port: PORT, scriptPath: scripts.edge, consumer: false });
+      await (await inst.mf.getKVNamespace("SITES")).put(siteKvKey(site.siteKey), JSON.stringify(site));
+      return inst;
+    },
+    202,
+  ),
 );
-const k = (n: number) => `${Math.round(n / 1000).toLocaleString("en-US")}k`;
-console.log(`\ninstructions per collect request (callgrind, user space, ${REQUESTS} requests after ${2 * REQUESTS})`);
+console.log(
+  `\ninstructions per collect request (callgrind, user space; median of ${WINDOWS} windows of ${REQUESTS} requests)`,
+);
 console.log(`  empty worker        ${k(empty).padStart(8)}`);
 console.log(`  ingest (edge build) ${k(edge).padStart(8)}`);
 console.log(`  our worker's own    ${k(edge - empty).padStart(8)}`);
