@@ -235,6 +235,8 @@ export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: 
     origins: [BENCH_ORIGIN],
     shards: 1,
     respectDnt: true,
+    hashRoutes: true,
+    dailyEventQuota: 1_000_000,
   };
   const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, i) => `/ingest/page-${i % 7}`);
   return { site, paths, body: collectBody(site.siteKey, uuidv7(), paths) };

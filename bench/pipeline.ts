@@ -103,6 +103,8 @@ export async function benchPipeline(
     origins: [BENCH_ORIGIN],
     shards: 1,
     respectDnt: true,
+    hashRoutes: true,
+    dailyEventQuota: 1_000_000,
   };
   // Registered before the instance so it runs after the instance is gone (cleanups run in
   // reverse): no flush can land after the delete.

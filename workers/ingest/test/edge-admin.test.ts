@@ -12,6 +12,8 @@ describe("EdgeAdmin (the API's service binding)", () => {
       origins: ["https://shop.example"],
       shards: 2,
       respectDnt: true,
+      hashRoutes: true,
+      dailyEventQuota: 1_000_000,
     };
     await admin.putSite(record);
     expect(await admin.getSite(record.siteKey)).toEqual(record);

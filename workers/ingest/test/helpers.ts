@@ -18,6 +18,8 @@ export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise
     origins: [ORIGIN],
     shards: 1,
     respectDnt: true,
+    hashRoutes: true,
+    dailyEventQuota: 1_000_000,
     ...overrides,
   };
   await env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, real, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgTable, real, text, timestamp } from "drizzle-orm/pg-core";
 
 export const sites = pgTable(
   "sites",
@@ -16,7 +16,12 @@ export const sites = pgTable(
     recordingSampleRate: real().notNull().default(0),
     /** Events accepted per UTC day before ingestion refuses more. */
     dailyEventQuota: integer().notNull().default(1_000_000),
+    /** Days of statistics kept; a scheduled job deletes older hours. */
     retentionDays: integer().notNull().default(365),
+    /** Whether route-like fragments (`#/...`, `#!/...`) count as pages. */
+    hashRoutes: boolean().notNull().default(true),
+    /** IANA time zone the dashboard buckets days in; hours are stored in UTC. */
+    timeZone: text().notNull().default("UTC"),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

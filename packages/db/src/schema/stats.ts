@@ -1,5 +1,5 @@
 import { DIMENSIONS } from "@sightline/shared/wire";
-import { bigint, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, date, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
  * Pageviews and distinct sessions per page per hour, summed over every aggregator shard.
@@ -31,7 +31,11 @@ export const flushLog = pgTable("flush_log", {
   flushedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Site totals per hour. Sessions here are distinct per site, which page rows cannot sum to. */
+/**
+ * Site totals per hour. A session counts in the hour it was first seen, and a visitor (a
+ * daily-salted hash) in the hour it was first seen that UTC day, so any range sums to
+ * distinct sessions and, over whole UTC days, distinct daily visitors.
+ */
 export const siteStatsHourly = pgTable(
   "site_stats_hourly",
   {
@@ -39,6 +43,7 @@ export const siteStatsHourly = pgTable(
     hour: timestamp({ withTimezone: true }).notNull(),
     pageviews: bigint({ mode: "number" }).notNull().default(0),
     sessions: bigint({ mode: "number" }).notNull().default(0),
+    visitors: bigint({ mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.siteId, t.hour] })],
 );
@@ -55,4 +60,15 @@ export const dimensionStatsHourly = pgTable(
     sessions: bigint({ mode: "number" }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.siteId, t.dimension, t.hour, t.value] })],
+);
+
+/** UTC days on which a site reached its daily event quota, reported by its aggregators. */
+export const quotaDays = pgTable(
+  "quota_days",
+  {
+    siteId: text().notNull(),
+    day: date({ mode: "string" }).notNull(),
+    reachedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.day] })],
 );

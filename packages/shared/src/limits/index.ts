@@ -67,6 +67,8 @@ export const LIMITS = {
     maxOrigins: 50,
     maxOriginLength: 256,
     maxTokensPerAccount: 100,
+    defaultDailyEventQuota: 1_000_000,
+    maxDailyEventQuota: 1_000_000_000,
     /** Login attempts per client IP and email. */
     loginAttemptsPerMinute: 10,
     /** Requests per API token (or session) per minute. */

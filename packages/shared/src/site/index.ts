@@ -20,6 +20,10 @@ export const siteEdgeRecord = z.object({
   shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite).default(1),
   /** Whether to honour Do-Not-Track on top of Global Privacy Control. */
   respectDnt: z.boolean().default(true),
+  /** Whether route-like fragments (`#/...`, `#!/...`) are pages of their own. */
+  hashRoutes: z.boolean().default(true),
+  /** Events counted per UTC day; the aggregator stops counting past it and marks the site. */
+  dailyEventQuota: z.number().int().min(0).max(LIMITS.api.maxDailyEventQuota).default(LIMITS.api.defaultDailyEventQuota),
 });
 
 export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
@@ -36,6 +40,7 @@ export interface TrackerConfig {
   retryBaseMs: number;
   sessionIdleMs: number;
   respectDnt: boolean;
+  hashRoutes: boolean;
 }
 
 export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {
@@ -49,6 +54,7 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
     retryBaseMs: t.retryBaseMs,
     sessionIdleMs: t.sessionIdleMs,
     respectDnt: site.respectDnt,
+    hashRoutes: site.hashRoutes,
   };
 }
 

@@ -59,7 +59,15 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
 }
 
 function edgeRecord(s: SiteRow): SiteEdgeRecord {
-  return { siteId: s.id, siteKey: s.key, origins: s.origins, shards: s.shards, respectDnt: true };
+  return {
+    siteId: s.id,
+    siteKey: s.key,
+    origins: s.origins,
+    shards: s.shards,
+    respectDnt: true,
+    hashRoutes: s.hashRoutes,
+    dailyEventQuota: s.dailyEventQuota,
+  };
 }
 
 export const sites = router();
