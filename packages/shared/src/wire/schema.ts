@@ -10,7 +10,10 @@ const L = LIMITS.collect;
 export const EVENT_TYPES = ["pageview"] as const;
 
 /** Breakdowns kept per hour beside page stats. */
-export const DIMENSIONS = ["referrer", "device", "country"] as const;
+export const DIMENSIONS = ["referrer", "device", "country", "utm_source", "utm_medium", "utm_campaign"] as const;
+/** The campaign query parameters kept as breakdowns; every other parameter is dropped. */
+export const CAMPAIGN_PARAMS = ["utm_source", "utm_medium", "utm_campaign"] as const;
+export type CampaignParam = (typeof CAMPAIGN_PARAMS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
