@@ -182,12 +182,12 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
 
     // Settings round-trip through the API.
     await page.getByLabel("Daily event quota").fill("50000");
-    await page.getByLabel("Recording sample rate (%)").fill("12.5");
+    await page.getByLabel("Retention (days)").fill("90");
     await page.getByRole("button", { name: "Save changes" }).click();
     await page.getByText("Changes saved.").waitFor();
     await page.reload();
     await expect.poll(() => page.inputValue("#settings-quota")).toBe("50000");
-    expect(await page.inputValue("#settings-sample-rate")).toBe("12.5");
+    expect(await page.inputValue("#settings-retention")).toBe("90");
     expect(await page.inputValue("#settings-origins")).toBe(stack.demoUrl);
     await shot(page, "dashboard-settings-1280");
 

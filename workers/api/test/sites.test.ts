@@ -51,10 +51,11 @@ describe("sites", () => {
     const patch = await api(`/v1/sites/${site.id}`, {
       method: "PATCH",
       cookie,
-      json: { origins: ["https://new.example"], recordingSampleRate: 0.25 },
+      json: { origins: ["https://new.example"], retentionDays: 30 },
     });
     const updated = (await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", patch)) as Record<string, unknown>;
-    expect(updated).toMatchObject({ name: "Shop", origins: ["https://new.example"], recordingSampleRate: 0.25 });
+    expect(updated).toMatchObject({ name: "Shop", origins: ["https://new.example"], retentionDays: 30 });
+    expect(updated).not.toHaveProperty("recordingSampleRate");
     expect(await edge().getSite(site.key)).toMatchObject({ origins: ["https://new.example"] });
 
     expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
@@ -72,7 +73,7 @@ describe("sites", () => {
       { name: "x".repeat(101), origins: [] },
       { name: "ok", origins: ["https://a.example/path"] },
       { name: "ok", origins: Array.from({ length: 51 }, (_, i) => `https://s${i}.example`) },
-      { name: "ok", origins: [], recordingSampleRate: 2 },
+      { name: "ok", origins: [], retentionDays: 3651 },
     ];
     for (const json of cases) {
       const res = await api("/v1/sites", { method: "POST", cookie, json });

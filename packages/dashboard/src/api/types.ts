@@ -16,8 +16,6 @@ export interface Site {
   name: string;
   key: string;
   origins: string[];
-  /** Share of sessions recorded, 0 to 1. */
-  recordingSampleRate: number;
   dailyEventQuota: number;
   retentionDays: number;
   createdAt: string;
@@ -29,7 +27,6 @@ export interface Site {
 export interface SiteInput {
   name: string;
   origins: string[];
-  recordingSampleRate?: number;
   dailyEventQuota?: number;
   retentionDays?: number;
 }

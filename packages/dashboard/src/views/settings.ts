@@ -3,7 +3,7 @@ import type { Site } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
 import { errorDetail, errorMessage } from "../lib/errors.ts";
-import { formatDateTime, rateToPercent } from "../lib/format.ts";
+import { formatDateTime } from "../lib/format.ts";
 import { formatOrigins } from "../lib/origins.ts";
 import { paths } from "../lib/router.ts";
 import { readSiteForm } from "./site-form.ts";
@@ -86,15 +86,6 @@ function generalCard(
   name.value = site.name;
   const origins = h("textarea", { name: "origins", rows: 3, required: true, spellcheck: "false" });
   origins.value = formatOrigins(site.origins);
-  const sampleRate = h("input", {
-    type: "number",
-    name: "recordingSampleRate",
-    min: 0,
-    max: 100,
-    step: "0.1",
-    inputmode: "decimal",
-  });
-  sampleRate.value = String(rateToPercent(site.recordingSampleRate));
   const quota = h("input", { type: "number", name: "dailyEventQuota", min: 1, step: 1, inputmode: "numeric" });
   quota.value = String(site.dailyEventQuota);
   const retention = h("input", { type: "number", name: "retentionDays", min: 1, step: 1, inputmode: "numeric" });
@@ -113,7 +104,6 @@ function generalCard(
     h(
       "div",
       { class: "field-row" },
-      field("settings-sample-rate", "Recording sample rate (%)", sampleRate, "Share of sessions recorded, 0 to 100."),
       field("settings-quota", "Daily event quota", quota, "Events accepted per UTC day."),
       field("settings-retention", "Retention (days)", retention, "How long statistics are kept."),
     ),
@@ -124,7 +114,7 @@ function generalCard(
     error.hide();
     saved.hide();
     notice.hide();
-    const read = readSiteForm({ name, origins, sampleRate, quota, retention });
+    const read = readSiteForm({ name, origins, quota, retention });
     if (!read.ok) {
       error.show(read.errors.join(" "));
       read.focus.focus();

@@ -1,12 +1,11 @@
 /** Reading the site form's fields into an API body, with messages for what does not parse. */
 import type { SiteInput } from "../api/index.ts";
-import { parseWholeNumber, percentToRate } from "../lib/format.ts";
+import { parseWholeNumber } from "../lib/format.ts";
 import { parseOrigins } from "../lib/origins.ts";
 
 export interface SiteFields {
   name: HTMLInputElement;
   origins: HTMLTextAreaElement;
-  sampleRate?: HTMLInputElement;
   quota?: HTMLInputElement;
   retention?: HTMLInputElement;
 }
@@ -22,12 +21,6 @@ export function readSiteForm(f: SiteFields): SiteFormResult {
     return { ok: false, errors: ["Add at least one origin, such as https://example.com."], focus: f.origins };
   }
   const body: SiteInput = { name, origins: parsed.origins };
-  if (f.sampleRate) {
-    const rate = percentToRate(f.sampleRate.value);
-    if (rate === null)
-      return { ok: false, errors: ["Recording sample rate is a percentage from 0 to 100."], focus: f.sampleRate };
-    body.recordingSampleRate = rate;
-  }
   if (f.quota) {
     const quota = parseWholeNumber(f.quota.value);
     if (quota === null || quota < 1)

@@ -11,7 +11,6 @@ export type SiteRow = typeof sites.$inferSelect;
 export interface SiteSettings {
   name: string;
   origins: string[];
-  recordingSampleRate: number;
   dailyEventQuota: number;
   retentionDays: number;
 }

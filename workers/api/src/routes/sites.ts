@@ -20,7 +20,6 @@ const origin = z
 const SiteSettings = z.object({
   name: z.string().trim().min(1).max(A.maxNameLength),
   origins: z.array(origin).max(A.maxOrigins),
-  recordingSampleRate: z.number().min(0).max(1).default(0),
   dailyEventQuota: z.number().int().min(0).max(1_000_000_000).default(1_000_000),
   retentionDays: z.number().int().min(1).max(3650).default(365),
 });
@@ -31,7 +30,6 @@ export const Site = z
     name: z.string(),
     key: z.string(),
     origins: z.array(z.string()),
-    recordingSampleRate: z.number(),
     dailyEventQuota: z.number().int(),
     retentionDays: z.number().int(),
     createdAt: z.string(),
@@ -49,7 +47,6 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     name: s.name,
     key: s.key,
     origins: s.origins,
-    recordingSampleRate: s.recordingSampleRate,
     dailyEventQuota: s.dailyEventQuota,
     retentionDays: s.retentionDays,
     createdAt: s.createdAt.toISOString(),
