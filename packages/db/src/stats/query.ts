@@ -1,8 +1,8 @@
 /** Reads of the hourly aggregates for the dashboard. Ranges are bounded by the caller. */
 import type { Dimension } from "@sightline/shared/wire";
-import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, lte, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
-import { dimensionStatsHourly, pageStatsHourly, siteStatsHourly } from "../schema/stats.ts";
+import { dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
 
 export interface Range {
   from: Date;
@@ -10,18 +10,25 @@ export interface Range {
 }
 
 /**
- * Pageviews and sessions per hour or day. Day buckets sum hourly distinct sessions, so a
- * session spanning hours counts once per hour it was active in.
+ * Pageviews, sessions and visitors per hour (UTC) or per day in `timeZone` (an IANA name the
+ * caller has validated). A session counts once, in the hour it was first seen, so any sum of
+ * buckets counts it once. A visitor counts in the hour it was first seen that UTC day, so day
+ * buckets in a zone other than UTC can hold a visitor in two adjacent days. Day buckets start
+ * at the zone's local midnight, given as that UTC instant.
  */
-export async function timeseries(db: Db, siteId: string, range: Range, interval: "hour" | "day") {
-  // Inlined, not bound: Postgres must see the same expression in SELECT and GROUP BY.
-  const unit = sql.raw(interval === "day" ? "'day'" : "'hour'");
-  const bucket = sql<Date>`date_trunc(${unit}, ${siteStatsHourly.hour}, 'UTC')`;
+export async function timeseries(db: Db, siteId: string, range: Range, interval: "hour" | "day", timeZone = "UTC") {
+  // The zone is bound, never interpolated; grouping and ordering by position let Postgres
+  // see the SELECT's expression once, whatever its parameters.
+  const bucket =
+    interval === "day"
+      ? sql<Date>`date_trunc('day', ${siteStatsHourly.hour}, ${timeZone}::text)`
+      : sql<Date>`date_trunc('hour', ${siteStatsHourly.hour}, 'UTC')`;
   const rows = await db
     .select({
       t: bucket,
       pageviews: sql<number>`sum(${siteStatsHourly.pageviews})::bigint`.mapWith(Number),
       sessions: sql<number>`sum(${siteStatsHourly.sessions})::bigint`.mapWith(Number),
+      visitors: sql<number>`sum(${siteStatsHourly.visitors})::bigint`.mapWith(Number),
     })
     .from(siteStatsHourly)
     .where(
@@ -31,9 +38,9 @@ export async function timeseries(db: Db, siteId: string, range: Range, interval:
         lt(siteStatsHourly.hour, range.to),
       ),
     )
-    .groupBy(bucket)
-    .orderBy(bucket);
-  return rows.map((r) => ({ t: new Date(r.t), pageviews: r.pageviews, sessions: r.sessions }));
+    .groupBy(sql`1`)
+    .orderBy(sql`1`);
+  return rows.map((r) => ({ t: new Date(r.t), pageviews: r.pageviews, sessions: r.sessions, visitors: r.visitors }));
 }
 
 export async function topPages(db: Db, siteId: string, range: Range, limit: number) {
@@ -67,4 +74,21 @@ export async function breakdown(db: Db, siteId: string, dimension: Dimension, ra
     .groupBy(t.value)
     .orderBy(desc(pageviews), t.value)
     .limit(limit);
+}
+
+/** The UTC days touching the range on which the site reached its daily event quota. */
+export async function quotaDaysIn(db: Db, siteId: string, range: Range) {
+  const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+  return db
+    .select({ day: quotaDays.day, reachedAt: quotaDays.reachedAt })
+    .from(quotaDays)
+    .where(
+      and(
+        eq(quotaDays.siteId, siteId),
+        gte(quotaDays.day, utcDay(range.from)),
+        // The day holding the range's last instant; `to` itself is exclusive.
+        lte(quotaDays.day, utcDay(new Date(range.to.getTime() - 1))),
+      ),
+    )
+    .orderBy(asc(quotaDays.day));
 }
