@@ -25,7 +25,10 @@ describe("sites", () => {
       origins: ["https://docs.example"],
       shards: 1,
       respectDnt: true,
+      hashRoutes: true,
+      dailyEventQuota: 1_000_000,
     });
+    expect(site).toMatchObject({ timeZone: "UTC", hashRoutes: true });
   });
 
   it("pages through sites with a cursor", async () => {
@@ -58,11 +61,55 @@ describe("sites", () => {
     expect(updated).not.toHaveProperty("recordingSampleRate");
     expect(await edge().getSite(site.key)).toMatchObject({ origins: ["https://new.example"] });
 
+    const noHash = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { hashRoutes: false } });
+    expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", noHash)).toMatchObject({ hashRoutes: false });
+    expect(await edge().getSite(site.key)).toMatchObject({ hashRoutes: false, origins: ["https://new.example"] });
+    expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ hashRoutes: false });
+
     expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
     expect(await edge().getSite(site.key)).toBeNull();
     const gone = await api(`/v1/sites/${site.id}`, { cookie });
     expect(gone.status).toBe(404);
     await expectMatchesDocument("GET", "/v1/sites/{siteId}", gone);
+  });
+
+  it("keeps a time zone as its IANA name, and refuses anything else", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie);
+    const set = (timeZone: unknown) => api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { timeZone } });
+    const berlin = await set("europe/berlin");
+    expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", berlin)).toMatchObject({
+      timeZone: "Europe/Berlin",
+    });
+    const created = await api("/v1/sites", {
+      method: "POST",
+      cookie,
+      json: { name: "Tokyo", origins: [], timeZone: "Asia/Tokyo", hashRoutes: false },
+    });
+    expect(await expectMatchesDocument("POST", "/v1/sites", created)).toMatchObject({
+      timeZone: "Asia/Tokyo",
+      hashRoutes: false,
+    });
+
+    const bad = [
+      "Mars/Olympus_Mons",
+      // An offset, which Intl may take but Postgres reads with its sign reversed.
+      "+05:00",
+      "UTC+1",
+      "Europe/Berlin'; drop table sites; --",
+      `Europe/${"x".repeat(60)}`,
+      "",
+      42,
+      null,
+    ];
+    for (const tz of bad) {
+      const res = await set(tz);
+      expect(res.status, JSON.stringify(tz)).toBe(400);
+      const body = (await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", res)) as ErrorShape;
+      expect(body.error.code).toBe("VALIDATION_FAILED");
+      expect(body.error.message).toContain("timeZone");
+    }
+    expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ timeZone: "Europe/Berlin" });
   });
 
   it("refuses invalid settings with VALIDATION_FAILED and changes nothing", async () => {
@@ -74,6 +121,8 @@ describe("sites", () => {
       { name: "ok", origins: ["https://a.example/path"] },
       { name: "ok", origins: Array.from({ length: 51 }, (_, i) => `https://s${i}.example`) },
       { name: "ok", origins: [], retentionDays: 3651 },
+      { name: "ok", origins: [], timeZone: "Nowhere/Special" },
+      { name: "ok", origins: [], hashRoutes: "yes" },
     ];
     for (const json of cases) {
       const res = await api("/v1/sites", { method: "POST", cookie, json });

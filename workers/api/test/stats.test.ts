@@ -1,5 +1,4 @@
 import { schema } from "@sightline/db";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { api, createSite, db, type ErrorShape, expectMatchesDocument, ownerCookie } from "./helpers.ts";
 
@@ -107,9 +106,10 @@ describe("traffic", () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie);
     await seed(site.id);
+    const zone = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { timeZone: "Europe/Berlin" } });
+    expect(zone.status).toBe(200);
     const { db: d, close } = db();
     try {
-      await d.update(schema.sites).set({ timeZone: "Europe/Berlin" }).where(eq(schema.sites.id, site.id));
       await d.insert(schema.siteStatsHourly).values([
         // 23:30 UTC on the 20th is 00:30 on the 21st in Berlin (UTC+1 in November).
         { siteId: site.id, hour: H(23), pageviews: 4, sessions: 1, visitors: 1 },

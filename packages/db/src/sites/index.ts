@@ -13,6 +13,9 @@ export interface SiteSettings {
   origins: string[];
   dailyEventQuota: number;
   retentionDays: number;
+  /** IANA name, validated by the caller. */
+  timeZone: string;
+  hashRoutes: boolean;
 }
 
 export async function listSites(db: Db, accountId: string, limit: number, after?: string): Promise<SiteRow[]> {

@@ -17,11 +17,38 @@ const origin = z
   .max(A.maxOriginLength)
   .regex(/^https?:\/\/[^/\s?#]+$/, "an origin such as https://example.com (scheme and host, no path)");
 
+/** IANA names run to 32 characters ("America/Argentina/ComodRivadavia"). */
+const MAX_TIME_ZONE_LENGTH = 64;
+
+/** The zone's own spelling ("europe/berlin" -> "Europe/Berlin"), or null when it is not one. */
+function resolveTimeZone(name: string): string | null {
+  try {
+    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+// Names only: Postgres reads an offset such as "+05:00" as POSIX, east and west swapped.
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
+
+const timeZone = z
+  .string()
+  .max(MAX_TIME_ZONE_LENGTH)
+  .refine((tz) => ZONE_NAME.test(tz) && resolveTimeZone(tz) !== null, "an IANA time zone name such as Europe/Berlin")
+  .overwrite((tz) => resolveTimeZone(tz) ?? tz)
+  .openapi({
+    example: "Europe/Berlin",
+    description: "IANA time zone the dashboard's days are in; hours are stored in UTC.",
+  });
+
 const SiteSettings = z.object({
   name: z.string().trim().min(1).max(A.maxNameLength),
   origins: z.array(origin).max(A.maxOrigins),
   dailyEventQuota: z.number().int().min(0).max(1_000_000_000).default(1_000_000),
   retentionDays: z.number().int().min(1).max(3650).default(365),
+  timeZone: timeZone.default("UTC"),
+  hashRoutes: z.boolean().default(true).openapi({ description: "Count hash routes (`#/…`, `#!/…`) as pages." }),
 });
 
 export const Site = z
@@ -32,6 +59,8 @@ export const Site = z
     origins: z.array(z.string()),
     dailyEventQuota: z.number().int(),
     retentionDays: z.number().int(),
+    timeZone: z.string().openapi({ description: "IANA time zone the dashboard's days are in." }),
+    hashRoutes: z.boolean().openapi({ description: "Whether hash routes (`#/…`, `#!/…`) count as pages." }),
     createdAt: z.string(),
     updatedAt: z.string(),
     snippet: z.string(),
@@ -49,6 +78,8 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     origins: s.origins,
     dailyEventQuota: s.dailyEventQuota,
     retentionDays: s.retentionDays,
+    timeZone: s.timeZone,
+    hashRoutes: s.hashRoutes,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
     snippet: `<script async src="${ingest}/s/${s.key}.js"></script>`,
