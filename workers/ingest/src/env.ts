@@ -14,6 +14,7 @@ export const zEnv = z.object({
   INGEST_QUEUE: binding<Queue>("INGEST_QUEUE"),
   DEAD_LETTERS: binding<Queue>("DEAD_LETTERS"),
   AGGREGATOR: binding<Env["AGGREGATOR"]>("AGGREGATOR"),
+  VISITOR_SALT: binding<Env["VISITOR_SALT"]>("VISITOR_SALT"),
   SITE_LIMITER: binding<RateLimit>("SITE_LIMITER"),
   CLIENT_LIMITER: binding<RateLimit>("CLIENT_LIMITER"),
 });

@@ -3,6 +3,7 @@ import { consume } from "./queue/consume.ts";
 
 export { SiteAggregator } from "./aggregator/site-aggregator.ts";
 export { EdgeAdmin } from "./edge-admin.ts";
+export { VisitorSalt } from "./visitors/visitor-salt.ts";
 
 export default {
   fetch: app.fetch,

@@ -1,11 +1,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { type FlushBatch, hourOf, type StatsSink } from "@sightline/core/aggregate";
+import { dayOf, dayString, type FlushBatch, hourOf, type StatsSink } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { DeviceClass, IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
-import { dimensionStatsOf, ingestMessageFor, siteStatsOf, statsOf } from "./helpers.ts";
+import { dimensionStatsOf, ingestMessageFor, quotaDaysOf, siteStatsOf, statsOf, visitorsOf } from "./helpers.ts";
 
 // Relative to now: the aggregator forgets session-hours older than its dedupe window, so a
 // fixed date would start failing once it fell out of that window.
@@ -69,14 +69,14 @@ describe("SiteAggregator", () => {
     const s2 = uuidv7();
     const r1 = await stub.ingest(name, [msg(siteId, s1, [{ path: "/" }, { path: "/" }, { path: "/docs" }])]);
     const r2 = await stub.ingest(name, [msg(siteId, s2, [{ path: "/" }, { path: "/", ts: HOUR + 3_600_000 }])]);
-    expect(r1).toEqual({ counted: 3, duplicates: 0 });
-    expect(r2).toEqual({ counted: 2, duplicates: 0 });
+    expect(r1).toEqual({ counted: 3, duplicates: 0, overQuota: 0 });
+    expect(r2).toEqual({ counted: 2, duplicates: 0, overQuota: 0 });
 
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.pending()).toMatchObject({ rows: 0, pageviews: 0 });
     expect(await statsOf(siteId)).toEqual([
       { hour: HOUR, path: "/", pageviews: 3, sessions: 2 },
-      { hour: HOUR + 3_600_000, path: "/", pageviews: 1, sessions: 1 },
+      { hour: HOUR + 3_600_000, path: "/", pageviews: 1, sessions: 0 },
       { hour: HOUR, path: "/docs", pageviews: 1, sessions: 1 },
     ]);
   });
@@ -86,7 +86,7 @@ describe("SiteAggregator", () => {
     const events = Array.from({ length: 120 }, (_, i) => ({ path: `/p${i % 3}` }));
     const first = msg(siteId, uuidv7(), events);
     const again = { ...first, events: first.events.slice(40, 110) };
-    expect(await stub.ingest(name, [first, again])).toEqual({ counted: 120, duplicates: 70 });
+    expect(await stub.ingest(name, [first, again])).toEqual({ counted: 120, duplicates: 70, overQuota: 0 });
     expect(await stub.pending()).toMatchObject({ rows: 3, pageviews: 120 });
   });
 
@@ -94,24 +94,24 @@ describe("SiteAggregator", () => {
     const { siteId, name, stub } = setup();
     const m = msg(siteId, uuidv7(), [{ path: "/p" }, { path: "/q" }]);
     await stub.ingest(name, [m]);
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
     await runDurableObjectAlarm(stub);
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
     expect(await runDurableObjectAlarm(stub)).toBe(false);
     expect((await statsOf(siteId)).map((r) => r.pageviews)).toEqual([1, 1]);
   });
 
-  it("forgets an event id after the dedupe window, by the time in the id, when it flushes", async () => {
+  it("forgets an event id after the dedupe window, by the time in the id, when its alarm runs", async () => {
     const { siteId, name, stub } = setup();
     const old = uuidv7(Date.now() - LIMITS.aggregate.dedupWindowMs - 60_000);
     const m = msg(siteId, uuidv7(), [
       { path: "/old", id: old },
       { path: "/new", id: uuidv7() },
     ]);
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 2, duplicates: 0 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 2, duplicates: 0, overQuota: 0 });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    // Pruned with the flush: the old id counts again, the recent one is still known.
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 1, duplicates: 1 });
+    // Pruned by the alarm: the old id counts again, the recent one is still known.
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 1, duplicates: 1, overQuota: 0 });
   });
 
   it("keeps the deltas when a flush fails, backs off, and lands them later exactly once", async () => {
@@ -159,7 +159,7 @@ describe("SiteAggregator", () => {
 describe("SiteAggregator site totals and breakdowns", () => {
   const H2 = HOUR + 3_600_000;
 
-  it("counts a session once per site-hour across pages, ingest calls and flushes", async () => {
+  it("counts a session once, in its first hour, across hours, pages, ingest calls and flushes", async () => {
     const { siteId, name, stub } = setup();
     const s1 = uuidv7();
     const s2 = uuidv7();
@@ -168,7 +168,8 @@ describe("SiteAggregator site totals and breakdowns", () => {
       msg(siteId, s1, [{ path: "/c" }, { path: "/d", ts: H2 + 1 }]),
       msg(siteId, s2, [{ path: "/" }]),
     ]);
-    expect((await stub.pending()).site).toEqual({ rows: 2, pageviews: 6, sessions: 3 });
+    // s1 spans two hours and counts once, in the first: a range's sum is distinct sessions.
+    expect((await stub.pending()).site).toEqual({ rows: 2, pageviews: 6, sessions: 2 });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 
     // Page rows count s1 once per page: their sessions sum to 5 in the first hour, not 2.
@@ -176,14 +177,21 @@ describe("SiteAggregator site totals and breakdowns", () => {
     expect(pages.filter((r) => r.hour === HOUR).reduce((n, r) => n + r.sessions, 0)).toBe(5);
     expect(await siteStatsOf(siteId)).toEqual([
       { hour: HOUR, pageviews: 5, sessions: 2 },
-      { hour: H2, pageviews: 1, sessions: 1 },
+      { hour: H2, pageviews: 1, sessions: 0 },
     ]);
 
-    // After the flush the session is still known for that hour: a pageview, no new session.
-    await stub.ingest(name, [msg(siteId, s1, [{ path: "/e" }])]);
-    expect((await stub.pending()).site).toEqual({ rows: 1, pageviews: 1, sessions: 0 });
+    // After the flush the session is still known: a pageview, no new session, also on a page
+    // it saw in an earlier hour.
+    await stub.ingest(name, [msg(siteId, s1, [{ path: "/e" }, { path: "/a", ts: H2 + 2 }])]);
+    expect((await stub.pending()).site).toEqual({ rows: 2, pageviews: 2, sessions: 0 });
     await runDurableObjectAlarm(stub);
     expect((await siteStatsOf(siteId))[0]).toEqual({ hour: HOUR, pageviews: 6, sessions: 2 });
+    expect((await statsOf(siteId)).find((r) => r.path === "/a" && r.hour === H2)).toEqual({
+      hour: H2,
+      path: "/a",
+      pageviews: 1,
+      sessions: 0,
+    });
   });
 
   it("keeps pageviews and distinct sessions per device, country and referrer", async () => {
@@ -233,7 +241,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
       { path: "/a" },
     ]);
     await stub.ingest(name, [m]);
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
 
     // The first flush commits but its reply is lost.
     const restore = await runInDurableObject(stub, (instance: SiteAggregator) =>
@@ -243,7 +251,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
     expect(await stub.pending()).toMatchObject({ inFlight: true, failures: 1, site: { rows: 1 } });
 
     // Meanwhile: a redelivery (nothing) and a new session (pending beside the in-flight flush).
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
     await stub.ingest(name, [
       clientMsg(siteId, uuidv7(), { device: "mobile", country: "FR" }, [{ path: "/a", ref: "(direct)" }]),
     ]);
@@ -253,7 +261,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
     expect(await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush())).toMatchObject({
       status: "applied",
     });
-    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2 });
+    expect(await stub.ingest(name, [m])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
     expect(await stub.pending()).toMatchObject({ rows: 0, inFlight: false, site: { rows: 0 } });
     // The alarm armed during the outage may still run; it finds nothing to send.
     await runDurableObjectAlarm(stub);
@@ -285,9 +293,9 @@ describe("SiteAggregator site totals and breakdowns", () => {
     ]);
   });
 
-  it("remembers at most maxKeysPerSessionHour pages and values per session and hour", async () => {
+  it("remembers at most maxKeysPerSession pages and values per session", async () => {
     const { siteId, name, stub } = setup();
-    const max = LIMITS.aggregate.maxKeysPerSessionHour;
+    const max = LIMITS.aggregate.maxKeysPerSession;
     const s = uuidv7();
     const client = { device: "desktop", country: "DE" } as const;
     // Device and country take two of the session's keys; then one page per event.
@@ -303,7 +311,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
         ),
       );
     }
-    expect(await stub.ingest(name, messages)).toEqual({ counted: max + 10, duplicates: 0 });
+    expect(await stub.ingest(name, messages)).toEqual({ counted: max + 10, duplicates: 0, overQuota: 0 });
     // The same pages again in a later call: no session is counted twice, remembered or not.
     const again = clientMsg(
       siteId,
@@ -311,7 +319,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
       client,
       paths.slice(-20).map((path) => ({ path })),
     );
-    expect(await stub.ingest(name, [again])).toEqual({ counted: 20, duplicates: 0 });
+    expect(await stub.ingest(name, [again])).toEqual({ counted: 20, duplicates: 0, overQuota: 0 });
     await runDurableObjectAlarm(stub);
 
     const rows = await statsOf(siteId);
@@ -333,7 +341,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
         Array.from({ length: 10 }, (_, j) => ({ path: `/p${j}`, ref: `r${i % 7}.example`, ts: HOUR + j * 1_000 })),
       ),
     );
-    expect(await stub.ingest(name, messages)).toEqual({ counted: 300, duplicates: 0 });
+    expect(await stub.ingest(name, messages)).toEqual({ counted: 300, duplicates: 0, overQuota: 0 });
     const p = await stub.pending();
     expect(p).toMatchObject({ rows: 10, pageviews: 300, site: { rows: 1, pageviews: 300, sessions: 30 } });
     expect(p.dimensions.referrer).toEqual({ rows: 7, pageviews: 300, sessions: 30 });
@@ -342,7 +350,7 @@ describe("SiteAggregator site totals and breakdowns", () => {
   });
 });
 
-describe("SiteAggregator storage of an object made before session_hours", () => {
+describe("SiteAggregator storage of an object made before sessions", () => {
   /** The session tables as earlier versions created them: a row per session and key. */
   const FORMER = `
     CREATE TABLE seen_sessions (hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL,
@@ -352,7 +360,7 @@ describe("SiteAggregator storage of an object made before session_hours", () => 
     CREATE TABLE dimension_seen_sessions (hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
       session TEXT NOT NULL, PRIMARY KEY (hour, dimension, value, session)) WITHOUT ROWID;`;
 
-  it("moves the sessions it counted into session_hours when it starts, so they are not counted again", async () => {
+  it("moves the sessions it counted into sessions when it starts, so they are not counted again", async () => {
     const { siteId, name, stub } = setup();
     const known = uuidv7();
     const tables = await runInDurableObject(stub, (_instance: SiteAggregator, state) => {
@@ -368,7 +376,7 @@ describe("SiteAggregator storage of an object made before session_hours", () => 
         .toArray()
         .map((r) => r.name);
     });
-    expect(tables).toEqual(["session_hours"]);
+    expect(tables).toEqual(["sessions"]);
 
     const client = { device: "desktop", country: "DE" } as const;
     await stub.ingest(name, [
@@ -385,5 +393,129 @@ describe("SiteAggregator storage of an object made before session_hours", () => 
       { hour: HOUR, path: "/", pageviews: 2, sessions: 1 },
       { hour: HOUR, path: "/new", pageviews: 1, sessions: 1 },
     ]);
+  });
+});
+
+describe("SiteAggregator storage of an object made before sessions spanned hours", () => {
+  it("merges a session's session_hours rows into one, so no hour counts it again", async () => {
+    const { siteId, name, stub } = setup();
+    const known = uuidv7();
+    await runInDurableObject(stub, (_instance: SiteAggregator, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`CREATE TABLE session_hours (hour INTEGER NOT NULL, session TEXT NOT NULL, seen TEXT NOT NULL,
+        PRIMARY KEY (hour, session)) WITHOUT ROWID`);
+      sql.exec("INSERT INTO session_hours VALUES (?, ?, ?)", HOUR, known, JSON.stringify(["p/", "ddesktop"]));
+      sql.exec("INSERT INTO session_hours VALUES (?, ?, ?)", HOUR + 3_600_000, known, JSON.stringify(["p/b"]));
+      new SiteAggregator(state, env);
+    });
+    await stub.ingest(name, [
+      clientMsg(siteId, known, { device: "desktop", country: "DE" }, [
+        { path: "/" },
+        { path: "/b" },
+        { path: "/c", ts: HOUR + 3_600_000 },
+      ]),
+    ]);
+    const p = await stub.pending();
+    expect(p.site).toMatchObject({ pageviews: 3, sessions: 0 });
+    expect(p.dimensions.device).toMatchObject({ sessions: 0 });
+    await runDurableObjectAlarm(stub);
+    expect((await statsOf(siteId)).map((r) => [r.path, r.sessions])).toEqual([
+      ["/", 0],
+      ["/b", 0],
+      ["/c", 1],
+    ]);
+  });
+});
+
+describe("SiteAggregator visitors, bots and campaigns", () => {
+  it("counts a daily visitor once across sessions, calls and flushes, in its first hour", async () => {
+    const { siteId, name, stub } = setup();
+    const client = { device: "desktop", country: "DE" } as const;
+    const as = (visitor: string, m: IngestMessage): IngestMessage => ({ ...m, visitor });
+    await stub.ingest(name, [
+      as("v1", clientMsg(siteId, uuidv7(), client, [{ path: "/" }])),
+      as("v1", clientMsg(siteId, uuidv7(), client, [{ path: "/a", ts: HOUR + 3_600_000 }])),
+      as("v2", clientMsg(siteId, uuidv7(), client, [{ path: "/", ts: HOUR + 3_600_000 }])),
+    ]);
+    await runDurableObjectAlarm(stub);
+    await stub.ingest(name, [as("v2", clientMsg(siteId, uuidv7(), client, [{ path: "/b" }]))]);
+    await runDurableObjectAlarm(stub);
+    expect(await visitorsOf(siteId)).toEqual([
+      { hour: HOUR, visitors: 1 },
+      { hour: HOUR + 3_600_000, visitors: 1 },
+    ]);
+    // Messages without a visitor (older ones, or no salt) add sessions but no visitors.
+    expect((await siteStatsOf(siteId)).reduce((n, r) => n + r.sessions, 0)).toBe(4);
+  });
+
+  it("keeps bots out of every table but their own device row", async () => {
+    const { siteId, name, stub } = setup();
+    await stub.ingest(name, [
+      {
+        ...clientMsg(siteId, uuidv7(), { device: "bot", country: "US" }, [
+          { path: "/", ref: "(direct)" },
+          { path: "/a" },
+        ]),
+        visitor: "crawler",
+      },
+      clientMsg(siteId, uuidv7(), { device: "mobile", country: "DE" }, [{ path: "/" }]),
+    ]);
+    await runDurableObjectAlarm(stub);
+    expect(await siteStatsOf(siteId)).toEqual([{ hour: HOUR, pageviews: 1, sessions: 1 }]);
+    expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/", pageviews: 1, sessions: 1 }]);
+    expect(await visitorsOf(siteId)).toEqual([{ hour: HOUR, visitors: 0 }]);
+    expect((await dimensionStatsOf(siteId)).map((r) => [r.dimension, r.value, r.pageviews, r.sessions])).toEqual([
+      ["country", "DE", 1, 1],
+      ["device", "bot", 2, 1],
+      ["device", "mobile", 1, 1],
+    ]);
+  });
+
+  it("keeps utm_source, utm_medium and utm_campaign as breakdowns", async () => {
+    const { siteId, name, stub } = setup();
+    const m = msg(siteId, uuidv7(), [{ path: "/" }, { path: "/a" }]);
+    const [first] = m.events;
+    if (first) Object.assign(first, { utm_source: "newsletter", utm_medium: "email", utm_campaign: "winter" });
+    await stub.ingest(name, [m]);
+    await runDurableObjectAlarm(stub);
+    const campaigns = (await dimensionStatsOf(siteId)).filter((r) => r.dimension.startsWith("utm_"));
+    expect(campaigns.map((r) => [r.dimension, r.value, r.pageviews, r.sessions])).toEqual([
+      ["utm_campaign", "winter", 1, 1],
+      ["utm_medium", "email", 1, 1],
+      ["utm_source", "newsletter", 1, 1],
+    ]);
+  });
+});
+
+describe("SiteAggregator daily quota", () => {
+  const withQuota = (quota: number, m: IngestMessage): IngestMessage => ({ ...m, quota });
+  const pages = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/q${i}` }));
+
+  it("counts up to the quota, refuses the rest of the day, and reports the day once", async () => {
+    const { siteId, name, stub } = setup();
+    const today = dayOf(Date.now());
+    const r1 = await stub.ingest(name, [withQuota(5, msg(siteId, uuidv7(), pages(3)))]);
+    expect(r1).toEqual({ counted: 3, duplicates: 0, overQuota: 0 });
+    const r2 = await stub.ingest(name, [withQuota(5, msg(siteId, uuidv7(), pages(4)))]);
+    expect(r2).toEqual({ counted: 2, duplicates: 0, overQuota: 2, quotaSpentDay: today });
+    const r3 = await stub.ingest(name, [withQuota(5, msg(siteId, uuidv7(), pages(2)))]);
+    expect(r3).toEqual({ counted: 0, duplicates: 0, overQuota: 2, quotaSpentDay: today });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await siteStatsOf(siteId))[0]?.pageviews).toBe(5);
+    expect(await quotaDaysOf(siteId)).toEqual([dayString(today)]);
+
+    // A raised quota counts again; the day stays reported once.
+    const r4 = await stub.ingest(name, [withQuota(6, msg(siteId, uuidv7(), pages(2)))]);
+    expect(r4).toEqual({ counted: 1, duplicates: 0, overQuota: 1, quotaSpentDay: today });
+    await runDurableObjectAlarm(stub);
+    expect((await siteStatsOf(siteId))[0]?.pageviews).toBe(6);
+    expect(await quotaDaysOf(siteId)).toEqual([dayString(today)]);
+  });
+
+  it("does not count an event refused over quota when it is redelivered", async () => {
+    const { siteId, name, stub } = setup();
+    const m = withQuota(1, msg(siteId, uuidv7(), pages(2)));
+    expect(await stub.ingest(name, [m])).toMatchObject({ counted: 1, overQuota: 1 });
+    expect(await stub.ingest(name, [withQuota(10, m)])).toEqual({ counted: 0, duplicates: 2, overQuota: 0 });
   });
 });

@@ -28,7 +28,15 @@ describe("EdgeAdmin (the API's service binding)", () => {
   it("refuses a malformed record", async () => {
     const admin = new EdgeAdmin(createExecutionContext(), env);
     await expect(
-      admin.putSite({ siteId: "x", siteKey: "bad key!", origins: [], shards: 1, respectDnt: true }),
+      admin.putSite({
+        siteId: "x",
+        siteKey: "bad key!",
+        origins: [],
+        shards: 1,
+        respectDnt: true,
+        hashRoutes: true,
+        dailyEventQuota: 1,
+      }),
     ).rejects.toThrow();
   });
 });

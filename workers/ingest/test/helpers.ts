@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { createDb } from "@sightline/db";
-import { dimensionStatsHourly, pageStatsHourly, siteStatsHourly } from "@sightline/db/schema";
+import { dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
@@ -129,5 +129,21 @@ export function dimensionStatsOf(siteId: string) {
         sessions: r.sessions,
       }))
       .sort((a, b) => a.dimension.localeCompare(b.dimension) || a.value.localeCompare(b.value) || a.hour - b.hour);
+  });
+}
+
+/** A site's visitors per hour in site_stats_hourly. */
+export function visitorsOf(siteId: string) {
+  return withDb(async (db) => {
+    const rows = await db.select().from(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
+    return rows.map((r) => ({ hour: r.hour.getTime(), visitors: r.visitors })).sort((a, b) => a.hour - b.hour);
+  });
+}
+
+/** The UTC days on which a site's quota was reached, from quota_days. */
+export function quotaDaysOf(siteId: string) {
+  return withDb(async (db) => {
+    const rows = await db.select().from(quotaDays).where(eq(quotaDays.siteId, siteId));
+    return rows.map((r) => r.day).sort();
   });
 }

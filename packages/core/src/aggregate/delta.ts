@@ -1,6 +1,6 @@
 import type { Dimension } from "@sightline/shared/wire";
 
-/** Counts to add for one page in one hour; sessions are distinct per page-hour. */
+/** Counts to add for one page in one hour; sessions new to the page in that hour. */
 export interface PageHourDelta {
   hour: number;
   path: string;
@@ -8,14 +8,18 @@ export interface PageHourDelta {
   sessions: number;
 }
 
-/** Counts to add for the whole site in one hour; sessions are distinct per site-hour. */
+/**
+ * Counts to add for the whole site in one hour: sessions first seen in it, and visitors first
+ * seen that UTC day in it (older aggregators send no visitors).
+ */
 export interface SiteHourDelta {
   hour: number;
   pageviews: number;
   sessions: number;
+  visitors?: number;
 }
 
-/** Counts to add for one breakdown value in one hour; sessions are distinct per value-hour. */
+/** Counts to add for one breakdown value in one hour; sessions new to the value in that hour. */
 export interface DimensionHourDelta {
   hour: number;
   dimension: Dimension;
@@ -36,6 +40,8 @@ export interface FlushBatch {
   rows: PageHourDelta[];
   site: SiteHourDelta[];
   dimensions: DimensionHourDelta[];
+  /** UTC days (`YYYY-MM-DD`) on which the site's daily quota was reached, and when. */
+  quotaDays?: { day: string; reachedAt: number }[];
 }
 
 /** Where flushes land. Postgres in production; tests may use another. */

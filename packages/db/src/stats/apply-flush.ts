@@ -7,7 +7,7 @@ import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
 import { sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
-import { dimensionStatsHourly, flushLog, pageStatsHourly, siteStatsHourly } from "../schema/index.ts";
+import { dimensionStatsHourly, flushLog, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/index.ts";
 
 /** At most 6 params a row (breakdowns), so a chunk stays far under Postgres' 65,535. */
 const CHUNK = LIMITS.aggregate.flushChunkRows;
@@ -42,15 +42,22 @@ export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" |
     await inChunks(batch.site, (chunk) =>
       tx
         .insert(siteStatsHourly)
-        .values(chunk.map((r) => ({ ...r, siteId, hour: new Date(r.hour) })))
+        .values(chunk.map((r) => ({ ...r, visitors: r.visitors ?? 0, siteId, hour: new Date(r.hour) })))
         .onConflictDoUpdate({
           target: [siteStatsHourly.siteId, siteStatsHourly.hour],
           set: {
             pageviews: sql`${siteStatsHourly.pageviews} + excluded.pageviews`,
             sessions: sql`${siteStatsHourly.sessions} + excluded.sessions`,
+            visitors: sql`${siteStatsHourly.visitors} + excluded.visitors`,
           },
         }),
     );
+    if (batch.quotaDays?.length) {
+      await tx
+        .insert(quotaDays)
+        .values(batch.quotaDays.map((q) => ({ siteId, day: q.day, reachedAt: new Date(q.reachedAt) })))
+        .onConflictDoNothing();
+    }
     await inChunks(batch.dimensions, (chunk) =>
       tx
         .insert(dimensionStatsHourly)

@@ -11,6 +11,8 @@ export const COLLECT_LIMITS = {
   maxReferrerLength: 2048,
   maxTitleLength: 512,
   maxSiteKeyLength: 32,
+  /** utm_source, utm_medium and utm_campaign values are cut to this. */
+  maxCampaignValueLength: 100,
   /** A client clock may drift; events older than this or in the future are refused. */
   maxEventAgeMs: 24 * 60 * 60 * 1000,
   maxClockSkewMs: 5 * 60 * 1000,

@@ -164,62 +164,150 @@ if (v13 === INVALID) {
   if ("device" in input) return INVALID;
   v13 = undefined;
 }
-const v15 = input["events"];
-if (!Array.isArray(v15)) return INVALID;
-if (v15.length > 100) return INVALID;
-const v16 = new Array(v15.length);
-for (let v17 = 0; v17 < v15.length; v17++) {
-  const v18 = v15[v17];
-  if (typeof v18 !== "object" || v18 === null || Array.isArray(v18)) return INVALID;
-  const v19 = v18["id"];
-  if (typeof v19 !== "string") return INVALID;
-  c3.lastIndex = 0;
-  if (!c3.test(v19)) return INVALID;
-  const v20 = v18["ts"];
-  if (typeof v20 !== "number" || !Number.isFinite(v20)) return INVALID;
-  if (!Number.isSafeInteger(v20)) return INVALID;
-  if (v20 < 0) return INVALID;
-  const v21 = v18["path"];
-  if (typeof v21 !== "string") return INVALID;
-  const v22 = typeof v21 === "string" && v21.length > 2048 ? c0(v21) : v21.length;
-  if (v22 > 2048) return INVALID;
-  const v23 = v18["ref"];
-  let v24 = (() => {
-    let v25;
-    if (v23 !== undefined) {
-      if (typeof v23 !== "string") return INVALID;
-      const v26 = typeof v23 === "string" && v23.length >= 1 && v23.length < 2 ? c0(v23) : v23.length;
-      if (v26 < 1) return INVALID;
-      const v27 = typeof v23 === "string" && v23.length > 253 ? c0(v23) : v23.length;
-      if (v27 > 253) return INVALID;
-      v25 = v23;
-    }
-    return v25;
-  })();
-  if (v24 === INVALID) {
-    if ("ref" in v18) return INVALID;
-    v24 = undefined;
+const v15 = input["visitor"];
+let v16 = (() => {
+  let v17;
+  if (v15 !== undefined) {
+    if (typeof v15 !== "string") return INVALID;
+    const v18 = typeof v15 === "string" && v15.length >= 1 && v15.length < 2 ? c0(v15) : v15.length;
+    if (v18 < 1) return INVALID;
+    const v19 = typeof v15 === "string" && v15.length > 64 ? c0(v15) : v15.length;
+    if (v19 > 64) return INVALID;
+    v17 = v15;
   }
-  const v28 = {};
-  v28["id"] = v19;
-  v28["ts"] = v20;
-  v28["path"] = v21;
-  if ("ref" in v18) v28["ref"] = v24;
-  v16[v17] = v28;
+  return v17;
+})();
+if (v16 === INVALID) {
+  if ("visitor" in input) return INVALID;
+  v16 = undefined;
 }
-const v29 = typeof v16 === "string" && v16.length >= 1 && v16.length < 2 ? c0(v16) : v16.length;
-if (v29 < 1) return INVALID;
-const v30 = typeof v16 === "string" && v16.length > 100 ? c0(v16) : v16.length;
-if (v30 > 100) return INVALID;
-const v31 = {};
-v31["v"] = v0;
-v31["siteId"] = v1;
-v31["shards"] = v4;
-v31["sessionId"] = v5;
-v31["receivedAt"] = v6;
-if ("country" in input) v31["country"] = v8;
-if ("device" in input) v31["device"] = v13;
-v31["events"] = v16;
-return v31;
+const v20 = input["quota"];
+let v21 = (() => {
+  let v22;
+  if (v20 !== undefined) {
+    if (typeof v20 !== "number" || !Number.isFinite(v20)) return INVALID;
+    if (!Number.isSafeInteger(v20)) return INVALID;
+    if (v20 < 0) return INVALID;
+    v22 = v20;
+  }
+  return v22;
+})();
+if (v21 === INVALID) {
+  if ("quota" in input) return INVALID;
+  v21 = undefined;
+}
+const v23 = input["events"];
+if (!Array.isArray(v23)) return INVALID;
+if (v23.length > 100) return INVALID;
+const v24 = new Array(v23.length);
+for (let v25 = 0; v25 < v23.length; v25++) {
+  const v26 = v23[v25];
+  if (typeof v26 !== "object" || v26 === null || Array.isArray(v26)) return INVALID;
+  const v27 = v26["id"];
+  if (typeof v27 !== "string") return INVALID;
+  c3.lastIndex = 0;
+  if (!c3.test(v27)) return INVALID;
+  const v28 = v26["ts"];
+  if (typeof v28 !== "number" || !Number.isFinite(v28)) return INVALID;
+  if (!Number.isSafeInteger(v28)) return INVALID;
+  if (v28 < 0) return INVALID;
+  const v29 = v26["path"];
+  if (typeof v29 !== "string") return INVALID;
+  const v30 = typeof v29 === "string" && v29.length > 2048 ? c0(v29) : v29.length;
+  if (v30 > 2048) return INVALID;
+  const v31 = v26["ref"];
+  let v32 = (() => {
+    let v33;
+    if (v31 !== undefined) {
+      if (typeof v31 !== "string") return INVALID;
+      const v34 = typeof v31 === "string" && v31.length >= 1 && v31.length < 2 ? c0(v31) : v31.length;
+      if (v34 < 1) return INVALID;
+      const v35 = typeof v31 === "string" && v31.length > 253 ? c0(v31) : v31.length;
+      if (v35 > 253) return INVALID;
+      v33 = v31;
+    }
+    return v33;
+  })();
+  if (v32 === INVALID) {
+    if ("ref" in v26) return INVALID;
+    v32 = undefined;
+  }
+  const v36 = v26["utm_source"];
+  let v37 = (() => {
+    let v38;
+    if (v36 !== undefined) {
+      if (typeof v36 !== "string") return INVALID;
+      const v39 = typeof v36 === "string" && v36.length >= 1 && v36.length < 2 ? c0(v36) : v36.length;
+      if (v39 < 1) return INVALID;
+      const v40 = typeof v36 === "string" && v36.length > 100 ? c0(v36) : v36.length;
+      if (v40 > 100) return INVALID;
+      v38 = v36;
+    }
+    return v38;
+  })();
+  if (v37 === INVALID) {
+    if ("utm_source" in v26) return INVALID;
+    v37 = undefined;
+  }
+  const v41 = v26["utm_medium"];
+  let v42 = (() => {
+    let v43;
+    if (v41 !== undefined) {
+      if (typeof v41 !== "string") return INVALID;
+      const v44 = typeof v41 === "string" && v41.length >= 1 && v41.length < 2 ? c0(v41) : v41.length;
+      if (v44 < 1) return INVALID;
+      const v45 = typeof v41 === "string" && v41.length > 100 ? c0(v41) : v41.length;
+      if (v45 > 100) return INVALID;
+      v43 = v41;
+    }
+    return v43;
+  })();
+  if (v42 === INVALID) {
+    if ("utm_medium" in v26) return INVALID;
+    v42 = undefined;
+  }
+  const v46 = v26["utm_campaign"];
+  let v47 = (() => {
+    let v48;
+    if (v46 !== undefined) {
+      if (typeof v46 !== "string") return INVALID;
+      const v49 = typeof v46 === "string" && v46.length >= 1 && v46.length < 2 ? c0(v46) : v46.length;
+      if (v49 < 1) return INVALID;
+      const v50 = typeof v46 === "string" && v46.length > 100 ? c0(v46) : v46.length;
+      if (v50 > 100) return INVALID;
+      v48 = v46;
+    }
+    return v48;
+  })();
+  if (v47 === INVALID) {
+    if ("utm_campaign" in v26) return INVALID;
+    v47 = undefined;
+  }
+  const v51 = {};
+  v51["id"] = v27;
+  v51["ts"] = v28;
+  v51["path"] = v29;
+  if ("ref" in v26) v51["ref"] = v32;
+  if ("utm_source" in v26) v51["utm_source"] = v37;
+  if ("utm_medium" in v26) v51["utm_medium"] = v42;
+  if ("utm_campaign" in v26) v51["utm_campaign"] = v47;
+  v24[v25] = v51;
+}
+const v52 = typeof v24 === "string" && v24.length >= 1 && v24.length < 2 ? c0(v24) : v24.length;
+if (v52 < 1) return INVALID;
+const v53 = typeof v24 === "string" && v24.length > 100 ? c0(v24) : v24.length;
+if (v53 > 100) return INVALID;
+const v54 = {};
+v54["v"] = v0;
+v54["siteId"] = v1;
+v54["shards"] = v4;
+v54["sessionId"] = v5;
+v54["receivedAt"] = v6;
+if ("country" in input) v54["country"] = v8;
+if ("device" in input) v54["device"] = v13;
+if ("visitor" in input) v54["visitor"] = v16;
+if ("quota" in input) v54["quota"] = v21;
+v54["events"] = v24;
+return v54;
 }
 })();

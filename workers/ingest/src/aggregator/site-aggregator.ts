@@ -1,8 +1,9 @@
 /**
- * One Durable Object per site shard. It counts, per hour, pageviews and distinct sessions per
- * page, for the whole site, and per breakdown value (referrer, device, country) in its SQLite
- * storage, dropping events it has already seen (Queue redeliveries, client retries), and an
- * alarm flushes the deltas to Postgres. A flush is taken under one id across all three delta
+ * One Durable Object per site shard. It counts, per hour, pageviews and new sessions per page,
+ * for the whole site (with new daily visitors), and per breakdown value (referrer, device,
+ * country, campaign) in its SQLite storage, dropping events it has already seen (Queue
+ * redeliveries, client retries) and events past the site's daily quota, and an alarm flushes
+ * the deltas to Postgres. A flush is taken under one id across all three delta
  * tables before it is sent; if it fails the same id and rows are sent again later, and
  * Postgres applies a flush id at most once. Ingest therefore never waits on Postgres.
  */
@@ -10,6 +11,8 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type DimensionHourDelta,
+  dayOf,
+  dayString,
   type FlushBatch,
   hourOf,
   nextFlushDelayMs,
@@ -24,32 +27,35 @@ import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { DIMENSIONS, type Dimension, type IngestMessage } from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
-import { type Count, DIMENSION_TAGS, dimensionOf, hourKey, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
+import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
 
 /**
  * Pending deltas have flush_id ''; a flush in progress or failed holds its own id, the same
  * in every delta table. Page deltas keep their first table name so existing objects need no
- * migration. session_hours holds, per hour and session, the keys (tally.ts) that session was
- * already counted on, as a JSON array: one row read and written per session and message,
- * where a row per page and value cost a B-tree insert per event. seen_events is pruned by
- * id (see prune); objects made before that drop their old index on ts when they start. Its
- * ts column is no longer read and is written as 0, which SQLite stores in no bytes: the
- * column stays so that older objects need no table rewrite.
+ * migration. `sessions` holds, per session, the keys (tally.ts) it was already counted on, as
+ * a JSON array, and the last hour it was seen (it is forgotten 48 h after): one row read and
+ * written per session and message, and a session counts once per key however many hours it
+ * spans. `visitors` holds the daily visitor hashes already counted (they change every UTC
+ * day). `quota` counts each UTC day's events against the site's quota. seen_events is pruned
+ * by id (see prune); its ts column is no longer read and is written as 0, which SQLite stores
+ * in no bytes: the column stays so that older objects need no table rewrite.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
 DROP INDEX IF EXISTS seen_events_ts;
-CREATE TABLE IF NOT EXISTS session_hours (
-  hour INTEGER NOT NULL, session TEXT NOT NULL, seen TEXT NOT NULL,
-  PRIMARY KEY (hour, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+  session TEXT PRIMARY KEY, hour INTEGER NOT NULL, seen TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS visitors (visitor TEXT PRIMARY KEY, day INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quota (
+  day INTEGER PRIMARY KEY, events INTEGER NOT NULL, reached_at INTEGER, reported INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, path TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS site_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL,
-  pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
+  pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL, visitors INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (flush_id, hour)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dimension_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
@@ -58,25 +64,29 @@ CREATE TABLE IF NOT EXISTS dimension_deltas (
 `;
 
 /**
- * Objects made before session_hours kept a row per session and page, per session and site,
- * and per session and breakdown value. When such an object starts, their rows become its
- * session_hours and the tables go (the ones it lacks are made empty first, so one statement
- * moves them all).
+ * Objects made before `sessions` kept a row per session and hour (session_hours), and before
+ * that a row per session and page, per session and site, and per session and breakdown
+ * value. When such an object starts, their rows become its `sessions` (the keys of all hours
+ * merged) and the tables go; the ones it lacks are made empty first, so one statement moves
+ * them all. Site deltas made before visitors get the column.
  */
-const FORMER_SESSION_TABLES = ["seen_sessions", "site_seen_sessions", "dimension_seen_sessions"];
+const FORMER_SESSION_TABLES = ["seen_sessions", "site_seen_sessions", "dimension_seen_sessions", "session_hours"];
 const MOVE_FORMER_SESSIONS = `
 CREATE TABLE IF NOT EXISTS seen_sessions (hour INTEGER NOT NULL, path TEXT NOT NULL, session TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS site_seen_sessions (hour INTEGER NOT NULL, session TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dimension_seen_sessions (
   hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL, session TEXT NOT NULL);
-INSERT OR IGNORE INTO session_hours (hour, session, seen)
-SELECT hour, session, json_group_array(key) FILTER (WHERE key IS NOT NULL) FROM (
+CREATE TABLE IF NOT EXISTS session_hours (hour INTEGER NOT NULL, session TEXT NOT NULL, seen TEXT NOT NULL);
+INSERT OR IGNORE INTO sessions (session, hour, seen)
+SELECT session, max(hour), json_group_array(DISTINCT key) FILTER (WHERE key IS NOT NULL) FROM (
   SELECT hour, session, '${PAGE_TAG}' || path AS key FROM seen_sessions
   UNION ALL SELECT hour, session, NULL FROM site_seen_sessions
   UNION ALL SELECT hour, session, CASE dimension
     ${DIMENSIONS.map((d) => `WHEN '${d}' THEN '${DIMENSION_TAGS[d]}'`).join(" ")} END || value
     FROM dimension_seen_sessions
-) GROUP BY hour, session;
+  UNION ALL SELECT h.hour, h.session, j.value FROM session_hours h, json_each(h.seen) j
+  UNION ALL SELECT hour, session, NULL FROM session_hours
+) GROUP BY session;
 ${FORMER_SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")}
 `;
 
@@ -84,10 +94,12 @@ ${FORMER_SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")}
 interface DeltaTable {
   table: string;
   keys: readonly string[];
+  counts: readonly string[];
 }
-const PAGE_DELTAS: DeltaTable = { table: "deltas", keys: ["path"] };
-const SITE_DELTAS: DeltaTable = { table: "site_deltas", keys: [] };
-const DIMENSION_DELTAS: DeltaTable = { table: "dimension_deltas", keys: ["dimension", "value"] };
+const COUNTS = ["pageviews", "sessions"];
+const PAGE_DELTAS: DeltaTable = { table: "deltas", keys: ["path"], counts: COUNTS };
+const SITE_DELTAS: DeltaTable = { table: "site_deltas", keys: [], counts: [...COUNTS, "visitors"] };
+const DIMENSION_DELTAS: DeltaTable = { table: "dimension_deltas", keys: ["dimension", "value"], counts: COUNTS };
 const DELTA_TABLES = [PAGE_DELTAS, SITE_DELTAS, DIMENSION_DELTAS];
 
 /** DO SQLite allows 100 bound parameters a statement. */
@@ -112,6 +124,10 @@ export interface Pending {
 export interface IngestResult {
   counted: number;
   duplicates: number;
+  /** Events not counted because the day's quota was spent. */
+  overQuota: number;
+  /** The UTC day (days since the epoch) whose quota is spent, when today's is. */
+  quotaSpentDay?: number;
 }
 
 export type FlushResult =
@@ -135,23 +151,38 @@ export class SiteAggregator extends DurableObject<Env> {
         `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN (${FORMER_SESSION_TABLES.map((t) => `'${t}'`).join(", ")})`,
       );
       if (former.toArray().length > 0) this.sql.exec(MOVE_FORMER_SESSIONS);
+      const siteColumns = this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('site_deltas')")
+        .toArray();
+      if (!siteColumns.some((c) => c.name === "visitors")) {
+        this.sql.exec("ALTER TABLE site_deltas ADD COLUMN visitors INTEGER NOT NULL DEFAULT 0");
+      }
     });
   }
 
   /**
-   * Counts a group of queued messages, all of this shard. Duplicates are skipped; events
-   * without a referrer value add no referrer row.
+   * Counts a group of queued messages, all of this shard. Duplicates are skipped, and so are
+   * events past the day's quota; events without a referrer value add no referrer row.
    */
   async ingest(name: string, messages: IngestMessage[]): Promise<IngestResult> {
-    const tally = this.ctx.storage.transactionSync(() => {
+    const result = this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
-      const t = new Tally(messages, this.markSeen(messages));
+      const fresh = this.markSeen(messages);
+      const quota = this.applyQuota(messages, fresh);
+      const t = new Tally(messages, fresh);
       this.countSessions(t);
+      this.countVisitors(t);
       this.addDeltas(t.counts.values());
-      return t;
+      return { tally: t, quota };
     });
+    const { tally, quota } = result;
     if (tally.counted > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
-    return { counted: tally.counted, duplicates: tally.total - tally.counted };
+    return {
+      counted: tally.counted,
+      duplicates: tally.total - tally.counted - quota.refused,
+      overQuota: quota.refused,
+      ...(quota.spentDay === undefined ? {} : { quotaSpentDay: quota.spentDay }),
+    };
   }
 
   /**
@@ -169,38 +200,103 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Decides which sessions are new to each key and hour of the tally: reads each visited
-   * session-hour's row, adds the keys it lacked (counting a session for each), and writes
-   * back the rows that changed. A row that did not exist is a new session for the site too.
+   * Counts fresh events against the site's daily quota (the UTC day the edge accepted them;
+   * a shard's share of it when the site has several) and removes from `fresh` the ones past
+   * it: they stay seen, so a redelivery is not counted either. Marks the day reached once.
+   */
+  private applyQuota(messages: IngestMessage[], fresh: Set<string>): { refused: number; spentDay?: number } {
+    let quota: number | undefined;
+    let shards = 1;
+    for (const m of messages) {
+      if (m.quota !== undefined) quota = m.quota;
+      shards = m.shards;
+    }
+    if (quota === undefined) return { refused: 0 };
+    const share = Math.ceil(quota / shards);
+    const byDay = new Map<number, string[]>();
+    for (const m of messages) {
+      const day = dayOf(m.receivedAt);
+      let ids = byDay.get(day);
+      for (const e of m.events) {
+        if (!fresh.has(e.id)) continue;
+        if (!ids) {
+          ids = [];
+          byDay.set(day, ids);
+        }
+        ids.push(e.id);
+      }
+    }
+    let refused = 0;
+    const now = Date.now();
+    for (const [day, ids] of byDay) {
+      const row = this.sql
+        .exec<{ events: number; reached_at: number | null }>("SELECT events, reached_at FROM quota WHERE day = ?", day)
+        .toArray()[0];
+      const before = row?.events ?? 0;
+      const kept = Math.max(0, Math.min(ids.length, share - before));
+      for (const id of ids.slice(kept)) fresh.delete(id);
+      refused += ids.length - kept;
+      const events = before + kept;
+      const reachedAt = row?.reached_at ?? (events >= share ? now : null);
+      this.sql.exec(
+        `INSERT INTO quota (day, events, reached_at) VALUES (?, ?, ?)
+         ON CONFLICT (day) DO UPDATE SET events = excluded.events, reached_at = excluded.reached_at`,
+        day,
+        events,
+        reachedAt,
+      );
+    }
+    // Against today's quota as the edge sent it: a raised quota un-spends the day.
+    const today = dayOf(now);
+    const spent = this.sql.exec<{ events: number }>("SELECT events FROM quota WHERE day = ?", today).toArray()[0];
+    return spent && spent.events >= share ? { refused, spentDay: today } : { refused };
+  }
+
+  /**
+   * Decides which sessions are new to each key of the tally: reads each visiting session's
+   * row, adds the keys it lacked (counting the session there, in the hour it first touched
+   * the key), and writes back the rows that changed. A session without a row is new to the
+   * site, counted in the hour of its first event here.
    */
   private countSessions(tally: Tally): void {
-    const stored = new Map<string, Set<string>>();
-    // A primary-key search per pair on the platform's SQLite (EXPLAIN QUERY PLAN shows it).
-    for (const part of chunks([...tally.visits.values()], MAX_PARAMS / 2)) {
+    const stored = new Map<string, { hour: number; seen: Set<string> }>();
+    for (const part of chunks([...tally.visits.keys()], MAX_PARAMS)) {
       const rows = this.sql
-        .exec(
-          `SELECT hour, session, seen FROM session_hours WHERE (hour, session) IN (VALUES ${tuples(part.length, "?, ?")})`,
-          ...part.flatMap((v) => [v.hour, v.session]),
-        )
-        .raw<[number, string, string]>();
-      for (const [hour, session, seen] of rows) stored.set(hourKey(hour, session), new Set(JSON.parse(seen)));
+        .exec(`SELECT session, hour, seen FROM sessions WHERE session IN (${marks(part.length)})`, ...part)
+        .raw<[string, number, string]>();
+      for (const [session, hour, seen] of rows) stored.set(session, { hour, seen: new Set(JSON.parse(seen)) });
     }
 
     const changed: (string | number)[][] = [];
-    for (const [key, v] of tally.visits) {
-      const known = stored.get(key);
-      if (!known) tally.freshSession(v.hour, SITE_KEY);
-      const seen = known ?? new Set<string>();
-      const added = mergeVisit(seen, v, LIMITS.aggregate.maxKeysPerSessionHour);
-      for (const k of added) tally.freshSession(v.hour, k);
-      if (!known || added.length > 0) changed.push([v.hour, v.session, JSON.stringify([...seen])]);
+    for (const [session, v] of tally.visits) {
+      const known = stored.get(session);
+      if (!known && v.site) tally.freshSession(v.firstHour, SITE_KEY);
+      const seen = known?.seen ?? new Set<string>();
+      const added = mergeVisit(seen, v, LIMITS.aggregate.maxKeysPerSession);
+      for (const [k, hour] of added) tally.freshSession(hour, k);
+      const hour = Math.max(known?.hour ?? 0, v.lastHour);
+      if (!known || added.length > 0 || hour !== known.hour) changed.push([session, hour, JSON.stringify([...seen])]);
     }
     for (const part of chunks(changed, Math.floor(MAX_PARAMS / 3))) {
       this.sql.exec(
-        `INSERT INTO session_hours (hour, session, seen) VALUES ${tuples(part.length, "?, ?, ?")}
-         ON CONFLICT (hour, session) DO UPDATE SET seen = excluded.seen`,
+        `INSERT INTO sessions (session, hour, seen) VALUES ${tuples(part.length, "?, ?, ?")}
+         ON CONFLICT (session) DO UPDATE SET hour = excluded.hour, seen = excluded.seen`,
         ...part.flat(),
       );
+    }
+  }
+
+  /** Counts each visitor hash not seen before as a new visitor, in its first hour here. */
+  private countVisitors(tally: Tally): void {
+    const all = [...tally.visitors];
+    for (const part of chunks(all, MAX_PARAMS / 2)) {
+      const rows = this.sql
+        .exec(
+          `INSERT OR IGNORE INTO visitors (visitor, day) VALUES ${tuples(part.length, "?, ?")} RETURNING visitor`,
+          ...part.flatMap(([visitor, hour]) => [visitor, dayOf(hour)]),
+        )
+        .raw<[string]>();
+      for (const [visitor] of rows) tally.freshVisitor(tally.visitors.get(visitor) as number);
     }
   }
 
@@ -215,17 +311,20 @@ export class SiteAggregator extends DurableObject<Env> {
           : dimension
             ? [DIMENSION_DELTAS, [dimension, c.key.slice(1)]]
             : [PAGE_DELTAS, [c.key.slice(1)]];
-      rows.get(table)?.push([c.hour, ...keys, c.pageviews, c.sessions]);
+      const row = [c.hour, ...keys, c.pageviews, c.sessions];
+      if (table === SITE_DELTAS) row.push(c.visitors);
+      rows.get(table)?.push(row);
     }
     for (const [t, all] of rows) {
       const cols = ["hour", ...t.keys];
-      const width = cols.length + 2;
+      const counts = t.counts;
+      const width = cols.length + counts.length;
       for (const part of chunks(all, Math.floor(MAX_PARAMS / width))) {
         this.sql.exec(
-          `INSERT INTO ${t.table} (flush_id, ${cols.join(", ")}, pageviews, sessions)
+          `INSERT INTO ${t.table} (flush_id, ${cols.join(", ")}, ${counts.join(", ")})
            VALUES ${tuples(part.length, `'', ${marks(width)}`)}
            ON CONFLICT (flush_id, ${cols.join(", ")}) DO UPDATE SET
-             pageviews = pageviews + excluded.pageviews, sessions = sessions + excluded.sessions`,
+             ${counts.map((k) => `${k} = ${k} + excluded.${k}`).join(", ")}`,
           ...part.flat(),
         );
       }
@@ -236,6 +335,8 @@ export class SiteAggregator extends DurableObject<Env> {
     this.alarmArmed = false;
     let delay: number | null = null;
     try {
+      // Whether or not Postgres answers: what it forgets needs no flush.
+      this.pruneIfDue();
       const result = await this.flush();
       if (result.status === "failed") delay = nextFlushDelayMs(result.failures);
     } finally {
@@ -274,7 +375,7 @@ export class SiteAggregator extends DurableObject<Env> {
         .toArray(),
       site: this.sql
         .exec<SiteHourDelta & Record<string, SqlStorageValue>>(
-          "SELECT hour, pageviews, sessions FROM site_deltas WHERE flush_id = ?",
+          "SELECT hour, pageviews, sessions, visitors FROM site_deltas WHERE flush_id = ?",
           flushId,
         )
         .toArray(),
@@ -285,6 +386,14 @@ export class SiteAggregator extends DurableObject<Env> {
         )
         .toArray(),
     };
+    const quotaDays = this.sql
+      .exec<{ day: number; reached_at: number }>(
+        "SELECT day, reached_at FROM quota WHERE reached_at IS NOT NULL AND reported = 0",
+      )
+      .toArray();
+    if (quotaDays.length > 0) {
+      batch.quotaDays = quotaDays.map((q) => ({ day: dayString(q.day), reachedAt: q.reached_at }));
+    }
     const rows = batch.rows.length + batch.site.length + batch.dimensions.length;
     const log = this.log.with({ site: target.siteId, shard: target.shard, flushId });
     const started = performance.now();
@@ -294,8 +403,11 @@ export class SiteAggregator extends DurableObject<Env> {
       const status = await sink.apply(batch);
       this.ctx.storage.transactionSync(() => {
         for (const t of DELTA_TABLES) this.sql.exec(`DELETE FROM ${t.table} WHERE flush_id = ?`, flushId);
+        // A flush id that had landed before carried an older batch; report these next time.
+        if (status === "applied") {
+          for (const q of quotaDays) this.sql.exec("UPDATE quota SET reported = 1 WHERE day = ?", q.day);
+        }
         this.setMeta("failures", "0");
-        this.prune();
       });
       log.info("flush", { status, rows, ms: Math.round(performance.now() - started) });
       return { status, flushId, rows };
@@ -353,12 +465,24 @@ export class SiteAggregator extends DurableObject<Env> {
     this.alarmArmed = true;
   }
 
-  private prune(): void {
-    const cutoff = Date.now() - LIMITS.aggregate.dedupWindowMs;
-    // Ids are UUIDv7, lowercase and minted within the edge's window, so they sort by time: a
-    // range of the primary key, where an index on ts cost a second B-tree insert per event.
-    this.sql.exec("DELETE FROM seen_events WHERE id < ?", uuidv7Floor(cutoff));
-    this.sql.exec("DELETE FROM session_hours WHERE hour < ?", hourOf(cutoff));
+  /**
+   * Forgets event ids and sessions past the dedupe window, visitors of days before yesterday,
+   * and reported quota days. At most every `pruneIntervalMs`: sessions are keyed by session,
+   * so forgetting them by hour reads the whole table.
+   */
+  private pruneIfDue(now = Date.now()): void {
+    const last = Number(this.getMeta("prunedAt") ?? "0");
+    if (now - last < LIMITS.aggregate.pruneIntervalMs) return;
+    this.ctx.storage.transactionSync(() => {
+      const cutoff = now - LIMITS.aggregate.dedupWindowMs;
+      // Ids are UUIDv7, lowercase and minted within the edge's window, so they sort by time: a
+      // range of the primary key, where an index on ts cost a second B-tree insert per event.
+      this.sql.exec("DELETE FROM seen_events WHERE id < ?", uuidv7Floor(cutoff));
+      this.sql.exec("DELETE FROM sessions WHERE hour < ?", hourOf(cutoff));
+      this.sql.exec("DELETE FROM visitors WHERE day < ?", dayOf(now) - 1);
+      this.sql.exec("DELETE FROM quota WHERE day < ? AND (reached_at IS NULL OR reported = 1)", dayOf(now) - 1);
+      this.setMeta("prunedAt", String(now));
+    });
   }
 
   private report(err: unknown): void {

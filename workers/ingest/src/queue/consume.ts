@@ -7,6 +7,7 @@ import { aggregatorName, queueRetryDelaySeconds } from "@sightline/core/aggregat
 import { createLogger, describeError } from "@sightline/http";
 import { type IngestMessage, ingestMessage } from "@sightline/shared/wire";
 import { ingestEnv } from "../env.ts";
+import { markQuotaSpent } from "../lib/quota.ts";
 
 const log = createLogger({ service: "ingest-consumer" });
 
@@ -33,6 +34,7 @@ export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: E
 
   let counted = 0;
   let duplicates = 0;
+  let overQuota = 0;
   let retried = 0;
   await Promise.all(
     [...groups].map(async ([name, group]) => {
@@ -41,7 +43,14 @@ export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: E
         const result = await stub.ingest(name, group.bodies);
         counted += result.counted;
         duplicates += result.duplicates;
+        overQuota += result.overQuota ?? 0;
         for (const m of group.messages) m.ack();
+        if (result.quotaSpentDay !== undefined) {
+          const siteId = group.bodies[0]?.siteId as string;
+          await markQuotaSpent(env.SITES, siteId, result.quotaSpentDay).catch((err: unknown) =>
+            log.error("could not mark the quota spent", { site: siteId, ...describeError(err) }),
+          );
+        }
       } catch (err) {
         log.error("aggregator unavailable", { aggregator: name, ...describeError(err) });
         for (const m of group.messages) {
@@ -58,6 +67,7 @@ export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: E
     aggregators: groups.size,
     counted,
     duplicates,
+    overQuota,
     retried,
     dead,
     ms: Math.round(performance.now() - started),
