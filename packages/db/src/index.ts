@@ -49,3 +49,4 @@ export type { SiteRow } from "./sites/index.ts";
 export * as sitesData from "./sites/index.ts";
 export { applyFlush, postgresStatsSink } from "./stats/apply-flush.ts";
 export * as statsData from "./stats/query.ts";
+export { applyRetention, RETENTION_TABLES, type RetentionResult } from "./stats/retention.ts";

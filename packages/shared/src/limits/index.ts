@@ -78,6 +78,18 @@ export const LIMITS = {
     connectTimeoutMs: 5_000,
     statementTimeoutMs: 10_000,
   },
+  /** The API worker's hourly retention run (workers/api/src/scheduled.ts). */
+  retention: {
+    /** Rows one DELETE removes at most: short statements, short row locks. */
+    batchRows: 5_000,
+    /** DELETEs one run makes at most (so at most 200,000 rows); the next run takes the rest. */
+    maxStatementsPerRun: 40,
+    /**
+     * flush_log rows (flush ids that already landed) are kept this long. An aggregator retries
+     * a flush within minutes (backoff at most 5 min); a week outlasts any outage we plan for.
+     */
+    flushLogMs: 7 * 24 * 60 * 60 * 1000,
+  },
 } as const;
 
 export type Limits = typeof LIMITS;
