@@ -29,10 +29,12 @@ export const LIMITS = {
     dedupWindowMs: 48 * 60 * 60 * 1000,
     maxShardsPerSite: 64,
     /**
-     * Pages and breakdown values one session is remembered on in one hour (its row in the
-     * aggregator). Past it, further ones count pageviews but not the session again.
+     * Pages and breakdown values one session is remembered on (its row in the aggregator).
+     * Past it, further ones count pageviews but not the session again.
      */
-    maxKeysPerSessionHour: 256,
+    maxKeysPerSession: 256,
+    /** How often an aggregator forgets old event ids, sessions, visitors and quota days. */
+    pruneIntervalMs: 10 * 60 * 1000,
   },
   tracker: {
     flushIntervalMs: 5_000,
@@ -47,6 +49,8 @@ export const LIMITS = {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */
     maxAgeSeconds: 300,
     siteConfigCacheMs: 30_000,
+    /** How long an isolate trusts what it read of a site's spent-quota mark. */
+    quotaMarkCacheMs: 10_000,
   },
   /** What one Worker isolate keeps in memory for the hot path, whatever its clients send. */
   isolate: {

@@ -65,6 +65,13 @@ export const ingestMessage = z.object({
   /** ISO 3166 alpha-2 from Cloudflare (also "XX", "T1"), or "unknown". */
   country: z.string().min(1).max(7).optional(),
   device: z.enum(DEVICE_CLASSES).optional(),
+  /**
+   * A hash of a daily-rotating salt, the site, the client address and the User-Agent, made
+   * at the edge; the address itself never leaves the request. Absent in older messages.
+   */
+  visitor: z.string().min(1).max(64).optional(),
+  /** The site's daily event quota when the edge accepted the batch. Absent in older messages. */
+  quota: z.number().int().nonnegative().optional(),
   events: z
     .array(
       z.object({
@@ -73,6 +80,10 @@ export const ingestMessage = z.object({
         path: z.string().max(L.maxUrlLength),
         /** External referrer host, or "(direct)"; absent for same-site navigation. */
         ref: z.string().min(1).max(MAX_REFERRER_HOST_LENGTH).optional(),
+        /** Campaign tags from the page URL's query, the only query parameters kept. */
+        utm_source: z.string().min(1).max(L.maxCampaignValueLength).optional(),
+        utm_medium: z.string().min(1).max(L.maxCampaignValueLength).optional(),
+        utm_campaign: z.string().min(1).max(L.maxCampaignValueLength).optional(),
       }),
     )
     .min(1)
@@ -84,12 +95,23 @@ export type IngestMessage = z.infer<typeof ingestMessage>;
 /** `scheme://host` then a path of characters URL would leave as they are. */
 const SIMPLE_URL = /^https?:\/\/[^/?#\\]+(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;
 
+/** A route-like fragment of characters URL would leave as they are, up to its query or anchor. */
+const SIMPLE_ROUTE = /^#!?\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?=[?#]|$)/;
+/** The route in a fragment as the URL parser gives it. */
+const ROUTE = /^#!?\/[^?#]*/;
+
+export interface PagePathOptions {
+  /** Keep a route-like fragment (`#/…`, `#!/…`, the site's `hashRoutes`) as part of the page. */
+  hashRoutes?: boolean;
+}
+
 /**
- * The page a URL stands for in reports: path only, no query or fragment (they carry PII).
+ * The page a URL stands for in reports: the path, no query, and no fragment (they carry PII)
+ * unless it is a hash route the site counts (`/#/active`, without the route's query or anchor).
  * Most URLs take the regex path, a few times cheaper than `new URL` on the ingest hot path;
  * anything unusual (dot segments, escapes to normalise) goes through the URL parser.
  */
-export function pagePath(url: string): string | null {
+export function pagePath(url: string, opts?: PagePathOptions): string | null {
   const m = SIMPLE_URL.exec(url);
   let p: string;
   if (m && !m[1]?.includes("/.")) p = m[1] ?? "/";
@@ -100,5 +122,24 @@ export function pagePath(url: string): string | null {
       return null;
     }
   }
+  if (opts?.hashRoutes) {
+    // The first "#" starts the fragment: the host, path and query cannot hold one.
+    const i = url.indexOf("#");
+    if (i !== -1) p += hashRoute(url, i);
+  }
   return p.length > L.maxUrlLength ? p.slice(0, L.maxUrlLength) : p;
+}
+
+/** The route of the fragment at `i` (`#/a`, `#!/a`), or "" for a plain anchor. */
+function hashRoute(url: string, i: number): string {
+  const c = url.charCodeAt(i + 1);
+  // "/" or "!/"; most fragments are plain anchors and stop here.
+  if (c !== 47 && !(c === 33 && url.charCodeAt(i + 2) === 47)) return "";
+  const simple = SIMPLE_ROUTE.exec(url.slice(i));
+  if (simple) return simple[0];
+  try {
+    return ROUTE.exec(new URL(url).hash)?.[0] ?? "";
+  } catch {
+    return "";
+  }
 }
