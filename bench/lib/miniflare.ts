@@ -375,10 +375,11 @@ const queue = { async send(m) { JSON.stringify(m); }, async sendBatch(ms) { JSON
 const env = {
   ENVIRONMENT: "production",
   DATABASE_URL: "postgresql://bench@127.0.0.1:5432/unused",
-  SITES: { async get() { return SITE; } },
+  SITES: { async get(key) { return key.startsWith("quota:") ? null : SITE; } },
   INGEST_QUEUE: queue,
   DEAD_LETTERS: queue,
   AGGREGATOR: {},
+  VISITOR_SALT: { idFromName() { return {}; }, get() { return { async forDay() { return "bench-salt"; } }; } },
   SITE_LIMITER: limiter,
   CLIENT_LIMITER: limiter,
 };
