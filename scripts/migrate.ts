@@ -1,7 +1,7 @@
 /**
  * Applies migrations/ (drizzle-kit output) with drizzle's neon-serverless migrator, through
  * the same driver and WebSocket bridge the workers use. `pnpm db:migrate` migrates
- * DATABASE_URL, or the embedded PGlite database when it is unset; `pnpm start` reuses
+ * DATABASE_URL, or the embedded PostgreSQL's database when it is unset; `pnpm start` reuses
  * `migrate()` with its own bridge.
  */
 import { pathToFileURL } from "node:url";
@@ -9,7 +9,7 @@ import { migrate as drizzleMigrate } from "drizzle-orm/neon-serverless/migrator"
 import { openDb } from "./lib/db.ts";
 import { startEmbeddedPg } from "./lib/embedded-pg.ts";
 import { describeError } from "./lib/errors.ts";
-import { MIGRATIONS_DIR, PGLITE_DIR } from "./lib/paths.ts";
+import { MIGRATIONS_DIR, POSTGRES_DIR } from "./lib/paths.ts";
 import { startPgBridge, targetFromConnectionString } from "./lib/pg-bridge.ts";
 
 /** Migrates the database at `connectionString` through a bridge already listening on `bridgePort`. */
@@ -23,15 +23,17 @@ export async function migrate(connectionString: string, bridgePort: number): Pro
 }
 
 async function main(): Promise<void> {
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPg({ dataDir: PGLITE_DIR });
-  const connectionString = process.env.DATABASE_URL ?? (embedded?.connectionString as string);
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPg({ dataDir: POSTGRES_DIR, log: (line) => console.error(`postgres: ${line}`) });
+  const connectionString = process.env.DATABASE_URL || (embedded?.connectionString as string);
   const bridge = await startPgBridge({
     port: 0,
     target: targetFromConnectionString(connectionString),
     log: (line) => console.error(`bridge: ${line}`),
   });
   try {
-    console.log(`migrating ${embedded ? `embedded Postgres (${PGLITE_DIR})` : redact(connectionString)}`);
+    console.log(`migrating ${embedded ? `embedded Postgres (${POSTGRES_DIR})` : redact(connectionString)}`);
     await migrate(connectionString, bridge.port);
     console.log("migrations applied");
   } finally {

@@ -6,8 +6,9 @@
  *
  * Ports: INGEST_PORT (8787), API_PORT (8788), DEMO_PORT (8789), PG_BRIDGE_PORT (8790), or
  * the matching --ingest-port style flags. SIGHTLINE_DEMO_SITE_KEY names the demo site;
- * SIGHTLINE_STATE_DIR moves wrangler's local state (.sightline/state); --skip-build skips
- * the build.
+ * SIGHTLINE_STATE_DIR moves wrangler's local state (.sightline/state), SIGHTLINE_DIR the
+ * whole .sightline directory (the embedded PostgreSQL's data too); --skip-build skips the
+ * build.
  *
  * Until an owner account exists, each run makes a fresh setup token (never a default
  * password), hands it to the API worker and prints the one link that creates the owner.
@@ -28,7 +29,7 @@ import {
   childEnv,
   INGEST_CONFIG,
   NODE_BIN,
-  PGLITE_DIR,
+  POSTGRES_DIR,
   ROOT,
   STATE_DIR,
   WRANGLER_JS,
@@ -246,10 +247,10 @@ async function main(): Promise<void> {
   }
 
   const databaseUrl = await step(
-    cfg.databaseUrl ? `postgres: ${redact(cfg.databaseUrl)}` : `postgres: embedded PGlite in ${PGLITE_DIR}`,
+    cfg.databaseUrl ? `postgres: ${redact(cfg.databaseUrl)}` : `postgres: embedded PostgreSQL in ${POSTGRES_DIR}`,
     async () => {
       if (cfg.databaseUrl) return cfg.databaseUrl;
-      const pg = await startEmbeddedPg({ dataDir: PGLITE_DIR });
+      const pg = await startEmbeddedPg({ dataDir: POSTGRES_DIR, log: prefixed("pg") });
       cleanups.push({ name: "embedded postgres", fn: () => pg.close() });
       return pg.connectionString;
     },

@@ -1,13 +1,15 @@
 /** Where things live, resolved from this file so every script works from any directory. */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MIGRATIONS_DIR = join(ROOT, "migrations");
 export const DEMO_DIR = join(ROOT, "demo");
-export const LOCAL_DIR = join(ROOT, ".sightline");
-export const PGLITE_DIR = join(LOCAL_DIR, "pglite");
+/** Local data of `pnpm start` and `pnpm db:migrate`; SIGHTLINE_DIR moves it (tests use their own). */
+export const LOCAL_DIR = resolve(ROOT, process.env.SIGHTLINE_DIR || ".sightline");
+/** The embedded PostgreSQL cluster used when DATABASE_URL is unset. */
+export const POSTGRES_DIR = join(LOCAL_DIR, "postgres");
 /** wrangler --persist-to root; `ingest/` and `api/` below it. */
 export const STATE_DIR = join(LOCAL_DIR, "state");
 export const INGEST_CONFIG = join(ROOT, "wrangler.toml");
