@@ -16,6 +16,8 @@ export interface SiteSpec {
   origins: string[];
   shards?: number;
   respectDnt?: boolean;
+  /** Whether route-like fragments (`#/...`) are pages of their own; on unless false. */
+  hashRoutes?: boolean;
 }
 
 export interface LocalKv {
@@ -34,13 +36,14 @@ export async function upsertSiteRow(db: Db, spec: SiteSpec): Promise<string> {
     name: spec.name,
     origins: spec.origins,
     shards: spec.shards ?? 1,
+    hashRoutes: spec.hashRoutes ?? true,
   };
   const [row] = await db
     .insert(schema.sites)
     .values(values)
     .onConflictDoUpdate({
       target: schema.sites.key,
-      set: { name: values.name, origins: values.origins, shards: values.shards },
+      set: { name: values.name, origins: values.origins, shards: values.shards, hashRoutes: values.hashRoutes },
     })
     .returning({ id: schema.sites.id });
   if (!row) throw new Error(`upserting site ${spec.siteKey} returned no row`);
@@ -54,6 +57,7 @@ export function edgeRecordFor(siteId: string, spec: SiteSpec): SiteEdgeRecord {
     origins: spec.origins,
     shards: spec.shards ?? 1,
     respectDnt: spec.respectDnt ?? true,
+    hashRoutes: spec.hashRoutes ?? true,
   });
 }
 

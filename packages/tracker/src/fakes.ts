@@ -13,6 +13,7 @@ export const config = (over: Partial<TrackerConfig> = {}): TrackerConfig => ({
   retryBaseMs: 1_000,
   sessionIdleMs: 30 * 60 * 1000,
   respectDnt: true,
+  hashRoutes: true,
   ...over,
 });
 
@@ -102,6 +103,9 @@ export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Be
       },
       get search() {
         return url.search;
+      },
+      get hash() {
+        return url.hash;
       },
     },
     history: { pushState: navigate, replaceState: navigate },

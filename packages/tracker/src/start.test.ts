@@ -51,6 +51,32 @@ describe("start", () => {
     ]);
   });
 
+  it("counts hash-route changes, not plain anchors, when the site has hashRoutes on", async () => {
+    const { host, emit, go, net } = fakeHost({ cfg: config(), href: "https://site.test/app#/active" });
+    start(host);
+    go("#/completed");
+    emit("popstate");
+    emit("hashchange");
+    go("#footer");
+    emit("popstate");
+    emit("hashchange");
+    await host.sightline?.flush();
+    expect(net.calls.flatMap((c) => parse(c.body).events.map((e) => [e.url, e.referrer]))).toEqual([
+      ["https://site.test/app#/active", "https://search.test/?q=sightline"],
+      ["https://site.test/app#/completed", "https://site.test/app#/active"],
+    ]);
+  });
+
+  it("counts only path and query changes when the site has hashRoutes off", async () => {
+    const { host, emit, go, net } = fakeHost({ cfg: config({ hashRoutes: false }), href: "https://site.test/app#/" });
+    start(host);
+    go("#/completed");
+    emit("hashchange");
+    host.history.pushState({}, "", "#!/active");
+    await host.sightline?.flush();
+    expect(net.calls.flatMap((c) => parse(c.body).events.map((e) => e.url))).toEqual(["https://site.test/app#/"]);
+  });
+
   it("loads once even if the core is injected twice", async () => {
     const { host, emit, net } = fakeHost({ cfg: config() });
     start(host);

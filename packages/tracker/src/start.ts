@@ -24,7 +24,7 @@ export interface Host extends NavHost, PrivacySignals {
   navigator: PrivacySignals["navigator"] & { sendBeacon?: Beacon };
   fetch: Fetch;
   setTimeout(fn: () => void, ms: number): unknown;
-  addEventListener(type: "popstate" | "pagehide", fn: () => void): void;
+  addEventListener(type: "popstate" | "hashchange" | "pagehide", fn: () => void): void;
 }
 
 export function start(w: Host): void {
@@ -45,7 +45,7 @@ export function start(w: Host): void {
     q.track(pageview(now, w.location.href, referrer, w.document.title), session(now));
   };
   track(w.document.referrer);
-  watchNavigation(w, track);
+  watchNavigation(w, track, cfg.hashRoutes);
 
   // pagehide rather than unload: unload breaks the back/forward cache and often never fires on mobile.
   const leave = () => void q.flush(true);

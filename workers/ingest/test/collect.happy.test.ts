@@ -123,6 +123,24 @@ describe("POST /v1/collect (happy)", () => {
     expect(await stub.ingest(name, [again])).toEqual({ counted: 0, duplicates: 1 });
   });
 
+  it("keeps a hash route in the page path when the site counts hash routes, and drops it when not", async () => {
+    const urls = [`${ORIGIN}/app?q=1#/active?x=1`, `${ORIGIN}/app#!/done`, `${ORIGIN}/app#footer`];
+    const pathsFor = async (site: Awaited<ReturnType<typeof makeSite>>) => {
+      const batch = batchFor(
+        site.siteKey,
+        urls.map((url) => ({ ...pageview("/"), url })),
+      );
+      expect(await (await post(batch)).json()).toEqual({ accepted: 3, dropped: 0 });
+      const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(site.siteId, batch.sessionId, 1)));
+      const pending = async () => (await stub.pending()).pageviews;
+      await vi.waitFor(async () => expect(await pending()).toBe(3), { timeout: 10_000, interval: 100 });
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      return (await statsOf(site.siteId)).map((r) => `${r.path} ${r.pageviews}`).sort();
+    };
+    expect(await pathsFor(await makeSite())).toEqual(["/app 1", "/app#!/done 1", "/app#/active 1"]);
+    expect(await pathsFor(await makeSite({ hashRoutes: false }))).toEqual(["/app 3"]);
+  });
+
   it("answers a CORS preflight", async () => {
     const { SELF } = await import("cloudflare:test");
     const res = await SELF.fetch("https://ingest.test/v1/collect", {

@@ -115,4 +115,43 @@ describe("pagePath", () => {
     ];
     for (const u of urls) expect(pagePath(u), u).toBe(new URL(u).pathname);
   });
+
+  it("keeps a route-like fragment when the site counts hash routes, without its query or anchor", () => {
+    const on = { hashRoutes: true };
+    expect(pagePath("https://x.example/#/active", on)).toBe("/#/active");
+    expect(pagePath("https://x.example/app.html?site=k#/list?x=1", on)).toBe("/app.html#/list");
+    expect(pagePath("https://x.example/app#!/done/1", on)).toBe("/app#!/done/1");
+    expect(pagePath("https://x.example#/", on)).toBe("/#/");
+    expect(pagePath("https://x.example/app#/docs#intro", on)).toBe("/app#/docs");
+    for (const anchor of ["#section", "#top", "#", "#!top", "#!", "#section/x", "#%2Fa"]) {
+      expect(pagePath(`https://x.example/app${anchor}`, on), anchor).toBe("/app");
+    }
+    expect(pagePath("https://x.example/#/active")).toBe("/");
+    expect(pagePath("https://x.example/#/active", { hashRoutes: false })).toBe("/");
+    expect(pagePath("not a url#/x", on)).toBeNull();
+  });
+
+  it("bounds a hash route by the URL length limit", () => {
+    const long = `https://x.example/a#/${"r".repeat(LIMITS.collect.maxUrlLength)}`;
+    expect(pagePath(long, { hashRoutes: true })).toBe(`/a#/${"r".repeat(LIMITS.collect.maxUrlLength - 4)}`);
+  });
+
+  it("agrees with the URL parser on hash routes", () => {
+    const urls = [
+      "https://a.example/#/route",
+      "https://a.example/a/./b/../c#/x/./y",
+      "https://a.example/app#/caf\u00e9 list?q=1",
+      "https://a.example/app#/a b#c",
+      'https://a.example/app#/"q"<x>',
+      "https://a.example/app#/%7Euser",
+      "https://a.example/p?x=/y#!/z?w",
+      "https://user:pw@a.example/p;x=1#/r;1",
+      "https://a.example/app#/r\tx",
+    ];
+    for (const u of urls) {
+      const parsed = new URL(u);
+      const route = /^#!?\/[^?#]*/.exec(parsed.hash)?.[0] ?? "";
+      expect(pagePath(u, { hashRoutes: true }), u).toBe(parsed.pathname + route);
+    }
+  });
 });
