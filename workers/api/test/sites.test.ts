@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
+import { schema } from "@sightline/db";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { api, createSite, type ErrorShape, expectMatchesDocument, ownerCookie } from "./helpers.ts";
+import { api, createSite, db, type ErrorShape, expectMatchesDocument, ownerCookie } from "./helpers.ts";
 
 const edge = () => env.EDGE as unknown as { getSite(k: string): Promise<unknown> };
 
@@ -66,7 +68,14 @@ describe("sites", () => {
     expect(await edge().getSite(site.key)).toMatchObject({ hashRoutes: false, origins: ["https://new.example"] });
     expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ hashRoutes: false });
 
-    expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
+    const { db: d, close } = db();
+    try {
+      await d.insert(schema.quotaDays).values({ siteId: site.id, day: "2026-11-20", reachedAt: new Date() });
+      expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
+      expect(await d.select().from(schema.quotaDays).where(eq(schema.quotaDays.siteId, site.id))).toEqual([]);
+    } finally {
+      await close();
+    }
     expect(await edge().getSite(site.key)).toBeNull();
     const gone = await api(`/v1/sites/${site.id}`, { cookie });
     expect(gone.status).toBe(404);

@@ -4,7 +4,7 @@ import { newId } from "@sightline/shared/ids";
 import { and, asc, eq, gt } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import { sites } from "../schema/sites.ts";
-import { dimensionStatsHourly, pageStatsHourly, siteStatsHourly } from "../schema/stats.ts";
+import { dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
 
 export type SiteRow = typeof sites.$inferSelect;
 
@@ -92,6 +92,7 @@ export async function deleteSite(
     await tx.delete(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
     await tx.delete(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
     await tx.delete(dimensionStatsHourly).where(eq(dimensionStatsHourly.siteId, siteId));
+    await tx.delete(quotaDays).where(eq(quotaDays.siteId, siteId));
     await unpublish(row);
     return true;
   });
