@@ -7,12 +7,13 @@
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { schema } from "@sightline/db";
 import { sql } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
-import { launchChromium } from "./browser.ts";
+import { CHROMIUM } from "./browser.ts";
 import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
 
 const EMAIL = "owner@example.test";
@@ -20,6 +21,8 @@ const PASSWORD = "correct horse battery staple";
 // Flushes run every ~2 s after the queue delivers; allow for a slow machine.
 const COUNT_TIMEOUT_MS = 60_000;
 const WIDE = { width: 1280, height: 860 };
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const NARROW = { width: 375, height: 812 };
 
 /** What an error shown to a person must never look like. */
@@ -50,7 +53,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     admin = openDb(DATABASE_URL, bridge.port);
     await admin.db.execute(sql.raw(`create database ${scratch}`));
     stack = await startStack("dashboard", { databaseUrl: scratchUrl });
-    browser = await launchChromium();
+    browser = await launchAsAPerson();
     context = await browser.newContext({ viewport: WIDE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
     page = await context.newPage();
@@ -240,6 +243,8 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     }
     expect(seen, `pageviews on the overview; last errors:\n${lastErrors(stack)}`).toBe("3");
     expect(Number(await page.locator('[data-testid="total-sessions"]').textContent())).toBeGreaterThanOrEqual(1);
+    // One browser from one address: one visitor a UTC day (two, should the visit span midnight).
+    expect(Number(await page.locator('[data-testid="total-visitors"]').textContent())).toBeOneOf([1, 2]);
     const pages = page.locator("#table-pages tbody");
     for (const path of ["/", "/pricing.html", "/app/settings"]) {
       await pages.locator("td.label", { hasText: new RegExp(`^${path.replace(".", "\\.")}$`) }).waitFor();
@@ -289,6 +294,171 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     expect(unlabelled).toEqual([]);
   });
 
+  it("counts days in the site's time zone: presets, a picked range, visitors, campaigns and quota days", async () => {
+    const { stack, page } = need();
+    if (!bridge) throw new Error("no bridge");
+
+    // The site's time zone and hash routes, saved through the settings form.
+    await page.goto(`${stack.apiUrl}/sites/${siteId}/settings`);
+    await page.getByLabel("Time zone").selectOption("Asia/Tokyo");
+    const hashRoutes = page.getByLabel("Count hash routes (#/…) as pages");
+    expect(await hashRoutes.isChecked()).toBe(true);
+    await hashRoutes.uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Changes saved.").waitFor();
+    await page.reload();
+    await expect.poll(() => page.inputValue("#settings-time-zone")).toBe("Asia/Tokyo");
+    expect(await page.isChecked("#settings-hash-routes")).toBe(false);
+
+    // Rows about ten days back, placed by Tokyo's clock (UTC+9, no daylight saving).
+    const TOKYO = 9 * HOUR;
+    const tokyoDay = (t: number) => new Date(t + TOKYO).toISOString().slice(0, 10);
+    const utcDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+    const d1 = tokyoDay(Date.now() - 10 * DAY);
+    const start = Date.parse(`${d1}T00:00:00Z`) - TOKYO;
+    const d2 = tokyoDay(start + 36 * HOUR);
+    const at = (t: number) => new Date(t);
+    const data = openDb(scratchUrl, bridge.port);
+    try {
+      await data.db.insert(schema.siteStatsHourly).values([
+        // 23:00 in Tokyo the evening before d1, and 00:00 the day after d2: both outside.
+        { siteId, hour: at(start - HOUR), pageviews: 100, sessions: 50, visitors: 40 },
+        { siteId, hour: at(start + 48 * HOUR), pageviews: 1000, sessions: 500, visitors: 400 },
+        // 00:00 on d1 in Tokyo, which is 15:00 UTC on the day before; and noon on d2.
+        { siteId, hour: at(start), pageviews: 7, sessions: 3, visitors: 2 },
+        { siteId, hour: at(start + 36 * HOUR), pageviews: 5, sessions: 2, visitors: 2 },
+      ]);
+      const campaign = (dimension: "utm_source" | "utm_medium" | "utm_campaign", value: string, hour: number) => ({
+        siteId,
+        hour: at(hour),
+        dimension,
+        value,
+        pageviews: 5,
+        sessions: 2,
+      });
+      await data.db
+        .insert(schema.dimensionStatsHourly)
+        .values([
+          campaign("utm_source", "newsletter", start + 36 * HOUR),
+          campaign("utm_medium", "email", start + 36 * HOUR),
+          campaign("utm_campaign", "spring-launch", start + 36 * HOUR),
+          campaign("utm_source", "outside-the-range", start - HOUR),
+        ]);
+      await data.db.insert(schema.quotaDays).values([
+        { siteId, day: utcDay(start), reachedAt: at(start + 2 * HOUR) },
+        { siteId, day: utcDay(start + 36 * HOUR), reachedAt: at(start + 40 * HOUR) },
+        { siteId, day: utcDay(start - 5 * DAY), reachedAt: at(start - 5 * DAY) },
+      ]);
+    } finally {
+      await data.close();
+    }
+
+    await page.goto(`${stack.apiUrl}/sites/${siteId}`);
+    await page.locator(".overview:not([aria-busy])").waitFor();
+    const total = (name: string) => page.locator(`[data-testid="total-${name}"]`).textContent();
+
+    // "Today" is Tokyo's today: from its midnight, 24 hours, counted as Postgres has it.
+    const clicked = Date.now();
+    const request = page.waitForRequest(
+      (r) => r.url().includes("/stats/timeseries") && r.url().includes("interval=hour"),
+    );
+    await page.getByRole("button", { name: "Today", exact: true }).click();
+    const asked = new URL((await request).url()).searchParams;
+    const from = Date.parse(asked.get("from") ?? "");
+    const to = Date.parse(asked.get("to") ?? "");
+    expect((from + TOKYO) % DAY, `from ${asked.get("from")} is a Tokyo midnight`).toBe(0);
+    expect(to - from).toBe(DAY);
+    expect(from).toBeLessThanOrEqual(Date.now());
+    expect(to).toBeGreaterThan(clicked);
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}?range=today`);
+    const inPostgres = openDb(scratchUrl, bridge.port);
+    let today = "";
+    try {
+      const [row] = await inPostgres.db
+        .select({ n: sql<number>`coalesce(sum(${schema.siteStatsHourly.pageviews}), 0)::int` })
+        .from(schema.siteStatsHourly)
+        .where(
+          sql`${schema.siteStatsHourly.siteId} = ${siteId} and ${schema.siteStatsHourly.hour} >= ${new Date(from)} and ${schema.siteStatsHourly.hour} < ${new Date(to)}`,
+        );
+      today = String(row?.n ?? "none");
+    } finally {
+      await inPostgres.close();
+    }
+    await expect.poll(() => total("pageviews"), { timeout: 15_000 }).toBe(today);
+
+    // Two days picked by hand: Tokyo's days, so the 15:00 UTC row counts and the rows just
+    // outside do not.
+    await page.fill("#range-from", d1);
+    await page.fill("#range-to", d2);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}?from=${d1}&to=${d2}`);
+    const picked = async () => {
+      await expect.poll(() => total("pageviews"), { timeout: 15_000 }).toBe("12");
+      expect(await total("sessions")).toBe("5");
+      expect(await total("visitors")).toBe("4");
+      expect(await page.locator('.segment[data-range][aria-pressed="true"]').count()).toBe(0);
+      expect([await page.inputValue("#range-from"), await page.inputValue("#range-to")]).toEqual([d1, d2]);
+      const quota = page.locator("#quota-notice");
+      await quota.waitFor();
+      expect(await quota.getAttribute("data-days")).toBe(`${utcDay(start)} ${utcDay(start + 36 * HOUR)}`);
+      expect(await quota.textContent()).toMatch(
+        /^Daily event quota reached on .+ — events past it were not counted\.$/,
+      );
+      const campaigns = page.locator("#table-campaigns");
+      await campaigns.locator("td.label", { hasText: /^newsletter$/ }).waitFor();
+      expect(await campaigns.locator("td.label").allTextContents()).toEqual(["newsletter"]);
+      expect(await campaigns.locator("th").first().textContent()).toBe("Source");
+    };
+    await picked();
+    await shot(page, "dashboard-overview-range-1280");
+
+    const campaigns = page.locator("#table-campaigns");
+    await campaigns.getByRole("button", { name: "Medium" }).click();
+    await campaigns.locator("td.label", { hasText: /^email$/ }).waitFor();
+    expect(await campaigns.locator("th").first().textContent()).toBe("Medium");
+    await campaigns.getByRole("button", { name: "Campaign" }).click();
+    await campaigns.locator("td.label", { hasText: /^spring-launch$/ }).waitFor();
+    expect(await campaigns.locator("tbody tr").count()).toBe(1);
+
+    // The picked range is in the address, so it survives a reload.
+    await page.reload();
+    await picked();
+
+    // The days before it have no quota notice and no campaigns.
+    const before = tokyoDay(start - 3 * DAY);
+    await page.fill("#range-from", before);
+    await page.fill("#range-to", before);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}?from=${before}&to=${before}`);
+    await expect.poll(() => total("pageviews"), { timeout: 15_000 }).toBe("0");
+    await page.locator("#quota-notice").waitFor({ state: "hidden" });
+    await campaigns.getByText("No visits tagged with utm_source in this range.").waitFor();
+
+    // A range the other way round is refused in words, and nothing changes.
+    await page.fill("#range-from", d2);
+    await page.fill("#range-to", d1);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.locator("#range-error").textContent()).toBe("The start date is after the end date.");
+    expect(page.url()).toBe(`${stack.apiUrl}/sites/${siteId}?from=${before}&to=${before}`);
+    await page.getByRole("button", { name: "Last 7 days" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}`);
+    await page.locator("#range-error").waitFor({ state: "hidden" });
+    await noHorizontalScroll(page);
+
+    // The hash-routes setting reached the edge: the loader hands it to the tracker (once the
+    // ingest isolate's 30 s site cache has turned over).
+    const deadline = Date.now() + 60_000;
+    let loader = "";
+    while (Date.now() < deadline) {
+      loader = await (
+        await fetch(`http://localhost:${stack.ingestPort}/s/${siteKey}.js`, { cache: "no-store" })
+      ).text();
+      if (loader.includes('"hashRoutes":false')) break;
+      await sleep(2_000);
+    }
+    expect(loader).toContain('"hashRoutes":false');
+  });
+
   it("deletes a site after confirmation, and a lost session leads to login and back", async () => {
     const { stack, page, context } = need();
     await page.goto(`${stack.apiUrl}/sites`);
@@ -332,6 +502,32 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     expect(await setup.json()).toEqual({ needed: false });
   });
 });
+
+/**
+ * launchChromium's browser (same flags), but with a desktop Chrome User-Agent. Headless
+ * Chromium names itself in its User-Agent and bots count only in the device breakdown; a
+ * context's userAgent option does not reach the beacons a page sends as it unloads, so the
+ * switch is set for the whole browser.
+ */
+async function launchAsAPerson(): Promise<Browser> {
+  const userAgent =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-sync",
+      `--user-agent=${userAgent}`,
+    ],
+  });
+}
 
 function lastErrors(stack: Stack): string {
   return stack

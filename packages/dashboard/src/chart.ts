@@ -21,23 +21,33 @@ function heightFor(width: number): number {
   return width < 500 ? 200 : 280;
 }
 
-const DAY = 86_400;
-// Day buckets are UTC days, as the API makes them, so they are labelled in UTC.
-const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-const hourLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric" });
+/** Room a day label needs on the x axis. */
+const DAY_LABEL_PX = 72;
 
-/** One chart per interval: the x axis differs, so a new interval means a new chart. */
-export function timeChart(container: HTMLElement, series: Series, interval: Interval): Chart {
+/**
+ * One chart per interval: the x axis differs, so a new interval means a new chart. Times are
+ * shown in the site's time zone, whose local midnights the day buckets start at.
+ */
+export function timeChart(container: HTMLElement, series: Series, interval: Interval, timeZone: string): Chart {
   const width = Math.max(container.clientWidth, 200);
   const count = (v: number | null) => (v === null ? "–" : formatCount(v));
+  const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone });
+  const hourLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", timeZone });
   const xAxis: uPlot.Axis = { stroke: "#5b6478", grid: { stroke: "#eceef4" }, ticks: { stroke: "#d9dce6" } };
   if (interval === "day") {
-    xAxis.incrs = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY];
+    // Ticks on the buckets themselves: local midnights are not evenly spaced across a clock change.
+    xAxis.splits = (u) => {
+      const xs = (u.data[0] ?? []) as number[];
+      // u.width is the whole chart in CSS pixels; the y axis takes about 80 of them.
+      const every = Math.max(1, Math.ceil((xs.length * DAY_LABEL_PX) / Math.max(u.width - 80, 1)));
+      return xs.filter((_x, i) => i % every === 0);
+    };
     xAxis.values = (_u, splits) => splits.map((s) => dayLabel.format(new Date(s * 1000)));
   }
   const opts: uPlot.Options = {
     width,
     height: heightFor(width),
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
     cursor: { drag: { x: false, y: false } },
     legend: { live: true },
     scales: {

@@ -8,6 +8,7 @@ import type {
   Me,
   Page,
   PageRow,
+  QuotaDay,
   Site,
   SiteInput,
   Timeseries,
@@ -59,6 +60,8 @@ export function createApi(options: ClientOptions = {}) {
         signal: q.signal,
         query: { ...range(q), limit: q.limit },
       }),
+    quotaDays: (id: string, q: StatsQuery) =>
+      request<{ days: QuotaDay[] }>(`${site(id)}/stats/quota-days`, { signal: q.signal, query: range(q) }),
   };
 }
 

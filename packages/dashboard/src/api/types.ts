@@ -18,6 +18,10 @@ export interface Site {
   origins: string[];
   dailyEventQuota: number;
   retentionDays: number;
+  /** IANA time zone the overview's days are in. */
+  timeZone: string;
+  /** Whether hash routes (`#/…`) count as pages. */
+  hashRoutes: boolean;
   createdAt: string;
   updatedAt: string;
   /** The `<script>` tag to paste into the site's pages. */
@@ -29,6 +33,8 @@ export interface SiteInput {
   origins: string[];
   dailyEventQuota?: number;
   retentionDays?: number;
+  timeZone?: string;
+  hashRoutes?: boolean;
 }
 
 export interface Page<T> {
@@ -38,18 +44,25 @@ export interface Page<T> {
 
 export type Interval = "hour" | "day";
 
-export interface TimeseriesPoint {
-  t: string;
+/** Sessions count once, in their first hour; visitors once per UTC day. */
+export interface Counts {
   pageviews: number;
   sessions: number;
+  visitors: number;
+}
+
+export interface TimeseriesPoint extends Counts {
+  /** Bucket start: a UTC hour, or the UTC instant of the site's local midnight. */
+  t: string;
 }
 
 export interface Timeseries {
   interval: Interval;
+  timeZone: string;
   from: string;
   to: string;
   points: TimeseriesPoint[];
-  totals: { pageviews: number; sessions: number };
+  totals: Counts;
 }
 
 export interface PageRow {
@@ -64,4 +77,10 @@ export interface BreakdownRow {
   sessions: number;
 }
 
-export type Breakdown = "referrers" | "devices" | "countries";
+export type Breakdown = "referrers" | "devices" | "countries" | "utm-sources" | "utm-mediums" | "utm-campaigns";
+
+export interface QuotaDay {
+  /** A UTC day, "2026-12-05". */
+  day: string;
+  reachedAt: string;
+}

@@ -4,8 +4,10 @@ import {
   deviceLabel,
   formatCount,
   formatRate,
+  formatUtcDay,
   parseWholeNumber,
   percentToRate,
+  quotaNotice,
   rateToPercent,
   referrerLabel,
 } from "./format.ts";
@@ -55,5 +57,19 @@ describe("breakdown labels", () => {
     expect(referrerLabel("news.ycombinator.com")).toBe("news.ycombinator.com");
     expect(deviceLabel("mobile")).toBe("Mobile");
     expect(deviceLabel("")).toBe("Unknown");
+  });
+});
+
+describe("quota days", () => {
+  it("names the UTC days, or sums them up when there are many", () => {
+    expect(formatUtcDay("2026-12-05", "en-GB")).toBe("5 Dec");
+    expect(quotaNotice([], "en-GB")).toBeNull();
+    expect(quotaNotice(["2026-12-05", "2026-12-06"], "en-GB")).toBe(
+      "Daily event quota reached on 5 Dec, 6 Dec (UTC) — events past it were not counted.",
+    );
+    const many = Array.from({ length: 9 }, (_, i) => `2026-12-${String(i + 10).padStart(2, "0")}`);
+    expect(quotaNotice(many, "en-GB")).toBe(
+      "Daily event quota reached on 9 days between 10 Dec and 18 Dec (UTC) — events past it were not counted.",
+    );
   });
 });

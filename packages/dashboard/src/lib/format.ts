@@ -64,3 +64,24 @@ export function parseWholeNumber(text: string): number | null {
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/** A UTC day ("2026-12-05") as a short date ("5 Dec" or "Dec 5", by locale). */
+export function formatUtcDay(day: string, locale?: string): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(t)) return day;
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(t);
+}
+
+const LISTED_QUOTA_DAYS = 6;
+
+/** The notice for days on which the daily event quota was reached; null when there were none. */
+export function quotaNotice(days: readonly string[], locale?: string): string | null {
+  if (days.length === 0) return null;
+  const first = days[0] ?? "";
+  const last = days.at(-1) ?? first;
+  const when =
+    days.length <= LISTED_QUOTA_DAYS
+      ? days.map((d) => formatUtcDay(d, locale)).join(", ")
+      : `${formatCount(days.length, locale)} days between ${formatUtcDay(first, locale)} and ${formatUtcDay(last, locale)}`;
+  return `Daily event quota reached on ${when} (UTC) — events past it were not counted.`;
+}

@@ -6,13 +6,20 @@ describe("matchRoute", () => {
     expect(matchRoute("/")).toEqual({ name: "home" });
     expect(matchRoute("/setup")).toEqual({ name: "setup" });
     expect(matchRoute("/sites/")).toEqual({ name: "sites" });
-    expect(matchRoute("/sites/site_01abc")).toEqual({ name: "overview", siteId: "site_01abc", range: "7d" });
+    expect(matchRoute("/sites/site_01abc")).toEqual({
+      name: "overview",
+      siteId: "site_01abc",
+      range: { preset: "7d" },
+    });
     expect(matchRoute("/sites/site_01abc", "?range=24h")).toEqual({
       name: "overview",
       siteId: "site_01abc",
-      range: "24h",
+      range: { preset: "24h" },
     });
-    expect(matchRoute("/sites/site_01abc", "?range=1y")).toMatchObject({ range: "7d" });
+    expect(matchRoute("/sites/site_01abc", "?range=1y")).toMatchObject({ range: { preset: "7d" } });
+    expect(matchRoute("/sites/site_01abc", "?from=2026-11-01&to=2026-11-30")).toMatchObject({
+      range: { from: "2026-11-01", to: "2026-11-30" },
+    });
     expect(matchRoute("/sites/site_01abc/settings")).toEqual({ name: "settings", siteId: "site_01abc" });
     expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });
     expect(matchRoute("/sites/%3Cscript%3E")).toEqual({ name: "not-found" });
@@ -45,7 +52,11 @@ describe("safeNext", () => {
 describe("paths", () => {
   it("builds the UI's URLs", () => {
     expect(paths.overview("site_1")).toBe("/sites/site_1");
-    expect(paths.overview("site_1", "30d")).toBe("/sites/site_1?range=30d");
+    expect(paths.overview("site_1", { preset: "30d" })).toBe("/sites/site_1?range=30d");
+    expect(paths.overview("site_1", { preset: "7d" })).toBe("/sites/site_1");
+    expect(paths.overview("site_1", { from: "2026-11-01", to: "2026-11-30" })).toBe(
+      "/sites/site_1?from=2026-11-01&to=2026-11-30",
+    );
     expect(paths.settings("site_1")).toBe("/sites/site_1/settings");
     expect(paths.login("/sites/site_1")).toBe("/login?next=%2Fsites%2Fsite_1");
   });

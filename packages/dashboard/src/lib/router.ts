@@ -1,12 +1,12 @@
 /** The UI's routes: plain paths served by the API worker's single-page fallback. */
-import { DEFAULT_RANGE, isRangeKey, type RangeKey } from "./range.ts";
+import { type RangeSpec, specFromQuery, specQuery } from "./range.ts";
 
 export type Route =
   | { name: "home" }
   | { name: "setup" }
   | { name: "login"; next: string | null }
   | { name: "sites" }
-  | { name: "overview"; siteId: string; range: RangeKey }
+  | { name: "overview"; siteId: string; range: RangeSpec }
   | { name: "settings"; siteId: string }
   | { name: "not-found" };
 
@@ -20,10 +20,7 @@ export function matchRoute(pathname: string, search = ""): Route {
   if (path === "/login") return { name: "login", next: safeNext(params.get("next")) };
   if (path === "/sites") return { name: "sites" };
   let m = new RegExp(`^/sites/${SITE_ID}$`).exec(path);
-  if (m?.[1]) {
-    const range = params.get("range");
-    return { name: "overview", siteId: m[1], range: isRangeKey(range) ? range : DEFAULT_RANGE };
-  }
+  if (m?.[1]) return { name: "overview", siteId: m[1], range: specFromQuery(search) };
   m = new RegExp(`^/sites/${SITE_ID}/settings$`).exec(path);
   if (m?.[1]) return { name: "settings", siteId: m[1] };
   return { name: "not-found" };
@@ -39,8 +36,10 @@ export function safeNext(next: string | null | undefined): string | null {
 export const paths = {
   sites: () => "/sites",
   login: (next?: string | null) => (next ? `/login?${new URLSearchParams({ next })}` : "/login"),
-  overview: (siteId: string, range?: RangeKey) =>
-    `/sites/${encodeURIComponent(siteId)}${range && range !== DEFAULT_RANGE ? `?range=${range}` : ""}`,
+  overview: (siteId: string, range?: RangeSpec) => {
+    const q = range ? specQuery(range) : "";
+    return `/sites/${encodeURIComponent(siteId)}${q ? `?${q}` : ""}`;
+  },
   settings: (siteId: string) => `/sites/${encodeURIComponent(siteId)}/settings`,
 };
 

@@ -90,6 +90,19 @@ function generalCard(
   quota.value = String(site.dailyEventQuota);
   const retention = h("input", { type: "number", name: "retentionDays", min: 1, step: 1, inputmode: "numeric" });
   retention.value = String(site.retentionDays);
+  const timeZone = h(
+    "select",
+    { name: "timeZone" },
+    timeZoneOptions(site.timeZone).map((tz) => h("option", { value: tz }, tz)),
+  );
+  timeZone.value = site.timeZone;
+  const hashRoutes = h("input", {
+    type: "checkbox",
+    name: "hashRoutes",
+    id: "settings-hash-routes",
+    "aria-describedby": "settings-hash-routes-hint",
+  });
+  hashRoutes.checked = site.hashRoutes;
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Save changes");
   const error = messageBox("error");
   const saved = messageBox("success");
@@ -106,6 +119,18 @@ function generalCard(
       { class: "field-row" },
       field("settings-quota", "Daily event quota", quota, "Events accepted per UTC day."),
       field("settings-retention", "Retention (days)", retention, "How long statistics are kept."),
+      field("settings-time-zone", "Time zone", timeZone, "The overview's days start at midnight here."),
+    ),
+    h(
+      "div",
+      { class: "field field-check" },
+      hashRoutes,
+      h("label", { for: "settings-hash-routes" }, "Count hash routes (#/…) as pages"),
+      h(
+        "p",
+        { class: "hint", id: "settings-hash-routes-hint" },
+        "For single-page apps that route with #/ or #!/ links. Other fragments never count.",
+      ),
     ),
     h("div", { class: "actions" }, submit),
   );
@@ -114,7 +139,7 @@ function generalCard(
     error.hide();
     saved.hide();
     notice.hide();
-    const read = readSiteForm({ name, origins, quota, retention });
+    const read = readSiteForm({ name, origins, quota, retention, timeZone, hashRoutes });
     if (!read.ok) {
       error.show(read.errors.join(" "));
       read.focus.focus();
@@ -136,6 +161,14 @@ function generalCard(
     { class: "card", "aria-labelledby": "general-heading" },
     h("h2", { id: "general-heading" }, "General"),
     form,
+  );
+}
+
+/** The browser's zones, with UTC and the site's own zone should the list lack them. */
+function timeZoneOptions(current: string): string[] {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set(["UTC", current, ...known])].sort((a, b) =>
+    a === "UTC" ? -1 : b === "UTC" ? 1 : a.localeCompare(b),
   );
 }
 

@@ -8,6 +8,8 @@ export interface SiteFields {
   origins: HTMLTextAreaElement;
   quota?: HTMLInputElement;
   retention?: HTMLInputElement;
+  timeZone?: HTMLSelectElement;
+  hashRoutes?: HTMLInputElement;
 }
 
 export type SiteFormResult = { ok: true; body: SiteInput } | { ok: false; errors: string[]; focus: HTMLElement };
@@ -33,5 +35,7 @@ export function readSiteForm(f: SiteFields): SiteFormResult {
       return { ok: false, errors: ["Retention is a whole number of days."], focus: f.retention };
     body.retentionDays = days;
   }
+  if (f.timeZone?.value) body.timeZone = f.timeZone.value;
+  if (f.hashRoutes) body.hashRoutes = f.hashRoutes.checked;
   return { ok: true, body };
 }
