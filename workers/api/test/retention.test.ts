@@ -1,7 +1,7 @@
 /**
  * The retention Cron Trigger against a real Postgres: each site's rows before its cutoff go,
  * newer rows and other sites' rows stay, a run stops at its statement bound. Every time is
- * relative to a controlled scheduledTime taken from the clock, never a calendar date.
+ * relative to a controlled scheduledTime, NOW, never to the clock or another calendar date.
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { schema } from "@sightline/db";
@@ -14,8 +14,14 @@ import { db } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** 37 minutes into the current UTC hour: the cutoff must truncate to the hour. */
-const NOW = Math.floor(Date.now() / HOUR) * HOUR + 37 * 60_000;
+/**
+ * 37 minutes into an hour (the cutoff must truncate to the hour), long before any row of the
+ * other test files. They share the database and a run deletes every site's rows past its
+ * retention: a run at the clock's now would also take their rows once those are a year old
+ * (stats.test.ts writes fixed hours of 2026), and the bounded run would spend its statements
+ * on them.
+ */
+const NOW = Date.UTC(2001, 4, 6, 14, 37);
 const NOW_HOUR = NOW - 37 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const day = (ms: number) => iso(ms).slice(0, 10);
