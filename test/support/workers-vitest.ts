@@ -1,12 +1,15 @@
 /**
  * The one vitest config for workers tested inside workerd: the worker's own wrangler config,
- * test vars, and a real Postgres reached through the local WebSocket bridge.
+ * test vars, and a real Postgres reached through the local WebSocket bridge. `TEST_NOW` (an ISO
+ * instant) is passed into the isolate, where `clock.ts` shifts the clock of the tests and of the
+ * worker under test alike.
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 const setup = new URL("./postgres-setup.ts", import.meta.url).pathname;
 const upstashSetup = new URL("./upstash-setup.ts", import.meta.url).pathname;
+const clock = new URL("./clock.ts", import.meta.url).pathname;
 
 export interface WorkersTestOptions {
   /** Extra bindings (test-only secrets) on top of the wrangler config's vars. */
@@ -25,6 +28,8 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
             ENVIRONMENT: "test",
             DATABASE_URL: inject<string>("databaseUrl"),
             PG_WS_PROXY: inject<string>("pgWsProxy"),
+            // Read by clock.ts through process.env (nodejs_compat); empty means the real clock.
+            TEST_NOW: process.env.TEST_NOW ?? "",
             ...opts.bindings,
           },
           // Miniflare worker options; their full type is not exported by the pool.
@@ -35,6 +40,7 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
     // Logs are printed for failing tests only; the suite shares two cores with workerd.
     test: {
       globalSetup: [setup, upstashSetup],
+      setupFiles: [clock],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,
       silent: "passed-only",

@@ -5,6 +5,10 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+// The real clock: the stack's workerd runs the product, which carries no test clock, and
+// faketime deadlocks workerd; so TEST_NOW (honoured by the unit and workers tiers) stops here.
+delete process.env.TEST_NOW;
+
 export default defineConfig({
   root: fileURLToPath(new URL("../..", import.meta.url)),
   test: {

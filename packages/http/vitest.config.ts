@@ -1,0 +1,3 @@
+import { unitTestConfig } from "../../test/support/unit-vitest.ts";
+
+export default unitTestConfig();
