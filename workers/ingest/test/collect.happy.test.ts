@@ -120,7 +120,7 @@ describe("POST /v1/collect (happy)", () => {
       [{ id: upper.id.toLowerCase(), ts: upper.ts, path: "/upper" }],
       batch.sessionId,
     );
-    expect(await stub.ingest(name, [again])).toEqual({ counted: 0, duplicates: 1 });
+    expect(await stub.ingest(name, [again])).toEqual({ counted: 0, duplicates: 1, overQuota: 0 });
   });
 
   it("keeps a hash route in the page path when the site counts hash routes, and drops it when not", async () => {

@@ -46,8 +46,11 @@ const UAS: Record<string, string[]> = {
     "WhatsApp/2.23.20.0",
     "python-requests/2.32.3",
     "curl/8.5.0",
+    // isbot reads a bare "Mozilla/5.0", or a client naming no browser, as scripted.
+    "Mozilla/5.0",
+    "SomeApp/1.0 (custom)",
   ],
-  unknown: ["", "Mozilla/5.0", "SomeApp/1.0 (custom)"],
+  unknown: [""],
 };
 
 describe("deviceClass", () => {

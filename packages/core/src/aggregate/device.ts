@@ -1,23 +1,18 @@
 /**
  * The device breakdown: a five-way class from the User-Agent, once per collect request.
  *
- * A handful of regexes rather than a parser library: only the class is kept, this runs on
- * the benchmarked collect path, and parsers (ua-parser-js, bowser) carry large regex tables
- * for browser, OS and model names we would throw away; bot lists like isbot are one big
- * alternation. Known blind spot: iPadOS 13+ Safari sends a Macintosh UA by default, so those
- * iPads count as desktop; no header tells them apart without client hints.
+ * Bots come from `isbot`, the well-kept list of crawlers, previewers, headless and scripted
+ * clients (one large regex, run once per distinct UA thanks to the memo below); the rest is a
+ * handful of regexes rather than a parser library: only the class is kept, and parsers
+ * (ua-parser-js, bowser) carry large tables of browser, OS and model names we would throw
+ * away. Known blind spot: iPadOS 13+ Safari sends a Macintosh UA by default, so those iPads
+ * count as desktop; no header tells them apart without client hints.
  */
 import { BoundedMap } from "@sightline/shared/cache";
 import { LIMITS } from "@sightline/shared/limits";
 import type { DeviceClass } from "@sightline/shared/wire";
+import { isbot } from "isbot";
 
-/**
- * Crawlers, previewers, headless and scripted clients. "bot" not after "cu": Cubot phones.
- * Tokens from the UAs of Google, Bing, Yandex, Baidu, Apple, social and chat link previews,
- * AI crawlers, SEO tools, Lighthouse and common HTTP libraries.
- */
-const BOT =
-  /(?<!cu)bot|crawl|spider|slurp|mediapartners|facebookexternalhit|facebookcatalog|bytespider|headless|lighthouse|pagespeed|phantomjs|puppeteer|playwright|selenium|python|curl\/|wget|go-http|java\/|okhttp|axios|node-fetch|undici|scrapy|whatsapp|embedly|vkshare|quora link preview|preview\b|ia_archiver|archive\.org|monitor|uptime|feedfetcher/i;
 /** iPad (before 13 and in-app webviews), Firefox tablets, Kindle, Silk, PlayBook. */
 const TABLET = /ipad|tablet|kindle|\bsilk\b|playbook/i;
 const ANDROID = /android/i;
@@ -45,7 +40,7 @@ export function deviceClass(userAgent: string | null | undefined): DeviceClass {
 }
 
 function classify(ua: string): DeviceClass {
-  if (BOT.test(ua)) return "bot";
+  if (isbot(ua)) return "bot";
   if (TABLET.test(ua)) return "tablet";
   // Android phones say "Mobile" (Chrome: "Mobile Safari", Firefox: "Mobile;"); tablets do not.
   if (ANDROID.test(ua)) return MOBI.test(ua) ? "mobile" : "tablet";
