@@ -23,7 +23,12 @@ export const siteEdgeRecord = z.object({
   /** Whether route-like fragments (`#/...`, `#!/...`) are pages of their own. */
   hashRoutes: z.boolean().default(true),
   /** Events counted per UTC day; the aggregator stops counting past it and marks the site. */
-  dailyEventQuota: z.number().int().min(0).max(LIMITS.api.maxDailyEventQuota).default(LIMITS.api.defaultDailyEventQuota),
+  dailyEventQuota: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.api.maxDailyEventQuota)
+    .default(LIMITS.api.defaultDailyEventQuota),
 });
 
 export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
