@@ -13,6 +13,18 @@ const FLAGS = [
   "--disable-sync",
 ];
 
+/**
+ * A desktop Chrome User-Agent. Headless Chromium names itself in its own, and bots count only
+ * in the device breakdown; a context's userAgent option does not reach the beacons a page
+ * sends as it unloads, so the switch is set for the whole browser.
+ */
+export const DESKTOP_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...FLAGS, `--user-agent=${DESKTOP_UA}`],
+  });
 }

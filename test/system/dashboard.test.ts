@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { schema } from "@sightline/db";
 import { sql } from "drizzle-orm";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
-import { CHROMIUM } from "./browser.ts";
+import { launchChromium } from "./browser.ts";
 import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
 
 const EMAIL = "owner@example.test";
@@ -53,7 +53,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     admin = openDb(DATABASE_URL, bridge.port);
     await admin.db.execute(sql.raw(`create database ${scratch}`));
     stack = await startStack("dashboard", { databaseUrl: scratchUrl });
-    browser = await launchAsAPerson();
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: WIDE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
     page = await context.newPage();
@@ -502,32 +502,6 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     expect(await setup.json()).toEqual({ needed: false });
   });
 });
-
-/**
- * launchChromium's browser (same flags), but with a desktop Chrome User-Agent. Headless
- * Chromium names itself in its User-Agent and bots count only in the device breakdown; a
- * context's userAgent option does not reach the beacons a page sends as it unloads, so the
- * switch is set for the whole browser.
- */
-async function launchAsAPerson(): Promise<Browser> {
-  const userAgent =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-sync",
-      `--user-agent=${userAgent}`,
-    ],
-  });
-}
 
 function lastErrors(stack: Stack): string {
   return stack

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, NODE_BIN, ROOT } from "../../scripts/lib/paths.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
+import { DESKTOP_UA } from "./browser.ts";
 import { ARTIFACTS, descendants, freePort, isAlive, READY_LINE, uniqueSiteKey } from "./stack.ts";
 
 const SOAK_MS = 120_000;
@@ -232,7 +233,12 @@ describe("the embedded PostgreSQL default under a running stack", () => {
           try {
             const res = await fetch(`${stack.ingestUrl}/v1/collect`, {
               method: "POST",
-              headers: { "Content-Type": "text/plain;charset=UTF-8", Origin: stack.demoOrigin },
+              headers: {
+                "Content-Type": "text/plain;charset=UTF-8",
+                Origin: stack.demoOrigin,
+                // Node's own User-Agent reads as a bot, which counts only in the device row.
+                "User-Agent": DESKTOP_UA,
+              },
               body: JSON.stringify(batch),
             });
             const body = await res.text();
