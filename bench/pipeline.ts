@@ -25,7 +25,10 @@ export interface PipelineOptions extends SectionHooks {
   pgWsProxy: string;
   databaseUrl: string;
   db: BenchDb;
+  /** Events of the batched run (20 to a request). */
   events: number;
+  /** Events of the one-event-per-request run. */
+  singleEvents: number;
   concurrency: number;
   drainTimeoutS: number;
   /** Give up on the drain after this long without one new row. */
@@ -96,19 +99,26 @@ async function deleteSiteRows(db: BenchDb, siteId: string): Promise<void> {
 
 export async function benchPipeline(
   opts: PipelineOptions,
-): Promise<{ pipeline: PipelineResult; freshness: FreshnessResult }> {
-  const site: SiteEdgeRecord = {
+): Promise<{ pipeline: PipelineResult; singleEvent: PipelineResult; freshness: FreshnessResult }> {
+  const newSite = (prefix: string): SiteEdgeRecord => ({
     siteId: newId("site"),
-    siteKey: benchSiteKey("bp"),
+    siteKey: benchSiteKey(prefix),
     origins: [BENCH_ORIGIN],
     shards: 1,
     respectDnt: true,
     hashRoutes: true,
     dailyEventQuota: 1_000_000,
-  };
+  });
+  // A site each, so each run's drain is counted apart and starts on a fresh Durable Object.
+  const batched = newSite("bp");
+  const single = newSite("bs");
+  const sites = [batched, single];
   // Registered before the instance so it runs after the instance is gone (cleanups run in
   // reverse): no flush can land after the delete.
-  const untrackRows = opts.track(() => deleteSiteRows(opts.db, site.siteId));
+  const deleteRows = async () => {
+    for (const site of sites) await deleteSiteRows(opts.db, site.siteId);
+  };
+  const untrackRows = opts.track(deleteRows);
   const inst: Instance = await startIngest({
     name: "edge-queue",
     port: opts.port,
@@ -119,110 +129,124 @@ export async function benchPipeline(
   const untrackInst = opts.track(() => inst.dispose());
   try {
     const kv = await inst.mf.getKVNamespace("SITES");
-    await kv.put(siteKvKey(site.siteKey), JSON.stringify(site));
+    for (const site of sites) await kv.put(siteKvKey(site.siteKey), JSON.stringify(site));
     const url = `${inst.url}/v1/collect`;
 
-    // Bodies first, so building them is not timed.
-    const batches = Math.ceil(opts.events / EVENTS_PER_BATCH);
-    const sessions = Array.from({ length: Math.max(1, Math.floor(batches / 4)) }, () => uuidv7());
-    // Sent as a live stream is: each batch 1 ms after the one before (about the rate here), so
-    // event ids, minted from event times, arrive in roughly the order they were minted.
-    const start = Date.now() - batches;
-    const bodies = Array.from({ length: batches }, (_, b) => {
-      const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, e) => pathFor(b * EVENTS_PER_BATCH + e));
-      return collectBody(site.siteKey, sessions[b % sessions.length] as string, paths, start + b);
-    });
-    const distinctPaths = new Set(Array.from({ length: batches * EVENTS_PER_BATCH }, (_, i) => pathFor(i))).size;
-
-    opts.log(`pipeline: ${batches} batches x ${EVENTS_PER_BATCH} events, ${opts.concurrency} in flight`);
-    const stopCpu = startCpuWindow(inst.pids);
-    const t0 = performance.now();
-    let accepted = 0;
-    const rejected: Record<string, number> = {};
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (next < batches) {
-          const body = bodies[next++] as string;
-          try {
-            const r = await post(url, body);
-            if (r.status === 202) accepted += r.accepted;
-            else rejected[r.status] = (rejected[r.status] ?? 0) + 1;
-          } catch {
-            rejected.network = (rejected.network ?? 0) + 1;
-          }
-        }
-      }),
-    );
-    const tSent = performance.now();
-    opts.log(`pipeline: ${accepted} events accepted in ${((tSent - t0) / 1000).toFixed(1)}s; waiting for the drain`);
-
-    let counted = 0;
-    let tDrain = tSent;
-    let lastProgress = tSent;
-    const deadline = tSent + opts.drainTimeoutS * 1000;
-    let stalled = false;
-    while (performance.now() < deadline) {
-      const n = await countFor(opts.db, site.siteId);
-      tDrain = performance.now();
-      if (n !== counted) lastProgress = tDrain;
-      counted = n;
-      if (counted >= accepted) break;
-      // Flushes retry with a growing backoff; this long without a single new row is a stall.
-      if (tDrain - lastProgress > opts.stallTimeoutS * 1000) {
-        stalled = true;
-        break;
-      }
-      await sleep(100);
-    }
-    const cpu = stopCpu();
-    const drained = counted >= accepted;
-    if (!drained) {
-      const why = stalled ? `no new rows for ${opts.stallTimeoutS}s` : `timed out after ${opts.drainTimeoutS}s`;
-      opts.log(`pipeline: drain ${why} with ${counted}/${accepted} counted`);
-      for (const line of new Set([...inst.logs.firstErrors, ...inst.logs.lastErrors]))
-        opts.log(`pipeline: worker error: ${line}`);
-    }
-    const totalSeconds = (tDrain - t0) / 1000;
-
-    const pipeline: PipelineResult = {
-      eventsPerSec: counted / totalSeconds,
-      accepted,
-      counted,
-      lost: accepted - counted,
-      events: batches * EVENTS_PER_BATCH,
-      batches,
-      eventsPerBatch: EVENTS_PER_BATCH,
-      concurrency: opts.concurrency,
-      rejected,
-      drained,
-      sendSeconds: (tSent - t0) / 1000,
-      totalSeconds,
-      acceptEventsPerSec: accepted / ((tSent - t0) / 1000),
-      distinctPaths,
-      distinctSessions: sessions.length,
-      shards: site.shards,
-      cores: {
-        workerd: cpu.workerdUs / cpu.wallUs,
-        node: cpu.nodeUs / cpu.wallUs,
-        machine: cpu.machineBusyUs === null ? null : cpu.machineBusyUs / cpu.wallUs,
-      },
-      workerLogs: { lines: 0, errors: 0, firstErrors: [], lastErrors: [] },
-    };
-
-    const freshness = await measureFreshness(opts, url, site);
-    pipeline.workerLogs = {
-      ...inst.logs,
-      firstErrors: [...inst.logs.firstErrors],
-      lastErrors: [...inst.logs.lastErrors],
-    };
-    return { pipeline, freshness };
+    const pipeline = await streamRun(opts, inst, url, batched, opts.events, EVENTS_PER_BATCH);
+    const singleEvent = await streamRun(opts, inst, url, single, opts.singleEvents, 1);
+    const freshness = await measureFreshness(opts, url, batched);
+    const logs = { ...inst.logs, firstErrors: [...inst.logs.firstErrors], lastErrors: [...inst.logs.lastErrors] };
+    pipeline.workerLogs = logs;
+    singleEvent.workerLogs = logs;
+    return { pipeline, singleEvent, freshness };
   } finally {
     untrackInst();
     await inst.dispose();
     untrackRows();
-    await deleteSiteRows(opts.db, site.siteId).catch((err) => opts.log(`pipeline: cleanup failed: ${String(err)}`));
+    await deleteRows().catch((err) => opts.log(`pipeline: cleanup failed: ${String(err)}`));
   }
+}
+
+/**
+ * `events` unique pageviews as a live stream, `perBatch` to a request (20 as the tracker
+ * batches; 1 as Umami and most trackers send), then waits for Postgres to count them all.
+ */
+async function streamRun(
+  opts: PipelineOptions,
+  inst: Instance,
+  url: string,
+  site: SiteEdgeRecord,
+  events: number,
+  perBatch: number,
+): Promise<PipelineResult> {
+  const label = `pipeline (${perBatch} per request)`;
+  // Bodies first, so building them is not timed.
+  const batches = Math.ceil(events / perBatch);
+  // Each session in four requests.
+  const sessions = Array.from({ length: Math.max(1, Math.floor(batches / 4)) }, () => uuidv7());
+  // Sent as a live stream is: each batch 1 ms after the one before (about the rate here), so
+  // event ids, minted from event times, arrive in roughly the order they were minted.
+  const start = Date.now() - batches;
+  const bodies = Array.from({ length: batches }, (_, b) => {
+    const paths = Array.from({ length: perBatch }, (_, e) => pathFor(b * perBatch + e));
+    return collectBody(site.siteKey, sessions[b % sessions.length] as string, paths, start + b);
+  });
+  const distinctPaths = new Set(Array.from({ length: batches * perBatch }, (_, i) => pathFor(i))).size;
+
+  opts.log(`${label}: ${batches} requests x ${perBatch} events, ${opts.concurrency} in flight`);
+  const stopCpu = startCpuWindow(inst.pids);
+  const t0 = performance.now();
+  let accepted = 0;
+  const rejected: Record<string, number> = {};
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (next < batches) {
+        const body = bodies[next++] as string;
+        try {
+          const r = await post(url, body);
+          if (r.status === 202) accepted += r.accepted;
+          else rejected[r.status] = (rejected[r.status] ?? 0) + 1;
+        } catch {
+          rejected.network = (rejected.network ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const tSent = performance.now();
+  opts.log(`${label}: ${accepted} events accepted in ${((tSent - t0) / 1000).toFixed(1)}s; waiting for the drain`);
+
+  let counted = 0;
+  let tDrain = tSent;
+  let lastProgress = tSent;
+  const deadline = tSent + opts.drainTimeoutS * 1000;
+  let stalled = false;
+  while (performance.now() < deadline) {
+    const n = await countFor(opts.db, site.siteId);
+    tDrain = performance.now();
+    if (n !== counted) lastProgress = tDrain;
+    counted = n;
+    if (counted >= accepted) break;
+    // Flushes retry with a growing backoff; this long without a single new row is a stall.
+    if (tDrain - lastProgress > opts.stallTimeoutS * 1000) {
+      stalled = true;
+      break;
+    }
+    await sleep(100);
+  }
+  const cpu = stopCpu();
+  const drained = counted >= accepted;
+  if (!drained) {
+    const why = stalled ? `no new rows for ${opts.stallTimeoutS}s` : `timed out after ${opts.drainTimeoutS}s`;
+    opts.log(`${label}: drain ${why} with ${counted}/${accepted} counted`);
+    for (const line of new Set([...inst.logs.firstErrors, ...inst.logs.lastErrors]))
+      opts.log(`${label}: worker error: ${line}`);
+  }
+  const totalSeconds = (tDrain - t0) / 1000;
+  return {
+    eventsPerSec: counted / totalSeconds,
+    accepted,
+    counted,
+    lost: accepted - counted,
+    events: batches * perBatch,
+    batches,
+    eventsPerBatch: perBatch,
+    concurrency: opts.concurrency,
+    rejected,
+    drained,
+    sendSeconds: (tSent - t0) / 1000,
+    totalSeconds,
+    acceptEventsPerSec: accepted / ((tSent - t0) / 1000),
+    distinctPaths,
+    distinctSessions: sessions.length,
+    shards: site.shards,
+    cores: {
+      workerd: cpu.workerdUs / cpu.wallUs,
+      node: cpu.nodeUs / cpu.wallUs,
+      machine: cpu.machineBusyUs === null ? null : cpu.machineBusyUs / cpu.wallUs,
+    },
+    workerLogs: { lines: 0, errors: 0, firstErrors: [], lastErrors: [] },
+  };
 }
 
 const POLL_MS = 100;

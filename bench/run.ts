@@ -43,13 +43,15 @@ const MODE = quick
       // Long enough (about 10 s of load here) that the last flush's wait (up to the 1 s Queue
       // batch timeout plus the 2 s flush interval) does not decide the rate.
       pipelineEvents: 160_000,
+      // One event per request: the accept path's per-request cost decides, so fewer events.
+      singleEvents: 20_000,
       drainTimeoutS: 120,
       stallTimeoutS: 45,
       freshnessSamples: 10,
       freshnessSpacingMs: 400,
       aggregatorCalls: 40,
       aggregatorRounds: 3,
-      watchdogS: 290,
+      watchdogS: 360,
     }
   : {
       name: "full",
@@ -60,6 +62,7 @@ const MODE = quick
       probeDurationS: 6,
       harnessCalls: 5_000,
       pipelineEvents: 400_000,
+      singleEvents: 60_000,
       drainTimeoutS: 300,
       stallTimeoutS: 90,
       freshnessSamples: 20,
@@ -244,6 +247,7 @@ async function main(): Promise<number> {
         databaseUrl: DATABASE_URL,
         db: admin,
         events: MODE.pipelineEvents,
+        singleEvents: MODE.singleEvents,
         concurrency: CONCURRENCY,
         drainTimeoutS: MODE.drainTimeoutS,
         stallTimeoutS: MODE.stallTimeoutS,
@@ -256,6 +260,7 @@ async function main(): Promise<number> {
     runs("pipeline"),
   );
   const pipeline: PipelineResult | null = pf?.pipeline ?? null;
+  const singleEvent: PipelineResult | null = pf?.singleEvent ?? null;
   const freshness: FreshnessResult | null = pf?.freshness ?? null;
 
   const baseline: BaselineResult | null = await section(
@@ -339,6 +344,19 @@ async function main(): Promise<number> {
       cores: pipeline.cores,
       workerLogErrors: pipeline.workerLogs.errors,
       workerErrorSamples: [...pipeline.workerLogs.firstErrors, ...pipeline.workerLogs.lastErrors],
+      singleEvent: singleEvent && {
+        eventsPerSec: singleEvent.eventsPerSec,
+        accepted: singleEvent.accepted,
+        counted: singleEvent.counted,
+        lost: singleEvent.lost,
+        drained: singleEvent.drained,
+        requests: singleEvent.batches,
+        rejected: singleEvent.rejected,
+        sendSeconds: singleEvent.sendSeconds,
+        totalSeconds: singleEvent.totalSeconds,
+        acceptEventsPerSec: singleEvent.acceptEventsPerSec,
+        cores: singleEvent.cores,
+      },
       baseline,
       aggregator,
     },
@@ -367,6 +385,7 @@ async function main(): Promise<number> {
     target("ingest.cpuUsPerEvent", result.ingest?.cpuUsPerEvent, "<=", 15),
     target("pipeline.ratio", result.pipeline?.ratio, ">=", 5),
     target("pipeline.lost", result.pipeline?.lost, "=", 0),
+    target("pipeline.singleEvent.lost", result.pipeline?.singleEvent?.lost, "=", 0),
     target("freshness.p95Ms", result.freshness?.p95Ms, "<=", 15_000),
     target("tracker.coreGzipBytes", result.tracker?.coreGzipBytes, "<=", 5_120),
   ];
@@ -410,6 +429,7 @@ function printTable(r: {
     totalSeconds: number;
     baseline: BaselineResult | null;
     aggregator: AggregatorResult | null;
+    singleEvent: { eventsPerSec: number; accepted: number; counted: number; totalSeconds: number } | null;
   } | null;
   freshness: FreshnessResult | null;
   tracker: { coreGzipBytes: number } | null;
@@ -476,6 +496,19 @@ function printTable(r: {
     ["  baseline connections", fmt(p?.baseline?.connections), "", ""],
     ["  aggregator alone, workerd CPU per event", us(p?.aggregator?.cpuUsPerEvent, 1), "", ""],
     ["lost", fmt(p?.lost), ...mark("pipeline.lost")],
+    ["pipeline events/s, one event per request", fmt(p?.singleEvent?.eventsPerSec), "", ""],
+    [
+      "  accepted / counted",
+      p?.singleEvent ? `${fmt(p.singleEvent.accepted)} / ${fmt(p.singleEvent.counted)}` : "n/a",
+      "",
+      "",
+    ],
+    ["  first send to drained", p?.singleEvent ? `${fmt(p.singleEvent.totalSeconds, 1)} s` : "n/a", "", ""],
+    [
+      "  lost",
+      fmt(p?.singleEvent ? p.singleEvent.accepted - p.singleEvent.counted : null),
+      ...mark("pipeline.singleEvent.lost"),
+    ],
     [
       "freshness p95 (p50)",
       r.freshness ? `${fmt(r.freshness.p95Ms)} ms (${fmt(r.freshness.p50Ms)})` : "n/a",

@@ -7,4 +7,3 @@ export { deviceClass } from "./device.ts";
 export { hourOf } from "./hour.ts";
 export { batchReferrerValue, hostOf, referrerValue } from "./referrer.ts";
 export { aggregatorName, parseAggregatorName } from "./shard.ts";
-export { visitorHash } from "./visitor.ts";

@@ -63,7 +63,12 @@ function keptEvents(
     const event: IngestMessage["events"][number] =
       ref === undefined ? { id, ts: e.ts, path } : { id, ts: e.ts, path, ref };
     const campaign = campaignOf(e.url);
-    kept.push(campaign === undefined ? event : Object.assign(event, campaign));
+    if (campaign !== undefined) {
+      if (campaign.utm_source !== undefined) event.utm_source = campaign.utm_source;
+      if (campaign.utm_medium !== undefined) event.utm_medium = campaign.utm_medium;
+      if (campaign.utm_campaign !== undefined) event.utm_campaign = campaign.utm_campaign;
+    }
+    kept.push(event);
   }
   return kept;
 }
@@ -155,7 +160,9 @@ collect.post("/", async (c) => {
       // Geolocation is off, and locally.
       country: countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country),
       device,
-      ...(visitor === undefined ? {} : { visitor }),
+      // Absent when undefined: the Queue's JSON leaves it out. Not a spread, which would take
+      // V8 off the object literal's fast path on the hottest allocation here.
+      visitor,
       quota: site.dailyEventQuota,
       events: kept,
     };
