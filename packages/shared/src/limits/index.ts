@@ -58,6 +58,11 @@ export const LIMITS = {
     siteCacheEntries: 10_000,
     /** User-Agents whose device class is remembered (of at most 512 characters each). */
     userAgentMemoEntries: 1_000,
+    /**
+     * Visitor hashes remembered for the day (site, address and User-Agent of at most 512
+     * characters each): about 1.5 MB at most, cleared when the day's salt changes.
+     */
+    visitorMemoEntries: 2_000,
   },
   api: {
     maxEmailLength: 254,

@@ -144,10 +144,11 @@ collect.post("/", async (c) => {
     const userAgent = c.req.header("user-agent") ?? "";
     const device = deviceClass(userAgent);
     // Bots count in their device row only, so they need no visitor (nor the salt's round trip).
-    const visitor =
-      device === "bot"
-        ? undefined
-        : await visitorOf(env.VISITOR_SALT, now, site.siteId, client, userAgent, c.get("log"));
+    let visitor: string | undefined;
+    if (device !== "bot") {
+      const v = visitorOf(env.VISITOR_SALT, now, site.siteId, client, userAgent, c.get("log"));
+      visitor = v instanceof Promise ? await v : v;
+    }
     const message: IngestMessage = {
       v: 1,
       siteId: site.siteId,
