@@ -43,6 +43,7 @@ describe("campaignOf", () => {
     expect(campaignOf("https://a.example/p#utm_source=x")).toBeUndefined();
     expect(campaignOf("https://a.example/p?a=1#/r?utm_source=x")).toBeUndefined();
     expect(campaignOf("https://a.example/p#/r?utm_source=x")).toBeUndefined();
+    expect(campaignOf("https://a.example/p??utm_source=x")).toBeUndefined();
     expect(campaignOf("https://a.example/p?xutm_source=a&utm_sourcex=b&a=utm_source=c")).toBeUndefined();
   });
 

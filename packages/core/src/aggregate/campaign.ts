@@ -11,7 +11,6 @@ import { CAMPAIGN_PARAMS, type CampaignParam } from "@sightline/shared/wire";
 export type Campaign = Partial<Record<CampaignParam, string>>;
 
 const PARAMS = new Set<string>(CAMPAIGN_PARAMS);
-const QUESTION = 63;
 const AMPERSAND = 38;
 
 /** The campaign tags in `url`'s query, or undefined when it has none. */
@@ -26,9 +25,8 @@ export function campaignOf(url: string): Campaign | undefined {
   let at = url.indexOf("utm_", q);
   let found: Campaign | undefined;
   for (; at >= 0 && at < end; at = url.indexOf("utm_", at + 4)) {
-    // Only a parameter's name: right after "?" or "&".
-    const before = url.charCodeAt(at - 1);
-    if (before !== QUESTION && before !== AMPERSAND) continue;
+    // Only a parameter's name: right after the query's "?" or an "&" (a second "?" is text).
+    if (at - 1 !== q && url.charCodeAt(at - 1) !== AMPERSAND) continue;
     let amp = url.indexOf("&", at);
     if (amp < 0 || amp > end) amp = end;
     const eq = url.indexOf("=", at);

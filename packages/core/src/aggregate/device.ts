@@ -19,8 +19,6 @@ const ANDROID = /android/i;
 const MOBI = /mobi/i;
 const MOBILE = /mobi|iphone|ipod|windows phone|blackberry|bb10|opera mini|iemobile/i;
 const DESKTOP = /windows nt|macintosh|mac os x|x11|linux|cros|freebsd|openbsd/i;
-/** Cut before matching: every real UA is shorter; a hostile one costs nothing extra. */
-const MAX_UA = 512;
 /**
  * Classes of the UAs this isolate saw last. Traffic comes mostly from a few hundred UA
  * strings, and the regexes cost about 2% of a collect request (a desktop Chrome UA runs all
@@ -28,9 +26,15 @@ const MAX_UA = 512;
  */
 const seen = new BoundedMap<string, DeviceClass>(LIMITS.isolate.userAgentMemoEntries);
 
+/** A User-Agent cut to `LIMITS.isolate.maxUserAgentChars`: a hostile one costs no more than a real one. */
+export function cutUserAgent(userAgent: string): string {
+  const max = LIMITS.isolate.maxUserAgentChars;
+  return userAgent.length > max ? userAgent.slice(0, max) : userAgent;
+}
+
 export function deviceClass(userAgent: string | null | undefined): DeviceClass {
   if (!userAgent) return "unknown";
-  const ua = userAgent.length > MAX_UA ? userAgent.slice(0, MAX_UA) : userAgent;
+  const ua = cutUserAgent(userAgent);
   let device = seen.get(ua);
   if (device === undefined) {
     device = classify(ua);

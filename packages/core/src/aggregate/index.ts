@@ -3,7 +3,7 @@ export { type Campaign, campaignOf } from "./campaign.ts";
 export { countryOf } from "./country.ts";
 export { dayOf, dayString, secondsToNextDay } from "./day.ts";
 export type { DimensionHourDelta, FlushBatch, PageHourDelta, SiteHourDelta, StatsSink } from "./delta.ts";
-export { deviceClass } from "./device.ts";
+export { cutUserAgent, deviceClass } from "./device.ts";
 export { hourOf } from "./hour.ts";
 export { batchReferrerValue, hostOf, referrerValue } from "./referrer.ts";
 export { aggregatorName, parseAggregatorName } from "./shard.ts";

@@ -56,11 +56,13 @@ export const LIMITS = {
   isolate: {
     /** Site keys remembered, unknown ones included. */
     siteCacheEntries: 10_000,
-    /** User-Agents whose device class is remembered (of at most 512 characters each). */
+    /** A User-Agent is cut to this before it is classified or remembered; real ones are shorter. */
+    maxUserAgentChars: 512,
+    /** User-Agents whose device class is remembered (of at most maxUserAgentChars each). */
     userAgentMemoEntries: 1_000,
     /**
-     * Visitor hashes remembered for the day (site, address and User-Agent of at most 512
-     * characters each): about 1.5 MB at most, cleared when the day's salt changes.
+     * Visitor hashes remembered for the day (site, address and a cut User-Agent each): about
+     * 1.5 MB at most, cleared when the day's salt changes.
      */
     visitorMemoEntries: 2_000,
   },

@@ -11,7 +11,8 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import { dayOf } from "@sightline/core/aggregate";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { cutUserAgent, dayOf } from "@sightline/core/aggregate";
 import type { Logger } from "@sightline/http";
 import { BoundedMap } from "@sightline/shared/cache";
 import { LIMITS } from "@sightline/shared/limits";
@@ -49,7 +50,6 @@ function saltFor(ns: SaltNamespace, day: number, log?: Logger): string | null | 
  * so the hash is remembered for the day, as the device class is per User-Agent. The key holds
  * the address only in this isolate's memory, as the request did, and is dropped with the salt.
  */
-const MAX_UA = 512;
 let memo: { salt: string; hashes: BoundedMap<string, string> } | undefined;
 
 /**
@@ -72,9 +72,7 @@ export function visitorOf(
 
 function remembered(salt: string, siteId: string, address: string, userAgent: string): string {
   if (memo?.salt !== salt) memo = { salt, hashes: new BoundedMap(LIMITS.isolate.visitorMemoEntries) };
-  // Headers may be long; the first 512 characters of a User-Agent tell browsers apart.
-  const ua = userAgent.length > MAX_UA ? userAgent.slice(0, MAX_UA) : userAgent;
-  const key = `${siteId}\n${address}\n${ua}`;
+  const key = `${siteId}\n${address}\n${cutUserAgent(userAgent)}`;
   let hash = memo.hashes.get(key);
   if (hash === undefined) {
     hash = visitorHash(salt, key);
@@ -84,7 +82,6 @@ function remembered(salt: string, siteId: string, address: string, userAgent: st
 }
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
  * 128 bits of SHA-256, hex: collisions are negligible for a site's daily visitors.
@@ -93,8 +90,5 @@ const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"
  * promise cost 15-25 µs a request, the JS hash of about 200 bytes a few.
  */
 function visitorHash(salt: string, visitor: string): string {
-  const digest = sha256(encoder.encode(`${salt}\n${visitor}`));
-  let hex = "";
-  for (let i = 0; i < 16; i++) hex += HEX[digest[i] as number];
-  return hex;
+  return bytesToHex(sha256(encoder.encode(`${salt}\n${visitor}`)).subarray(0, 16));
 }
