@@ -13,8 +13,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { siteKvKey } from "@sightline/shared/site";
-import { ingestFixture } from "./ingest.ts";
+import { ingestFixture, REQUESTS_PER_CLIENT } from "./ingest.ts";
 import { COLLECT_HEADERS } from "./lib/batch.ts";
+import { clientAddress } from "./lib/load.ts";
 import { buildWorkers, type Instance, startEmpty, startIngest, WORKERD_BIN } from "./lib/miniflare.ts";
 import { OFFLINE_ENV } from "./lib/paths.ts";
 import { ensureTrackerBuilt } from "./tracker.ts";
@@ -57,12 +58,19 @@ process.env.MINIFLARE_WORKERD_PATH = wrapper;
 
 const { site, body } = ingestFixture();
 
+/** Requests sent so far: the client address rotates as in the ingest section. */
+let sent = 0;
+
 async function send(inst: Instance, n: number, expected: number): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next++ < n) {
-        const res = await fetch(`${inst.url}/v1/collect`, { method: "POST", body, headers: COLLECT_HEADERS });
+        const headers = {
+          ...COLLECT_HEADERS,
+          "CF-Connecting-IP": clientAddress(Math.floor(sent++ / REQUESTS_PER_CLIENT)),
+        };
+        const res = await fetch(`${inst.url}/v1/collect`, { method: "POST", body, headers });
         await res.arrayBuffer();
         if (res.status !== expected) throw new Error(`${inst.name} answered ${res.status}, expected ${expected}`);
       }

@@ -8,6 +8,8 @@ declare module "autocannon" {
     connections?: number;
     duration?: number;
     timeout?: number;
+    /** Per-request hook: the request autocannon is about to send, and what to send instead. */
+    requests?: { setupRequest?: (req: { headers?: Record<string, string> }) => object }[];
   }
   interface Result {
     duration: number;

@@ -17,6 +17,16 @@ export interface LoadSpec {
   headers: Record<string, string>;
   connections: number;
   durationS: number;
+  /**
+   * A new `CF-Connecting-IP` every this many requests (10.x.y.z, counting up), as traffic from
+   * many visitors arrives; unset, every request carries the address in `headers`.
+   */
+  requestsPerClient?: number;
+}
+
+/** The n-th client address of a rotation: 10.0.0.0 onwards, 2^24 of them. */
+export function clientAddress(n: number): string {
+  return `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 export interface LoadResult {
@@ -78,10 +88,21 @@ function wrkScript(spec: LoadSpec): string {
   const headers = Object.entries(spec.headers)
     .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
     .join("\n");
+  // request() runs per request only when addresses rotate (same formula as clientAddress).
+  const rotate = spec.requestsPerClient
+    ? `local sent = 0
+request = function()
+  local a = math.floor(sent / ${spec.requestsPerClient})
+  sent = sent + 1
+  wrk.headers["CF-Connecting-IP"] = string.format("10.%d.%d.%d", math.floor(a / 65536) % 256, math.floor(a / 256) % 256, a % 256)
+  return wrk.format()
+end`
+    : "";
   // done() prints one machine-readable line; no response() hook, so wrk parses no bodies.
   return `wrk.method = ${JSON.stringify(spec.method)}
 wrk.body = [==[${spec.body}]==]
 ${headers}
+${rotate}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -155,11 +176,23 @@ function runWrk(spec: LoadSpec): Promise<LoadResult> {
 
 async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
   const { default: autocannon } = await import("autocannon");
+  let sent = 0;
+  const every = spec.requestsPerClient;
   const r = await autocannon({
     url: spec.url,
     method: spec.method,
     body: spec.body,
     headers: spec.headers,
+    ...(every && {
+      requests: [
+        {
+          setupRequest: (req: { headers?: Record<string, string> }) => ({
+            ...req,
+            headers: { ...req.headers, "CF-Connecting-IP": clientAddress(Math.floor(sent++ / every)) },
+          }),
+        },
+      ],
+    }),
     connections: spec.connections,
     duration: spec.durationS,
     timeout: 10,

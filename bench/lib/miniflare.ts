@@ -12,6 +12,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions as WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { workerdPids } from "./cpu.ts";
+import { clientAddress } from "./load.ts";
 import { BUILD_DIR, childEnv, EDGE_ENTRY, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "./paths.ts";
 
 /** High enough that the bench's load never trips them; the binding calls still happen. */
@@ -384,13 +385,16 @@ const env = {
   CLIENT_LIMITER: limiter,
 };
 const ctx = { waitUntil() {}, passThroughOnException() {} };
+let sent = 0;
+const clientAddress = ${clientAddress.toString()};
 export default {
   async fetch(req) {
     const params = new URL(req.url).searchParams;
     const n = Number(params.get("n") ?? 1);
     const statuses = {};
     for (let i = 0; i < n; i++) {
-      const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers: REQ.headers }), env, ctx);
+      const headers = { ...REQ.headers, "CF-Connecting-IP": clientAddress(Math.floor(sent++ / REQ.requestsPerClient)) };
+      const res = await worker.fetch(new Request(REQ.url, { method: "POST", body: REQ.body, headers }), env, ctx);
       await res.arrayBuffer();
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     }
@@ -450,4 +454,6 @@ export interface HarnessRequest {
   url: string;
   body: string;
   headers: Record<string, string>;
+  /** A new CF-Connecting-IP every this many calls (`clientAddress`, shipped into the harness). */
+  requestsPerClient: number;
 }

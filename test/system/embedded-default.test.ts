@@ -7,8 +7,7 @@
  * to what the ingest worker accepted. The former default, PGlite, served one connection at a
  * time and broke under exactly this within two minutes.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,10 +16,9 @@ import type { CollectBatch } from "@sightline/shared/wire";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
-import { childEnv, NODE_BIN, ROOT } from "../../scripts/lib/paths.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { DESKTOP_UA } from "./browser.ts";
-import { ARTIFACTS, descendants, freePort, isAlive, READY_LINE, uniqueSiteKey } from "./stack.ts";
+import { descendants, isAlive, type Stack, startStack } from "./stack.ts";
 
 const SOAK_MS = 120_000;
 const SEND_EVERY_MS = 500;
@@ -28,126 +26,32 @@ const READ_EVERY_MS = 3_000;
 const EVENTS_PER_BATCH = 10;
 // After the last batch: the queue delivers within a second or so and flushes run every 2 s.
 const SETTLE_TIMEOUT_MS = 30_000;
-const START_TIMEOUT_MS = 280_000;
 const EMAIL = "owner@example.test";
 const PASSWORD = "correct horse battery staple";
-
-interface EmbeddedStack {
-  ingestUrl: string;
-  apiUrl: string;
-  demoOrigin: string;
-  siteKey: string;
-  /** The embedded server's connection string, as the start script printed it. */
-  databaseUrl: string;
-  setupToken: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<number | string>;
-}
-
-/** Starts the stack as `pnpm start` does on a fresh machine: no DATABASE_URL at all. */
-async function startWithoutDatabaseUrl(dataRoot: string): Promise<EmbeddedStack> {
-  const ports = { ingest: 0, api: 0, demo: 0, bridge: 0 };
-  for (const k of Object.keys(ports) as Array<keyof typeof ports>) {
-    let p = await freePort();
-    while (Object.values(ports).includes(p)) p = await freePort();
-    ports[k] = p;
-  }
-  const siteKey = uniqueSiteKey("emb");
-  const env = childEnv({
-    SIGHTLINE_DIR: dataRoot,
-    INGEST_PORT: String(ports.ingest),
-    API_PORT: String(ports.api),
-    DEMO_PORT: String(ports.demo),
-    PG_BRIDGE_PORT: String(ports.bridge),
-    SIGHTLINE_DEMO_SITE_KEY: siteKey,
-  });
-  delete env.DATABASE_URL;
-  delete env.SIGHTLINE_STATE_DIR;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const log = createWriteStream(join(ARTIFACTS, "embedded-default.stack.log"));
-  let output = "";
-  const child: ChildProcess = spawn(NODE_BIN, ["--import", "tsx", "scripts/start.ts"], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let exitedWith: number | string | undefined;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitedWith = code ?? signal ?? 1;
-      resolve(exitedWith);
-    }),
-  );
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-    log.write(chunk);
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const stop = async (): Promise<number | string> => {
-    if (exitedWith === undefined && child.pid) process.kill(child.pid, "SIGTERM");
-    const code = await Promise.race([exited, sleep(45_000).then(() => "timeout" as const)]);
-    if (code === "timeout" && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-    log.end();
-    return code;
-  };
-
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!output.split("\n").includes(READY_LINE)) {
-    if (exitedWith !== undefined || Date.now() > deadline) {
-      await stop();
-      throw new Error(`the stack did not get ready (exit: ${exitedWith ?? "none"}):\n${output.slice(-4000)}`);
-    }
-    await sleep(200);
-  }
-  const databaseUrl = /bridge\s+ws:\/\/\S+\s+->\s+(postgresql:\/\/\S+)/.exec(output)?.[1];
-  const setupToken = /\/setup#token=([A-Za-z0-9_-]+)/.exec(output)?.[1];
-  if (!databaseUrl || !setupToken) {
-    await stop();
-    throw new Error(`no database URL or setup link in the start output:\n${output.slice(-4000)}`);
-  }
-  return {
-    ingestUrl: `http://127.0.0.1:${ports.ingest}`,
-    apiUrl: `http://127.0.0.1:${ports.api}`,
-    demoOrigin: `http://localhost:${ports.demo}`,
-    siteKey,
-    databaseUrl,
-    setupToken,
-    pid: child.pid ?? 0,
-    output: () => output,
-    stop,
-  };
-}
 
 describe("the embedded PostgreSQL default under a running stack", () => {
   const dataRoot = mkdtempSync(join(tmpdir(), "sightline-embedded-"));
   // As root the server runs as the user postgres, who must reach the data below this.
   chmodSync(dataRoot, 0o755);
-  let stack: EmbeddedStack | undefined;
+  let stack: Stack | undefined;
   let bridge: PgBridge | undefined;
   let db: ReturnType<typeof openDb> | undefined;
   let token = "";
   let siteId = "";
 
   beforeAll(async () => {
-    stack = await startWithoutDatabaseUrl(dataRoot);
+    stack = await startStack("embedded-default", { databaseUrl: null, sightlineDir: dataRoot });
     // A bridge of the test's own, so reading the results does not go through the stack's.
     bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(stack.databaseUrl) });
     db = openDb(stack.databaseUrl, bridge.port);
 
     // The owner from the printed setup link, then a read token, as a dashboard user would.
+    const setupToken = /#token=([A-Za-z0-9_-]+)/.exec(stack.setupUrl ?? "")?.[1];
+    if (!setupToken) throw new Error("no setup link in the start output");
     const setup = await fetch(`${stack.apiUrl}/v1/setup`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ setupToken: stack.setupToken, email: EMAIL, password: PASSWORD }),
+      body: JSON.stringify({ setupToken, email: EMAIL, password: PASSWORD }),
     });
     expect(setup.status).toBe(201);
     const cookie = /sl_session=[^;]+/.exec(setup.headers.get("set-cookie") ?? "")?.[0];
@@ -173,7 +77,7 @@ describe("the embedded PostgreSQL default under a running stack", () => {
     rmSync(dataRoot, { recursive: true, force: true });
   });
 
-  function need(): { stack: EmbeddedStack; db: ReturnType<typeof openDb> } {
+  function need(): { stack: Stack; db: ReturnType<typeof openDb> } {
     if (!stack || !db) throw new Error("stack not started");
     return { stack, db };
   }
@@ -227,15 +131,15 @@ describe("the embedded PostgreSQL default under a running stack", () => {
             sentAt: tick,
             events: Array.from({ length: EVENTS_PER_BATCH }, (_, i) => {
               const ts = tick - (EVENTS_PER_BATCH - i) * 20;
-              return { type: "pageview" as const, id: uuidv7(ts), ts, url: `${stack.demoOrigin}/soak/${i % 5}` };
+              return { type: "pageview" as const, id: uuidv7(ts), ts, url: `${stack.demoUrl}/soak/${i % 5}` };
             }),
           };
           try {
-            const res = await fetch(`${stack.ingestUrl}/v1/collect`, {
+            const res = await fetch(`http://127.0.0.1:${stack.ingestPort}/v1/collect`, {
               method: "POST",
               headers: {
                 "Content-Type": "text/plain;charset=UTF-8",
-                Origin: stack.demoOrigin,
+                Origin: stack.demoUrl,
                 // Node's own User-Agent reads as a bot, which counts only in the device row.
                 "User-Agent": DESKTOP_UA,
               },

@@ -50,15 +50,21 @@ export function uniqueSiteKey(prefix = "sys"): string {
 
 export interface StackOptions {
   timeoutMs?: number;
-  /** Postgres for this stack; DATABASE_URL (the shared test database) otherwise. */
-  databaseUrl?: string;
+  /**
+   * Postgres for this stack: the shared test database when unset; `null` for no DATABASE_URL
+   * at all, so the start script runs its embedded PostgreSQL as on a fresh machine.
+   */
+  databaseUrl?: string | null;
+  /** SIGHTLINE_DIR, the `.sightline` directory; unset, local state goes to a temporary one. */
+  sightlineDir?: string;
 }
 
 const SETUP_LINE = /Create the owner account: (http:\/\/\S+\/setup#token=[A-Za-z0-9_-]+)/;
+const BRIDGE_LINE = /bridge\s+ws:\/\/\S+\s+->\s+(postgresql:\/\/\S+)/;
 
 export async function startStack(name: string, opts: StackOptions = {}): Promise<Stack> {
   const timeoutMs = opts.timeoutMs ?? 280_000;
-  const databaseUrl = opts.databaseUrl ?? DATABASE_URL;
+  const givenUrl = opts.databaseUrl === undefined ? DATABASE_URL : opts.databaseUrl;
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { ingestPort: 0, apiPort: 0, demoPort: 0, bridgePort: 0 };
   for (const k of Object.keys(ports) as Array<keyof typeof ports>) {
@@ -68,21 +74,26 @@ export async function startStack(name: string, opts: StackOptions = {}): Promise
   }
   const siteKey = uniqueSiteKey();
   // Local KV / Durable Object state of its own, so a developer's running stack is untouched.
-  const stateDir = mkdtempSync(join(tmpdir(), "sightline-system-state-"));
+  const stateDir = opts.sightlineDir ? null : mkdtempSync(join(tmpdir(), "sightline-system-state-"));
+  const env = childEnv({
+    INGEST_PORT: String(ports.ingestPort),
+    API_PORT: String(ports.apiPort),
+    DEMO_PORT: String(ports.demoPort),
+    PG_BRIDGE_PORT: String(ports.bridgePort),
+    SIGHTLINE_DEMO_SITE_KEY: siteKey,
+  });
+  delete env.DATABASE_URL;
+  delete env.SIGHTLINE_DIR;
+  delete env.SIGHTLINE_STATE_DIR;
+  if (givenUrl !== null) env.DATABASE_URL = givenUrl;
+  if (opts.sightlineDir) env.SIGHTLINE_DIR = opts.sightlineDir;
+  if (stateDir) env.SIGHTLINE_STATE_DIR = stateDir;
   const log = createWriteStream(join(ARTIFACTS, `${name}.stack.log`));
   let output = "";
   // One process (no pnpm or tsx wrapper in between), so SIGTERM reaches the script itself.
   const child: ChildProcess = spawn(NODE_BIN, ["--import", "tsx", "scripts/start.ts"], {
     cwd: ROOT,
-    env: childEnv({
-      DATABASE_URL: databaseUrl,
-      INGEST_PORT: String(ports.ingestPort),
-      API_PORT: String(ports.apiPort),
-      DEMO_PORT: String(ports.demoPort),
-      PG_BRIDGE_PORT: String(ports.bridgePort),
-      SIGHTLINE_DEMO_SITE_KEY: siteKey,
-      SIGHTLINE_STATE_DIR: stateDir,
-    }),
+    env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -111,7 +122,7 @@ export async function startStack(name: string, opts: StackOptions = {}): Promise
       }
     }
     log.end();
-    rmSync(stateDir, { recursive: true, force: true });
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     return code;
   };
 
@@ -126,6 +137,12 @@ export async function startStack(name: string, opts: StackOptions = {}): Promise
       throw new Error(`the stack was not ready within ${timeoutMs / 1000} s:\n${output.slice(-4000)}`);
     }
     await sleep(200);
+  }
+  // The embedded server's address is known only once the start script has printed it.
+  const databaseUrl = givenUrl ?? BRIDGE_LINE.exec(output)?.[1];
+  if (!databaseUrl) {
+    await stop();
+    throw new Error(`no database URL in the start output:\n${output.slice(-4000)}`);
   }
   return {
     ...ports,
