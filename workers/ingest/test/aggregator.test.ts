@@ -137,6 +137,40 @@ describe("SiteAggregator", () => {
     expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/", pageviews: 3, sessions: 2 }]);
   });
 
+  it("keeps its backoff when events arrive while a failing flush is under way", async () => {
+    const { siteId, name, stub } = setup();
+    await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/slow" }])]);
+    // A flush that hangs until the test lets it fail, as a connection attempt to a database
+    // that is down does. Plain flags: a promise made in the object cannot be settled from here.
+    const gate = { started: false, released: false };
+    const restore = await runInDurableObject(stub, (instance: SiteAggregator) => {
+      const real = instance.sinkFactory;
+      instance.sinkFactory = () => ({
+        async apply() {
+          gate.started = true;
+          while (!gate.released) await scheduler.wait(5);
+          throw new Error("connect ETIMEDOUT");
+        },
+        close: async () => undefined,
+      });
+      return () => {
+        instance.sinkFactory = real;
+      };
+    });
+    const before = Date.now();
+    const alarm = runDurableObjectAlarm(stub);
+    await expect.poll(() => gate.started).toBe(true);
+    await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/slow" }])]);
+    gate.released = true;
+    expect(await alarm).toBe(true);
+    const alarmAt = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarmAt).toBeGreaterThanOrEqual(before + LIMITS.aggregate.flushIntervalMs * 2);
+    await runInDurableObject(stub, () => restore());
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/slow", pageviews: 2, sessions: 2 }]);
+  });
+
   it("does not apply a flush twice when its reply was lost after the commit", async () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/once" }])]);

@@ -38,6 +38,8 @@ describe("backoff", () => {
     expect(nextFlushDelayMs(1)).toBe(flushIntervalMs * 2);
     expect(nextFlushDelayMs(3)).toBe(flushIntervalMs * 8);
     expect(nextFlushDelayMs(1_000)).toBe(maxFlushBackoffMs);
+    // Counts must catch up within 60 s of Postgres' return: one backoff and one flush.
+    expect(maxFlushBackoffMs + flushIntervalMs).toBeLessThanOrEqual(60_000);
     expect(queueRetryDelaySeconds(0)).toBe(2);
     expect(queueRetryDelaySeconds(4)).toBe(16);
     expect(queueRetryDelaySeconds(99)).toBe(300);

@@ -21,8 +21,12 @@ export const LIMITS = {
   aggregate: {
     /** How often a Durable Object flushes its deltas to Postgres. */
     flushIntervalMs: 2_000,
-    /** Backoff after a failed flush: doubling from the interval up to this. */
-    maxFlushBackoffMs: 5 * 60 * 1000,
+    /**
+     * Backoff after a failed flush: doubling from the interval up to this. Counts catch up
+     * within this plus one flush of Postgres' return (the target is 60 s); while it is down an
+     * object tries once per this, one connection attempt, not a stream of them.
+     */
+    maxFlushBackoffMs: 30_000,
     /** Rows per upsert statement: 5 params a row, far under Postgres' 65,535. */
     flushChunkRows: 1_000,
     /** Seen event ids are kept this long to drop redeliveries and client retries. */

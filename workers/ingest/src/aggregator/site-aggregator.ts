@@ -332,7 +332,9 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.alarmArmed = false;
+    // While the alarm runs no alarm is set, and an ingest arriving meanwhile would arm one at
+    // the normal interval, overriding the backoff: the running alarm arms the next itself.
+    this.alarmArmed = true;
     let delay: number | null = null;
     try {
       // Whether or not Postgres answers: what it forgets needs no flush.
@@ -340,6 +342,7 @@ export class SiteAggregator extends DurableObject<Env> {
       const result = await this.flush();
       if (result.status === "failed") delay = nextFlushDelayMs(result.failures);
     } finally {
+      this.alarmArmed = false;
       // Alarms retry only a few times on their own: re-arm whenever deltas remain.
       if (this.hasDeltas()) await this.armAlarm(delay ?? nextFlushDelayMs(0));
     }
