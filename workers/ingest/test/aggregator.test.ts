@@ -190,6 +190,39 @@ describe("SiteAggregator", () => {
   });
 });
 
+describe("SiteAggregator pages per hour", () => {
+  it("counts new pages past maxPathsPerHour as (other), keeps counting known ones, and starts again next hour", async () => {
+    const { siteId, name, stub } = setup();
+    const limit = LIMITS.aggregate.maxPathsPerHour;
+    const firstSession = uuidv7();
+    const paths = Array.from({ length: limit }, (_, i) => `/p/${i}`);
+    const messages = [];
+    for (let i = 0; i < paths.length; i += LIMITS.collect.maxEventsPerBatch) {
+      messages.push(
+        msg(
+          siteId,
+          firstSession,
+          paths.slice(i, i + LIMITS.collect.maxEventsPerBatch).map((path) => ({ path })),
+        ),
+      );
+    }
+    await stub.ingest(name, messages);
+    // A scripted flood of new pages, a known page again, and a new page in the next hour.
+    const flood = uuidv7();
+    await stub.ingest(name, [
+      msg(siteId, flood, [{ path: "/random/a" }, { path: "/random/b" }, { path: "/random/a" }, { path: "/p/7" }]),
+      msg(siteId, uuidv7(), [{ path: "/random/c" }, { path: "/next-hour", ts: HOUR + 3_600_000 + 60_000 }]),
+    ]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await statsOf(siteId);
+    expect(rows.filter((r) => r.hour === HOUR).length).toBe(limit + 1);
+    expect(rows.find((r) => r.path === "(other)")).toEqual({ hour: HOUR, path: "(other)", pageviews: 4, sessions: 2 });
+    expect(rows.find((r) => r.path === "/p/7")).toEqual({ hour: HOUR, path: "/p/7", pageviews: 2, sessions: 2 });
+    expect(rows.find((r) => r.path === "/next-hour")?.pageviews).toBe(1);
+    expect(rows.some((r) => r.path.startsWith("/random/"))).toBe(false);
+  });
+});
+
 describe("SiteAggregator site totals and breakdowns", () => {
   const H2 = HOUR + 3_600_000;
 

@@ -81,6 +81,15 @@ describe("POST /v1/collect (errors)", () => {
     );
   });
 
+  it("refuses a batch without Origin, which every browser sends", async () => {
+    const site = await makeSite();
+    await expectError(
+      await post(batchFor(site.siteKey, [pageview("/scripted")]), { origin: null }),
+      403,
+      "ORIGIN_NOT_ALLOWED",
+    );
+  });
+
   it("rate limits one client of a site", async () => {
     const site = await makeSite();
     const body = batchFor(site.siteKey, [pageview("/")]);

@@ -37,6 +37,13 @@ export const LIMITS = {
      * Past it, further ones count pageviews but not the session again.
      */
     maxKeysPerSession: 256,
+    /**
+     * Distinct pages one site counts in one hour (split evenly over its shards). Past it, new
+     * pages of that hour count as the one page OTHER_PATH, as large analytics products fold
+     * high-cardinality rows into "(other)": a script that knows a site key and sends random
+     * paths cannot grow the site's rows, or the object's storage, without bound.
+     */
+    maxPathsPerHour: 2_000,
     /** How often an aggregator forgets old event ids, sessions, visitors and quota days. */
     pruneIntervalMs: 10 * 60 * 1000,
   },

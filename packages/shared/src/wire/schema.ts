@@ -20,6 +20,8 @@ export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
 /** Referrer value of a page load that came with no referrer. */
 export const DIRECT_REFERRER = "(direct)";
+/** The page that new pages of an hour count as once the site has `maxPathsPerHour` of them. */
+export const OTHER_PATH = "(other)";
 /** Device or country value when the request did not tell. */
 export const UNKNOWN_VALUE = "unknown";
 /** A DNS name is at most 253 characters; a longer referrer host is not reported. */

@@ -25,7 +25,7 @@ import { createDb, postgresStatsSink } from "@sightline/db";
 import { createLogger, describeError, sentryFor } from "@sightline/http";
 import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
-import { DIMENSIONS, type Dimension, type IngestMessage } from "@sightline/shared/wire";
+import { DIMENSIONS, type Dimension, type IngestMessage, OTHER_PATH } from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
 import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
 
@@ -36,7 +36,8 @@ import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY
  * a JSON array, and the last hour it was seen (it is forgotten 48 h after): one row read and
  * written per session and message, and a session counts once per key however many hours it
  * spans. `visitors` holds the daily visitor hashes already counted (they change every UTC
- * day). `quota` counts each UTC day's events against the site's quota. seen_events is pruned
+ * day). `quota` counts each UTC day's events against the site's quota. `page_paths` holds the
+pages each hour counted, up to `maxPathsPerHour`; later new pages of the hour count as OTHER_PATH. seen_events is pruned
  * by id (see prune); its ts column is no longer read and is written as 0, which SQLite stores
  * in no bytes: the column stays so that older objects need no table rewrite.
  */
@@ -47,6 +48,7 @@ DROP INDEX IF EXISTS seen_events_ts;
 CREATE TABLE IF NOT EXISTS sessions (
   session TEXT PRIMARY KEY, hour INTEGER NOT NULL, seen TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS visitors (visitor TEXT PRIMARY KEY, day INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS page_paths (hour INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY (hour, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quota (
   day INTEGER PRIMARY KEY, events INTEGER NOT NULL, reached_at INTEGER, reported INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS deltas (
@@ -169,6 +171,7 @@ export class SiteAggregator extends DurableObject<Env> {
       this.setMetaOnce("name", name);
       const fresh = this.markSeen(messages);
       const quota = this.applyQuota(messages, fresh);
+      this.capPaths(messages, fresh);
       const t = new Tally(messages, fresh);
       this.countSessions(t);
       this.countVisitors(t);
@@ -250,6 +253,57 @@ export class SiteAggregator extends DurableObject<Env> {
     const today = dayOf(now);
     const spent = this.sql.exec<{ events: number }>("SELECT events FROM quota WHERE day = ?", today).toArray()[0];
     return spent && spent.events >= share ? { refused, spentDay: today } : { refused };
+  }
+
+  /**
+   * Bounds the pages of each hour: a page the hour already counts stays; a new one is kept
+   * while the hour has fewer than its share of `maxPathsPerHour`, and past that its events
+   * count as OTHER_PATH. Only events that will count in the site's pages are looked at
+   * (fresh, not bots). Rewrites the events' paths in place.
+   */
+  private capPaths(messages: IngestMessage[], fresh: Set<string>): void {
+    const byHour = new Map<number, Set<string>>();
+    for (const m of messages) {
+      if (m.device === "bot") continue;
+      for (const e of m.events) {
+        if (e.path === OTHER_PATH || !fresh.has(e.id)) continue;
+        const hour = hourOf(e.ts);
+        let paths = byHour.get(hour);
+        if (!paths) {
+          paths = new Set();
+          byHour.set(hour, paths);
+        }
+        paths.add(e.path);
+      }
+    }
+    if (byHour.size === 0) return;
+    const share = Math.ceil(LIMITS.aggregate.maxPathsPerHour / (messages[0]?.shards ?? 1));
+    const refused = new Map<number, Set<string>>();
+    for (const [hour, paths] of byHour) {
+      const candidates = [...paths];
+      for (const part of chunks(candidates, MAX_PARAMS - 1)) {
+        const rows = this.sql
+          .exec(`SELECT path FROM page_paths WHERE hour = ? AND path IN (${marks(part.length)})`, hour, ...part)
+          .raw<[string]>();
+        for (const [path] of rows) paths.delete(path);
+      }
+      if (paths.size === 0) continue;
+      const counted = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM page_paths WHERE hour = ?", hour).one().n;
+      const added = [...paths].slice(0, Math.max(0, share - counted));
+      for (const part of chunks(added, Math.floor(MAX_PARAMS / 2))) {
+        this.sql.exec(
+          `INSERT INTO page_paths (hour, path) VALUES ${tuples(part.length, "?, ?")}`,
+          ...part.flatMap((path) => [hour, path]),
+        );
+      }
+      if (added.length < paths.size) refused.set(hour, new Set([...paths].slice(added.length)));
+    }
+    if (refused.size === 0) return;
+    for (const m of messages) {
+      for (const e of m.events) {
+        if (refused.get(hourOf(e.ts))?.has(e.path)) e.path = OTHER_PATH;
+      }
+    }
   }
 
   /**
@@ -482,6 +536,7 @@ export class SiteAggregator extends DurableObject<Env> {
       // range of the primary key, where an index on ts cost a second B-tree insert per event.
       this.sql.exec("DELETE FROM seen_events WHERE id < ?", uuidv7Floor(cutoff));
       this.sql.exec("DELETE FROM sessions WHERE hour < ?", hourOf(cutoff));
+      this.sql.exec("DELETE FROM page_paths WHERE hour < ?", hourOf(cutoff));
       this.sql.exec("DELETE FROM visitors WHERE day < ?", dayOf(now) - 1);
       this.sql.exec("DELETE FROM quota WHERE day < ? AND (reached_at IS NULL OR reported = 1)", dayOf(now) - 1);
       this.setMeta("prunedAt", String(now));

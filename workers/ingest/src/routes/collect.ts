@@ -116,7 +116,12 @@ collect.post("/", async (c) => {
   if (!site) return errorJson(c, "UNKNOWN_SITE", "No site has this key.", cors);
   const logFields = c.get("logFields");
   logFields.site = site.siteId;
-  if (origin && !site.origins.includes(origin)) {
+  // Browsers send Origin with every POST, beacons included. A request without one comes from
+  // a script, which could otherwise write any page of any site whose (public) key it knows.
+  if (!origin) {
+    return errorJson(c, "ORIGIN_NOT_ALLOWED", "Send events from a page of the site: the Origin header is missing.");
+  }
+  if (!site.origins.includes(origin)) {
     return errorJson(c, "ORIGIN_NOT_ALLOWED", "This origin is not registered for the site.", cors);
   }
 
