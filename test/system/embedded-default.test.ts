@@ -54,11 +54,12 @@ describe("the embedded PostgreSQL default under a running stack", () => {
       body: JSON.stringify({ setupToken, email: EMAIL, password: PASSWORD }),
     });
     expect(setup.status).toBe(201);
-    const cookie = /sl_session=[^;]+/.exec(setup.headers.get("set-cookie") ?? "")?.[0];
+    const cookie = /__Host-sl_session=[^;]+/.exec(setup.headers.get("set-cookie") ?? "")?.[0];
     if (!cookie) throw new Error("no session cookie from setup");
     const created = await fetch(`${stack.apiUrl}/v1/tokens`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Cookie: cookie },
+      // As a browser sends it: the API refuses cookie writes from another origin (CSRF).
+      headers: { "Content-Type": "application/json", Cookie: cookie, Origin: stack.apiUrl },
       body: JSON.stringify({ name: "soak", scopes: ["read"] }),
     });
     expect(created.status).toBe(201);

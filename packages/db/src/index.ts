@@ -16,6 +16,13 @@ export interface DbOptions {
   /** Node has no global WebSocket before 22; pass the `ws` class there. */
   webSocketConstructor?: unknown;
   connectTimeoutMs?: number;
+  /** Told about errors of idle connections (a dropped socket); by default a JSON log line. */
+  onError?: (err: Error) => void;
+}
+
+function logPoolError(err: Error): void {
+  const line = { level: "error", msg: "postgres pool error", errName: err.name, errMessage: err.message.slice(0, 500) };
+  console.error(JSON.stringify(line));
 }
 
 export function createDb(opts: DbOptions) {
@@ -35,9 +42,10 @@ export function createDb(opts: DbOptions) {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     max: 4,
   });
-  // An idle connection the server or bridge drops must not surface as an uncaught error;
-  // the next query simply opens a new one.
-  pool.on("error", () => undefined);
+  // An idle connection the server or bridge drops must not surface as an uncaught error (the
+  // next query opens a new one), but it is logged: a stream of them is an outage starting.
+  const onError = opts.onError ?? logPoolError;
+  pool.on("error", (err: Error) => onError(err));
   const db = drizzle({ client: pool, schema, casing: "snake_case" });
   return { db, pool, close: () => pool.end() };
 }

@@ -86,3 +86,31 @@ describe("error shape", () => {
     expect(typeof access.ms).toBe("number");
   });
 });
+
+describe("Sentry", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("receives 5xx SightlineErrors and unknown errors, with the request id, and no 4xx", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const sent: { url: string; body: string }[] = [];
+    // Toucan's transport: one POST of an envelope to the DSN's project, captured here.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      sent.push({ url: String(input instanceof Request ? input.url : input), body: String(init?.body ?? "") });
+      return new Response("{}", { status: 200 });
+    });
+    const pending: Promise<unknown>[] = [];
+    const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} };
+    const env = { SENTRY_DSN: "http://public@127.0.0.1:9/1" };
+
+    const known = await app().request("/known", {}, env, ctx);
+    await app().request("/http", {}, env, ctx);
+    const boom = await app().request("/boom", {}, env, ctx);
+    await Promise.all(pending);
+
+    expect(sent.map((s) => new URL(s.url).pathname)).toEqual(["/api/1/envelope/", "/api/1/envelope/"]);
+    expect(sent[0]?.body).toContain("Try later.");
+    expect(sent[0]?.body).toContain(known.headers.get("x-request-id") ?? "missing");
+    expect(sent[1]?.body).toContain(boom.headers.get("x-request-id") ?? "missing");
+  });
+});

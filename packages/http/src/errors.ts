@@ -29,10 +29,17 @@ const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
   503: "SERVICE_UNAVAILABLE",
 };
 
-/** `app.onError`: known errors keep their code; anything else is logged, reported, and a bare 500. */
+/**
+ * `app.onError`: known errors keep their code (those of 5xx are logged and reported); anything
+ * else is logged, reported, and a bare 500.
+ */
 export async function onError<E extends RequestContextEnv>(err: Error, c: Context<E>): Promise<Response> {
   if (err instanceof SightlineError) {
-    if (err.status >= 500) c.get("log")?.error("request failed", { code: err.code, ...describeError(err.cause) });
+    if (err.status >= 500) {
+      // An outage or a misconfiguration is something to be told about, not only to log.
+      c.get("log")?.error("request failed", { code: err.code, ...describeError(err.cause) });
+      await reportError(c, err);
+    }
     return errorJson(c, err.code, err.message, err.retry ? { "Retry-After": "5" } : undefined);
   }
   if (err instanceof HTTPException && err.status < 500) {

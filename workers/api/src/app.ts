@@ -1,9 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { createDb } from "@sightline/db";
-import { onError, onNotFound, requestContext } from "@sightline/http";
+import { describeError, onError, onNotFound, requestContext } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
 import { apiEnv, type HonoEnv } from "./env.ts";
-import { SESSION_COOKIE } from "./middleware/auth.ts";
+import { authenticate, SESSION_COOKIE } from "./middleware/auth.ts";
+import { csrf } from "./middleware/csrf.ts";
 import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
@@ -23,6 +24,7 @@ app.use(async function init(c, next) {
       connectionString: env.DATABASE_URL,
       wsProxy: env.PG_WS_PROXY,
       connectTimeoutMs: LIMITS.db.connectTimeoutMs,
+      onError: (err) => c.get("log").error("postgres pool error", describeError(err)),
     });
     return held.conn.db;
   });
@@ -35,7 +37,11 @@ app.use(async function init(c, next) {
 });
 
 app.route("/", health);
+app.use("/v1/*", csrf());
+// Routes answer in the order they are registered: the public ones (setup, login, logout)
+// first; every /v1 route after them needs a caller, found once here.
 app.route("/v1", auth);
+app.use("/v1/*", authenticate());
 app.route("/v1", account);
 app.route("/v1", sites);
 app.route("/v1", stats);

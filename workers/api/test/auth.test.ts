@@ -39,7 +39,8 @@ describe("setup, login and logout", () => {
     expect(login.status).toBe(200);
     await expectMatchesDocument("POST", "/v1/auth/login", login);
     const set = login.headers.get("set-cookie") ?? "";
-    expect(set).toMatch(/sl_session=[A-Za-z0-9_-]{40,}/);
+    expect(set).toMatch(/^__Host-sl_session=[A-Za-z0-9_-]{40,};/);
+    expect(set).not.toContain("Domain");
     expect(set).toContain("HttpOnly");
     expect(set).toContain("Secure");
     expect(set).toContain("SameSite=Lax");

@@ -16,9 +16,24 @@ export function db() {
   return createDb({ connectionString: env.DATABASE_URL, wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY });
 }
 
+export const SESSION_COOKIE = "__Host-sl_session";
+
+/** A fresh client address (TEST-NET-2), so a test's logins do not share one address's budget. */
+export function randomAddress(): string {
+  const b = crypto.getRandomValues(new Uint8Array(2));
+  return `198.51.${b[0]}.${b[1]}`;
+}
+
+/**
+ * A request as the dashboard sends it: with a cookie, the browser's `Origin` (the CSRF check
+ * wants it on writes) unless the test sets its own headers.
+ */
 export function api(path: string, init: RequestInit & { cookie?: string; token?: string; json?: unknown } = {}) {
   const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
+  if (init.cookie) {
+    headers.set("cookie", init.cookie);
+    if (!headers.has("origin") && !headers.has("sec-fetch-site")) headers.set("origin", BASE);
+  }
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   let body = init.body;
   if (init.json !== undefined) {
@@ -30,9 +45,9 @@ export function api(path: string, init: RequestInit & { cookie?: string; token?:
 
 export function sessionCookie(res: Response): string {
   const set = res.headers.get("set-cookie") ?? "";
-  const m = /sl_session=([^;]+)/.exec(set);
+  const m = /__Host-sl_session=([^;]+)/.exec(set);
   if (!m) throw new Error(`no session cookie in ${JSON.stringify(set)}`);
-  return `sl_session=${m[1]}`;
+  return `${SESSION_COOKIE}=${m[1]}`;
 }
 
 let owner: string | null = null;
@@ -47,10 +62,11 @@ export async function ownerCookie(): Promise<string> {
 }
 
 async function ownerLogin(): Promise<string> {
-  const setup = await api("/v1/setup", { method: "POST", json: { setupToken: SETUP_TOKEN, ...OWNER } });
+  const headers = { "cf-connecting-ip": randomAddress() };
+  const setup = await api("/v1/setup", { method: "POST", headers, json: { setupToken: SETUP_TOKEN, ...OWNER } });
   if (setup.status === 201) return sessionCookie(setup);
   expect(setup.status).toBe(409);
-  const login = await api("/v1/auth/login", { method: "POST", json: OWNER });
+  const login = await api("/v1/auth/login", { method: "POST", headers, json: OWNER });
   expect(login.status).toBe(200);
   return sessionCookie(login);
 }
@@ -65,7 +81,11 @@ export async function otherAccount(): Promise<{ cookie: string; email: string }>
   } finally {
     await close();
   }
-  const login = await api("/v1/auth/login", { method: "POST", json: { email, password } });
+  const login = await api("/v1/auth/login", {
+    method: "POST",
+    headers: { "cf-connecting-ip": randomAddress() },
+    json: { email, password },
+  });
   expect(login.status).toBe(200);
   return { cookie: sessionCookie(login), email };
 }

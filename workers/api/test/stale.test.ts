@@ -44,7 +44,7 @@ describe.each(backends)("when Postgres is down, with $name", ({ up, skip }) => {
 
     const write = await fetchWith(down, `/v1/sites/${site.id}`, {
       method: "PATCH",
-      headers: { ...headers, "content-type": "application/json" },
+      headers: { ...headers, origin: BASE, "content-type": "application/json" },
       body: JSON.stringify({ name: "Renamed" }),
     });
     expect(write.status).toBe(503);
@@ -68,7 +68,7 @@ describe.each(backends)("when Postgres is down, with $name", ({ up, skip }) => {
   });
 
   it.skipIf(skip)("never answers a bare 500 to an unknown caller", async () => {
-    const res = await fetchWith(down, "/v1/sites", { headers: { cookie: "sl_session=unknown-session-value" } });
+    const res = await fetchWith(down, "/v1/sites", { headers: { cookie: "__Host-sl_session=unknown-session-value" } });
     expect(res.status).toBe(503);
     expect(((await res.json()) as ErrorShape).error.code).toBe("SERVICE_UNAVAILABLE");
   });

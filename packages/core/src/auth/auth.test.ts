@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DUMMY_PASSWORD_HASH, hashPassword, looksLikeApiToken, newApiToken, verifyPassword } from "./index.ts";
+import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  looksLikeApiToken,
+  newApiToken,
+  secretsEqual,
+  verifyPassword,
+} from "./index.ts";
 
 describe("passwords", () => {
   it("verifies the right password only, with a fresh salt each time", async () => {
@@ -23,5 +30,16 @@ describe("api tokens", () => {
     expect(t.hash).not.toContain(t.token);
     expect(looksLikeApiToken(t.token)).toBe(true);
     expect(looksLikeApiToken("Bearer x")).toBe(false);
+  });
+});
+
+describe("secretsEqual", () => {
+  it("is true only for the same secret, whatever the lengths", async () => {
+    const expected = "test-setup-token-0123456789abcdef";
+    expect(await secretsEqual(expected, expected)).toBe(true);
+    expect(await secretsEqual(`${expected}x`, expected)).toBe(false);
+    expect(await secretsEqual(expected.slice(0, -1), expected)).toBe(false);
+    expect(await secretsEqual("", expected)).toBe(false);
+    expect(await secretsEqual("x".repeat(10_000), expected)).toBe(false);
   });
 });

@@ -130,11 +130,12 @@ export async function listTokens(db: Db, accountId: string, limit: number, befor
     .limit(limit);
 }
 
-export async function revokeToken(db: Db, accountId: string, tokenId: string): Promise<boolean> {
-  const rows = await db
+/** Revokes a live token of the account; its hash (to forget cached copies), or null if none. */
+export async function revokeToken(db: Db, accountId: string, tokenId: string): Promise<string | null> {
+  const [row] = await db
     .update(apiTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.accountId, accountId), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  return rows.length > 0;
+    .returning({ hash: apiTokens.tokenHash });
+  return row?.hash ?? null;
 }

@@ -91,10 +91,29 @@ export const LIMITS = {
     maxTokensPerAccount: 100,
     defaultDailyEventQuota: 1_000_000,
     maxDailyEventQuota: 1_000_000_000,
-    /** Login attempts per client IP and email. */
+    /** Login and setup attempts per client address (CF-Connecting-IP), whatever the email. */
     loginAttemptsPerMinute: 10,
+    /**
+     * Login and setup attempts per email, from any address: rotating addresses does not give
+     * unlimited guesses at one account either. The owner shares this budget with an attacker
+     * for at most the hour.
+     */
+    loginAttemptsPerEmailPerHour: 30,
     /** Requests per API token (or session) per minute. */
     requestsPerMinute: 600,
+    /**
+     * Requests per client address per minute to routes that need a caller, counted before the
+     * credentials are looked up (a flood of random tokens reaches Postgres at most this often).
+     * Twice a caller's budget, so one caller alone never meets it.
+     */
+    requestsPerMinutePerAddress: 1_200,
+    /**
+     * How old a cached identity may be and still answer while Postgres is unreachable; it is
+     * written on each successful lookup and deleted on logout and revocation.
+     */
+    identityCacheMs: 60_000,
+    /** `/ready` answers from its last probe for this long: one Postgres connection per isolate. */
+    readyCacheMs: 5_000,
   },
   db: {
     connectTimeoutMs: 5_000,

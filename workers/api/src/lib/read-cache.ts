@@ -7,7 +7,10 @@ import { Redis } from "@upstash/redis/cloudflare";
 import type { ApiEnv } from "../env.ts";
 export interface ReadCache {
   get(key: string): Promise<{ value: unknown; storedAt: number } | null>;
-  put(key: string, value: unknown): Promise<void>;
+  /** Kept `ttlSeconds` (default a week: a long outage still has something to show). */
+  put(key: string, value: unknown, ttlSeconds?: number): Promise<void>;
+  /** The edge cache forgets it in this location only; Upstash everywhere. */
+  delete(key: string): Promise<void>;
 }
 
 const TTL_SECONDS = 7 * 24 * 3600;
@@ -21,17 +24,20 @@ export function edgeReadCache(): ReadCache {
       if (!hit) return null;
       return { value: await hit.json(), storedAt: Number(hit.headers.get("x-stored-at") ?? 0) };
     },
-    async put(key, value) {
+    async put(key, value, ttlSeconds = TTL_SECONDS) {
       await cache.put(
         url(key),
         new Response(JSON.stringify(value), {
           headers: {
             "content-type": "application/json",
-            "cache-control": `max-age=${TTL_SECONDS}`,
+            "cache-control": `max-age=${ttlSeconds}`,
             "x-stored-at": String(Date.now()),
           },
         }),
       );
+    },
+    async delete(key) {
+      await cache.delete(url(key));
     },
   };
 }
@@ -46,8 +52,11 @@ export function upstashReadCache(url: string, token: string): ReadCache {
       const parsed = JSON.parse(raw) as { value: unknown; storedAt: number };
       return parsed;
     },
-    async put(key, value) {
-      await redis.set(k(key), JSON.stringify({ value, storedAt: Date.now() }), { ex: TTL_SECONDS });
+    async put(key, value, ttlSeconds = TTL_SECONDS) {
+      await redis.set(k(key), JSON.stringify({ value, storedAt: Date.now() }), { ex: ttlSeconds });
+    },
+    async delete(key) {
+      await redis.del(k(key));
     },
   };
 }

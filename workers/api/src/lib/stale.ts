@@ -1,13 +1,13 @@
 /**
  * Reads that survive a database outage: each good answer is kept in the read cache; when
  * Postgres fails, the last one is served with `X-Sightline-Stale: true`; with nothing kept,
- * a 503 with Retry-After. Keys are per account, so one account never sees another's data.
+ * a 503 with Retry-After. Any other failure is a bug and a 500. Keys are per account, so one account never sees another's data.
  */
 import type { Db } from "@sightline/db";
 import { errorJson } from "@sightline/http";
 import type { Context } from "hono";
 import type { HonoEnv } from "../env.ts";
-import { databaseUnavailable } from "./db-errors.ts";
+import { databaseUnavailable, isConnectionError } from "./db-errors.ts";
 import { readCache } from "./read-cache.ts";
 
 export const STALE_HEADER = "X-Sightline-Stale";
@@ -25,6 +25,8 @@ async function readThrough<T>(c: Context<HonoEnv>, read: (db: Db) => Promise<T |
   try {
     value = await read(c.get("db")());
   } catch (err) {
+    // A bug is a 500, never hidden behind an old answer.
+    if (!isConnectionError(err)) throw databaseUnavailable(err);
     const hit = await cache.get(key);
     if (!hit) throw databaseUnavailable(err);
     c.get("logFields").stale = true;

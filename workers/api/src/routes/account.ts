@@ -7,7 +7,7 @@ import { LIMITS } from "@sightline/shared/limits";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
-import { requireAuth } from "../middleware/auth.ts";
+import { forgetIdentity, requireScope } from "../middleware/auth.ts";
 
 const Token = z
   .object({
@@ -27,9 +27,6 @@ const present = (t: accountsData.TokenRow): z.infer<typeof Token> => ({
 });
 
 export const account = router();
-account.use("/me", requireAuth("read"));
-account.use("/tokens", requireAuth("admin"));
-account.use("/tokens/*", requireAuth("admin"));
 
 account
   .openapi(
@@ -39,6 +36,7 @@ account
       tags: ["account"],
       summary: "Who the credentials belong to",
       security: bearer,
+      middleware: requireScope("read"),
       responses: {
         200: json(
           z.object({
@@ -63,6 +61,7 @@ account
       tags: ["account"],
       summary: "List live API tokens (never their secret)",
       security: bearer,
+      middleware: requireScope("admin"),
       request: { query: PageQuery },
       responses: {
         200: json(z.object({ items: z.array(Token), nextCursor: z.string().nullable() }), "A page of tokens"),
@@ -86,6 +85,7 @@ account
       tags: ["account"],
       summary: "Create an API token; its secret is shown once, in this answer",
       security: bearer,
+      middleware: requireScope("admin"),
       request: {
         body: {
           content: {
@@ -133,18 +133,21 @@ account
       tags: ["account"],
       summary: "Revoke an API token",
       security: bearer,
+      middleware: requireScope("admin"),
       request: { params: z.object({ tokenId: z.string().min(1).max(64) }) },
       responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404, 503) },
     }),
     async (c) => {
       const { tokenId } = c.req.valid("param");
-      let revoked: boolean;
+      let revokedHash: string | null;
       try {
-        revoked = await accountsData.revokeToken(c.get("db")(), c.get("caller").account.id, tokenId);
+        revokedHash = await accountsData.revokeToken(c.get("db")(), c.get("caller").account.id, tokenId);
       } catch (err) {
         throw databaseUnavailable(err);
       }
-      if (!revoked) return fail(c, "NOT_FOUND", "No such token.");
+      if (!revokedHash) return fail(c, "NOT_FOUND", "No such token.");
+      // Before answering: a revoked token must not answer from the cache in an outage.
+      await forgetIdentity(c, "token", revokedHash);
       return c.body(null, 204);
     },
   );

@@ -1,15 +1,22 @@
 /** First-owner setup, login and logout. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { DUMMY_PASSWORD_HASH, hashPassword, hashSecret, randomSecret, verifyPassword } from "@sightline/core/auth";
+import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  hashSecret,
+  randomSecret,
+  secretsEqual,
+  verifyPassword,
+} from "@sightline/core/auth";
 import { accountsData } from "@sightline/db";
 import { LIMITS } from "@sightline/shared/limits";
-import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
 import type { HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { errorResponses, fail, json, router } from "../lib/openapi.ts";
-import { SESSION_COOKIE } from "../middleware/auth.ts";
-import { rateLimit } from "../middleware/rate-limit.ts";
+import { forgetIdentity, SESSION_COOKIE, sessionSecret } from "../middleware/auth.ts";
+import { clientAddress, spend } from "../middleware/rate-limit.ts";
 
 const A = LIMITS.api;
 
@@ -19,39 +26,50 @@ const Credentials = z.object({
   password: z.string().min(1).max(A.maxPasswordLength),
 });
 
+/**
+ * `__Host-` needs Secure, Path=/ and no Domain. Browsers keep Secure cookies from
+ * http://localhost too (a potentially trustworthy origin), so local dev works over http.
+ */
+const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: "Lax", path: "/" } as const;
+
 async function startSession(c: Context<HonoEnv>, accountId: string) {
   const secret = randomSecret(32);
   await accountsData.createSession(c.get("db")(), accountId, await hashSecret(secret), A.sessionTtlMs);
-  setCookie(c, SESSION_COOKIE, secret, {
-    httpOnly: true,
-    secure: true,
-    sameSite: "Lax",
-    path: "/",
-    maxAge: Math.floor(A.sessionTtlMs / 1000),
-  });
+  setCookie(c, SESSION_COOKIE, secret, { ...COOKIE_OPTIONS, maxAge: Math.floor(A.sessionTtlMs / 1000) });
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
+const ADDRESS_RULE = { limit: A.loginAttemptsPerMinute, windowMs: 60_000 };
+const EMAIL_RULE = { limit: A.loginAttemptsPerEmailPerHour, windowMs: 3_600_000 };
 
-/** Guessing passwords or setup tokens is slowed per client address and email. */
-const loginLimit = rateLimit("login", { limit: A.loginAttemptsPerMinute, windowMs: 60_000 }, async (c) => {
-  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-  const body = await c.req.raw
+/** The body's email, normalised, when it has one; the body stays readable for the route. */
+async function emailOf(c: Context<HonoEnv>): Promise<string | null> {
+  const body: unknown = await c.req.raw
     .clone()
     .json()
-    .catch(() => ({}));
-  const email = typeof (body as { email?: unknown }).email === "string" ? (body as { email: string }).email : "";
-  return `${ip}:${email.toLowerCase().slice(0, A.maxEmailLength)}`;
-});
+    .catch(() => null);
+  const email = (body as { email?: unknown } | null)?.email;
+  return typeof email === "string" && email.length <= A.maxEmailLength ? email.trim().toLowerCase() : null;
+}
+
+/**
+ * Guessing passwords or the setup token is slowed per client address and, separately, per
+ * email (hashed: the limiter's store holds no address book), so neither rotating emails nor
+ * rotating addresses gives unlimited guesses or PBKDF2 work. Login and setup share budgets.
+ */
+const attemptLimits: MiddlewareHandler<HonoEnv> = async function attemptLimits(c, next) {
+  const byAddress = await spend(c, "login:address", ADDRESS_RULE, clientAddress(c));
+  if (byAddress) return byAddress;
+  const email = await emailOf(c);
+  if (email) {
+    const byEmail = await spend(c, "login:email", EMAIL_RULE, await hashSecret(email), { headers: false });
+    if (byEmail) return byEmail;
+  }
+  await next();
+};
 
 export const auth = router();
-auth.post("/auth/login", loginLimit);
-auth.post("/setup", loginLimit);
+auth.post("/auth/login", attemptLimits);
+auth.post("/setup", attemptLimits);
 
 auth
   .openapi(
@@ -97,7 +115,7 @@ auth
     async (c) => {
       const { setupToken, email, password } = c.req.valid("json");
       const expected = c.get("env").SETUP_TOKEN;
-      if (!expected || !constantTimeEqual(setupToken, expected)) {
+      if (!expected || !(await secretsEqual(setupToken, expected))) {
         return fail(c, "FORBIDDEN", "The setup token is not valid.");
       }
       const passwordHash = await hashPassword(password);
@@ -145,15 +163,18 @@ auth
       responses: { 204: { description: "Logged out" }, ...errorResponses(503) },
     }),
     async (c) => {
-      const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie && cookie.length < 200) {
+      const secret = sessionSecret(c);
+      if (secret) {
+        const hash = await hashSecret(secret);
+        // The cached identity first: even if Postgres is down now, the session is over.
+        await forgetIdentity(c, "session", hash);
         try {
-          await accountsData.deleteSession(c.get("db")(), await hashSecret(cookie));
+          await accountsData.deleteSession(c.get("db")(), hash);
         } catch (err) {
           throw databaseUnavailable(err);
         }
       }
-      deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
+      deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
       return c.body(null, 204);
     },
   );

@@ -8,7 +8,7 @@ import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
-import { requireAuth } from "../middleware/auth.ts";
+import { requireScope } from "../middleware/auth.ts";
 
 const A = LIMITS.api;
 
@@ -100,12 +100,6 @@ function edgeRecord(s: SiteRow): SiteEdgeRecord {
 
 export const sites = router();
 
-sites.use("/sites", requireAuth("read"));
-sites.use("/sites/*", requireAuth("read"));
-for (const path of ["/sites", "/sites/*"]) {
-  sites.on(["POST", "PATCH", "DELETE"], path, requireAuth("write"));
-}
-
 sites
   .openapi(
     createRoute({
@@ -114,6 +108,7 @@ sites
       tags: ["sites"],
       summary: "List your sites",
       security: bearer,
+      middleware: requireScope("read"),
       request: { query: PageQuery },
       responses: {
         200: json(z.object({ items: z.array(Site), nextCursor: z.string().nullable() }), "A page of sites"),
@@ -140,6 +135,7 @@ sites
       tags: ["sites"],
       summary: "Create a site; the answer carries its install snippet",
       security: bearer,
+      middleware: requireScope("write"),
       request: { body: { content: { "application/json": { schema: SiteSettings } } } },
       responses: { 201: json(Site, "The new site"), ...errorResponses(400, 401, 403, 503) },
     }),
@@ -162,6 +158,7 @@ sites
       tags: ["sites"],
       summary: "Read a site",
       security: bearer,
+      middleware: requireScope("read"),
       request: { params: SiteParams },
       responses: { 200: json(Site, "The site"), ...errorResponses(401, 403, 404, 503) },
     }),
@@ -182,6 +179,7 @@ sites
       tags: ["sites"],
       summary: "Change a site's settings",
       security: bearer,
+      middleware: requireScope("write"),
       request: {
         params: SiteParams,
         body: { content: { "application/json": { schema: SiteSettings.partial().strict() } } },
@@ -213,6 +211,7 @@ sites
       tags: ["sites"],
       summary: "Delete a site and its data",
       security: bearer,
+      middleware: requireScope("write"),
       request: { params: SiteParams },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 403, 404, 503) },
     }),

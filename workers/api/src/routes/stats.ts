@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { bearer, errorResponses, json, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
-import { requireAuth } from "../middleware/auth.ts";
+import { requireScope } from "../middleware/auth.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -73,7 +73,6 @@ function siteStats<T>(c: Context<HonoEnv>, siteId: string, read: (db: Db, site: 
 }
 
 export const stats = router();
-stats.use("/sites/:siteId/stats/*", requireAuth("read"));
 
 stats
   .openapi(
@@ -86,6 +85,7 @@ stats
         "Hour buckets are UTC hours. Day buckets are days in the site's time zone; each point's `t` is the " +
         "UTC instant of that day's local midnight.",
       security: bearer,
+      middleware: requireScope("read"),
       request: {
         params: Params,
         query: bounded(Bounds.extend({ interval: z.enum(["hour", "day"]).default("day") })),
@@ -140,6 +140,7 @@ stats
       tags: ["stats"],
       summary: "Top pages",
       security: bearer,
+      middleware: requireScope("read"),
       request: { params: Params, query: Range },
       responses: {
         200: json(z.object({ items: z.array(Row.extend({ path: z.string() })) }), "Pages by pageviews"),
@@ -166,6 +167,7 @@ stats
         "UTC days touching the range on which the site reached its daily event quota; events past the quota " +
         "that day were refused and are not counted.",
       security: bearer,
+      middleware: requireScope("read"),
       request: { params: Params, query: bounded(Bounds) },
       responses: {
         200: json(
@@ -202,6 +204,7 @@ stats
         "`utm-*` breakdowns are the `utm_source`, `utm_medium` and `utm_campaign` query parameters pages were " +
         "visited with.",
       security: bearer,
+      middleware: requireScope("read"),
       request: {
         params: Params.extend({ breakdown: z.enum(BREAKDOWN_NAMES) }),
         query: Range,
