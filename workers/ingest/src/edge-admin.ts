@@ -1,6 +1,7 @@
 /**
  * The ingest worker's private RPC entrypoint, reached only through a service binding (the
- * API worker's `EDGE`): it publishes and withdraws site edge records in its own KV.
+ * API worker's `EDGE`): it publishes and withdraws site edge records in its own KV, and
+ * empties a deleted site's aggregators.
  */
 
 import { WorkerEntrypoint } from "cloudflare:workers";
@@ -22,8 +23,20 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
     return this.env.SITES.get<SiteEdgeRecord>(siteKvKey(siteKey), { type: "json" });
   }
 
+  /**
+   * Withdraws the edge record and empties the site's aggregators now, rather than at their
+   * next flush (which would find the site's tombstone in Postgres and empty them then).
+   */
   async deleteSite(siteKey: string): Promise<void> {
+    const site = await this.getSite(siteKey);
     await this.env.SITES.delete(siteKvKey(siteKey));
     clearSiteCache();
+    if (!site) return;
+    await this.env.SITES.delete(quotaKvKey(site.siteId));
+    await Promise.all(
+      Array.from({ length: site.shards }, (_, shard) =>
+        this.env.AGGREGATOR.get(this.env.AGGREGATOR.idFromName(`${site.siteId}:${shard}`)).purge(),
+      ),
+    );
   }
 }

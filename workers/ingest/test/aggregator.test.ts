@@ -5,7 +5,15 @@ import { LIMITS } from "@sightline/shared/limits";
 import type { DeviceClass, IngestMessage } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
-import { dimensionStatsOf, ingestMessageFor, quotaDaysOf, siteStatsOf, statsOf, visitorsOf } from "./helpers.ts";
+import {
+  dimensionStatsOf,
+  ingestMessageFor,
+  markSiteDeleted,
+  quotaDaysOf,
+  siteStatsOf,
+  statsOf,
+  visitorsOf,
+} from "./helpers.ts";
 
 // Relative to now: the aggregator forgets session-hours older than its dedupe window, so a
 // fixed date would start failing once it fell out of that window.
@@ -187,6 +195,32 @@ describe("SiteAggregator", () => {
     expect(result).toMatchObject({ status: "duplicate", rows: 4 });
     expect(await stub.pending()).toMatchObject({ rows: 0 });
     expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/once", pageviews: 1, sessions: 1 }]);
+  });
+});
+
+describe("SiteAggregator of a deleted site", () => {
+  it("writes nothing once the site is deleted, forgets what it held, and stops its alarm", async () => {
+    const { siteId, name, stub } = setup();
+    const late = msg(siteId, uuidv7(), [{ path: "/after-delete" }]);
+    await stub.ingest(name, [late]);
+    await markSiteDeleted(siteId);
+    const result = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
+    expect(result).toMatchObject({ status: "gone", rows: 4 });
+    expect(await statsOf(siteId)).toEqual([]);
+    expect(await siteStatsOf(siteId)).toEqual([]);
+    expect(await stub.pending()).toMatchObject({ rows: 0, pageviews: 0, inFlight: false });
+    const left = await runInDurableObject(stub, (_i, state) => ({
+      alarm: state.storage.getAlarm(),
+      seen: state.storage.sql.exec("SELECT count(*) AS n FROM seen_events").one().n,
+      sessions: state.storage.sql.exec("SELECT count(*) AS n FROM sessions").one().n,
+    }));
+    expect({ ...left, alarm: await left.alarm }).toEqual({ alarm: null, seen: 0, sessions: 0 });
+    // A message of the site still queued: the object takes it and the next flush finds the
+    // site gone again.
+    await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/queued" }])]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await statsOf(siteId)).toEqual([]);
+    expect(await stub.pending()).toMatchObject({ rows: 0 });
   });
 });
 

@@ -1,7 +1,7 @@
-import { createExecutionContext, env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
-import { batchFor, pageview, post } from "./helpers.ts";
+import { batchFor, ingestMessageFor, pageview, post } from "./helpers.ts";
 
 describe("EdgeAdmin (the API's service binding)", () => {
   it("publishes a site the collect route then accepts, and withdraws it", async () => {
@@ -19,8 +19,22 @@ describe("EdgeAdmin (the API's service binding)", () => {
     expect(await admin.getSite(record.siteKey)).toEqual(record);
     expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(202);
 
+    // Both shards hold pending counts of the site when it is deleted.
+    const shards = [0, 1].map((shard) => {
+      const name = `${record.siteId}:${shard}`;
+      return { name, stub: env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name)) };
+    });
+    for (const { name, stub } of shards) {
+      await stub.ingest(name, [{ ...ingestMessageFor(record.siteId, [{ path: "/" }]), shards: 2 }]);
+      expect((await stub.pending()).pageviews).toBe(1);
+    }
+
     await admin.deleteSite(record.siteKey);
     expect(await admin.getSite(record.siteKey)).toBeNull();
+    for (const { stub } of shards) {
+      expect(await stub.pending()).toMatchObject({ rows: 0, pageviews: 0 });
+      expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    }
     expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(404);
     expect((await SELF.fetch(`https://ingest.test/s/${record.siteKey}.js`)).status).toBe(404);
   });

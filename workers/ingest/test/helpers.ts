@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { createDb } from "@sightline/db";
-import { dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "@sightline/db/schema";
+import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
@@ -94,6 +94,11 @@ function withDb<T>(read: (db: ReturnType<typeof createDb>["db"]) => Promise<T>):
     wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY,
   });
   return read(db).finally(close);
+}
+
+/** Leaves the tombstone a site's deletion leaves (sitesData.deleteSite), for a site id. */
+export function markSiteDeleted(siteId: string) {
+  return withDb((db) => db.insert(deletedSites).values({ siteId }).onConflictDoNothing());
 }
 
 /** A site's rows in page_stats_hourly, read from the real Postgres through the bridge. */

@@ -46,6 +46,9 @@ export interface FlushBatch {
 
 /** Where flushes land. Postgres in production; tests may use another. */
 export interface StatsSink {
-  /** Applies the batch once; `duplicate` when this flush id already landed. */
-  apply(batch: FlushBatch): Promise<"applied" | "duplicate">;
+  /**
+   * Applies the batch once; `duplicate` when this flush id already landed; `gone` when the
+   * site was deleted (nothing is written, and the aggregator forgets the site).
+   */
+  apply(batch: FlushBatch): Promise<"applied" | "duplicate" | "gone">;
 }

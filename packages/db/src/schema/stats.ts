@@ -20,6 +20,16 @@ export const pageStatsHourly = pgTable(
 );
 
 /**
+ * Sites deleted, kept for good (a row per deletion): a flush for one of them writes nothing
+ * and tells its aggregator to forget the site, so queued or parked events of a deleted site
+ * never bring its rows back.
+ */
+export const deletedSites = pgTable("deleted_sites", {
+  siteId: text().primaryKey(),
+  deletedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * One row per flush that landed. A retried flush finds its id here and adds nothing, which
  * makes flushes idempotent.
  */

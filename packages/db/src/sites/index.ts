@@ -1,10 +1,11 @@
 /** Sites of an account. Every read and write is scoped by account id. */
 import { randomSecret } from "@sightline/core/auth";
 import { newId } from "@sightline/shared/ids";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import { sites } from "../schema/sites.ts";
-import { dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
+import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
+import { siteLock } from "../stats/apply-flush.ts";
 
 export type SiteRow = typeof sites.$inferSelect;
 
@@ -76,7 +77,12 @@ export async function updateSite(
   });
 }
 
-/** Deletes a site with its aggregates; `unpublish` removes the edge record before commit. */
+/**
+ * Deletes a site with its aggregates (its flush_log rows age out with retention) and leaves a
+ * tombstone so that no later flush writes for it (applyFlush: a flush under way finishes
+ * first, under the same lock). `unpublish` removes the edge record and the aggregators'
+ * storage before commit.
+ */
 export async function deleteSite(
   db: Db,
   accountId: string,
@@ -89,6 +95,8 @@ export async function deleteSite(
       .where(and(eq(sites.id, siteId), eq(sites.accountId, accountId)))
       .returning();
     if (!row) return false;
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${siteLock(siteId)})`);
+    await tx.insert(deletedSites).values({ siteId }).onConflictDoNothing();
     await tx.delete(pageStatsHourly).where(eq(pageStatsHourly.siteId, siteId));
     await tx.delete(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
     await tx.delete(dimensionStatsHourly).where(eq(dimensionStatsHourly.siteId, siteId));

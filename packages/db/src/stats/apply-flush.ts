@@ -5,9 +5,16 @@
  */
 import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
-import { dimensionStatsHourly, flushLog, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/index.ts";
+import {
+  deletedSites,
+  dimensionStatsHourly,
+  flushLog,
+  pageStatsHourly,
+  quotaDays,
+  siteStatsHourly,
+} from "../schema/index.ts";
 
 /** At most 6 params a row (breakdowns), so a chunk stays far under Postgres' 65,535. */
 const CHUNK = LIMITS.aggregate.flushChunkRows;
@@ -16,10 +23,24 @@ async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): 
   for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
 }
 
-export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" | "duplicate"> {
+/**
+ * The lock a flush holds shared and a site's deletion exclusive (transaction-scoped): a flush
+ * under way finishes before the deletion removes its rows, and a flush after it sees the
+ * deletion's tombstone. A collision of two sites' hashes only serialises them.
+ */
+export const siteLock = (siteId: string) => sql`hashtext(${`site:${siteId}`})`;
+
+export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" | "duplicate" | "gone"> {
   const { siteId } = batch;
   const rows = batch.rows.length + batch.site.length + batch.dimensions.length;
   return db.transaction(async (tx) => {
+    // Two statements: under READ COMMITTED the check must start after the lock is held.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${siteLock(siteId)})`);
+    const gone = await tx
+      .select({ siteId: deletedSites.siteId })
+      .from(deletedSites)
+      .where(eq(deletedSites.siteId, siteId));
+    if (gone.length > 0) return "gone";
     const logged = await tx
       .insert(flushLog)
       .values({ flushId: batch.flushId, siteId, shard: batch.shard, rows })

@@ -135,6 +135,7 @@ export interface IngestResult {
 export type FlushResult =
   | { status: "empty" }
   | { status: "applied" | "duplicate"; flushId: string; rows: number }
+  | { status: "gone"; flushId: string; rows: number }
   | { status: "failed"; flushId: string; rows: number; failures: number };
 
 export class SiteAggregator extends DurableObject<Env> {
@@ -458,6 +459,12 @@ export class SiteAggregator extends DurableObject<Env> {
     try {
       sink = this.sinkFactory();
       const status = await sink.apply(batch);
+      if (status === "gone") {
+        // The site was deleted: what this object holds of it has nowhere to go.
+        await this.purge();
+        log.info("flush", { status, rows, ms: Math.round(performance.now() - started) });
+        return { status, flushId, rows };
+      }
       this.ctx.storage.transactionSync(() => {
         for (const t of DELTA_TABLES) this.sql.exec(`DELETE FROM ${t.table} WHERE flush_id = ?`, flushId);
         // A flush id that had landed before carried an older batch; report these next time.
@@ -477,6 +484,19 @@ export class SiteAggregator extends DurableObject<Env> {
     } finally {
       this.ctx.waitUntil(sink?.close().catch(() => undefined) ?? Promise.resolve());
     }
+  }
+
+  /**
+   * Forgets everything this object holds (deltas, seen ids, sessions, visitors, quota days)
+   * and its alarm: the site was deleted. Messages of the site still queued make it count
+   * again, and its next flush finds the site gone and purges again.
+   */
+  async purge(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmArmed = false;
+    // deleteAll drops the tables too; the object must keep working for what comes next.
+    this.sql.exec(SCHEMA);
   }
 
   /** For tests and the operator: what is waiting to be flushed, per table. */
