@@ -114,6 +114,17 @@ describe("retention", () => {
       ]),
     );
 
+    // Dashboard sessions: one expired before the run, one still valid.
+    const account = newId("account");
+    const [expired, valid] = [newId("session"), newId("session")];
+    await withDb(async (d) => {
+      await d.insert(schema.accounts).values({ id: account, email: `${account}@example.test`, passwordHash: "x" });
+      await d.insert(schema.authSessions).values([
+        { tokenHash: expired, accountId: account, expiresAt: new Date(NOW - HOUR) },
+        { tokenHash: valid, accountId: account, expiresAt: new Date(NOW + HOUR) },
+      ]);
+    });
+
     const lines = captureLines("log");
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: new Date(NOW), cron: "17 * * * *" }), env, ctx);
@@ -137,6 +148,13 @@ describe("retention", () => {
       d.select({ id: schema.flushLog.flushId }).from(schema.flushLog).where(eq(schema.flushLog.siteId, short)),
     );
     expect(flushes.map((f) => f.id)).toEqual([flushKept]);
+    const sessions = await withDb((d) =>
+      d
+        .select({ tokenHash: schema.authSessions.tokenHash })
+        .from(schema.authSessions)
+        .where(eq(schema.authSessions.accountId, account)),
+    );
+    expect(sessions.map((s) => s.tokenHash)).toEqual([valid]);
 
     const runs = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "retention run");
     expect(runs).toHaveLength(1);
@@ -149,7 +167,8 @@ describe("retention", () => {
     expect(run.dimensionStatsHourly).toBeGreaterThanOrEqual(6);
     expect(run.quotaDays).toBeGreaterThanOrEqual(2);
     expect(run.flushLog).toBeGreaterThanOrEqual(1);
-    expect(run.batches).toBeGreaterThanOrEqual(5);
+    expect(run.authSessions).toBeGreaterThanOrEqual(1);
+    expect(run.batches).toBeGreaterThanOrEqual(6);
     expect(typeof run.ms).toBe("number");
   });
 

@@ -1,6 +1,6 @@
 /**
- * Retention: deletes each site's statistics older than its `retentionDays`, and flush_log
- * rows older than a fixed window, in bounded batches. One run makes at most
+ * Retention: deletes each site's statistics older than its `retentionDays`, flush_log rows
+ * older than a fixed window, and expired dashboard sessions, in bounded batches. One run makes at most
  * `maxStatements` DELETEs of at most `batchRows` rows each; the next run takes the rest.
  */
 import { hourOf } from "@sightline/core/aggregate";
@@ -24,6 +24,7 @@ export const RETENTION_TABLES = [
   "dimensionStatsHourly",
   "quotaDays",
   "flushLog",
+  "authSessions",
 ] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
@@ -47,7 +48,7 @@ const dimensions = `{${DIMENSIONS.join(",")}}`;
  * first kept hour: its retention in 24-hour steps (no calendar or DST arithmetic) before the
  * start of the current UTC hour.
  */
-function deleteBatch(table: RetentionTable, nowHour: string, flushCutoff: Date, n: number): SQL {
+function deleteBatch(table: RetentionTable, now: Date, nowHour: string, flushCutoff: Date, n: number): SQL {
   const cutoff = sql`(${nowHour}::timestamptz - s.retention_days * interval '24 hours')`;
   switch (table) {
     case "pageStatsHourly":
@@ -83,6 +84,10 @@ function deleteBatch(table: RetentionTable, nowHour: string, flushCutoff: Date, 
         SELECT ctid FROM flush_log
         WHERE flush_id < ${idBound} AND flushed_at < ${flushCutoff.toISOString()}::timestamptz LIMIT ${n}))`;
     }
+    case "authSessions":
+      // A few rows per account: no index on expires_at is worth its upkeep.
+      return sql`DELETE FROM auth_sessions WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM auth_sessions WHERE expires_at < ${now.toISOString()}::timestamptz LIMIT ${n}))`;
   }
 }
 
@@ -97,7 +102,14 @@ export async function applyRetention(db: Db, opts: RetentionOptions): Promise<Re
   const [count] = (await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM sites`)).rows;
   const result: RetentionResult = {
     sites: count?.n ?? 0,
-    deleted: { pageStatsHourly: 0, siteStatsHourly: 0, dimensionStatsHourly: 0, quotaDays: 0, flushLog: 0 },
+    deleted: {
+      pageStatsHourly: 0,
+      siteStatsHourly: 0,
+      dimensionStatsHourly: 0,
+      quotaDays: 0,
+      flushLog: 0,
+      authSessions: 0,
+    },
     batches: 0,
     stoppedAtBound: false,
   };
@@ -107,7 +119,7 @@ export async function applyRetention(db: Db, opts: RetentionOptions): Promise<Re
         result.stoppedAtBound = true;
         return result;
       }
-      const res = await db.execute(deleteBatch(table, nowHour, flushCutoff, n));
+      const res = await db.execute(deleteBatch(table, opts.now, nowHour, flushCutoff, n));
       result.batches++;
       const rows = res.rowCount ?? 0;
       result.deleted[table] += rows;
