@@ -14,6 +14,8 @@ export const EDGE_STUB_WORKER = {
       async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
       async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
       async deleteSite(k) { await this.env.SITES.delete("site:" + k); }
+      async replayDeadLetters() { return { objects: 0, replayed: 0, unreadable: 0, more: false }; }
+      async deadLetters() { return { objects: 0, messages: 0, more: false }; }
     }
     export default { fetch() { return new Response("edge stub", { status: 404 }); } };
   `,

@@ -5,9 +5,17 @@
  */
 
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { type EdgeAdminRpc, type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+import {
+  type DeadLetterCount,
+  type DeadLetterReplay,
+  type EdgeAdminRpc,
+  type SiteEdgeRecord,
+  siteEdgeRecord,
+  siteKvKey,
+} from "@sightline/shared/site";
 import { clearQuotaMarks, quotaKvKey } from "./lib/quota.ts";
 import { clearSiteCache } from "./lib/sites.ts";
+import { parkedCount, replay } from "./queue/dead-letters.ts";
 
 export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
   async putSite(record: SiteEdgeRecord): Promise<void> {
@@ -38,5 +46,15 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
         this.env.AGGREGATOR.get(this.env.AGGREGATOR.idFromName(`${site.siteId}:${shard}`)).purge(),
       ),
     );
+  }
+
+  /** Puts parked dead letters back on the ingest queue (queue/dead-letters.ts). */
+  async replayDeadLetters(): Promise<DeadLetterReplay> {
+    return replay(this.env);
+  }
+
+  /** Dead letters waiting for a replay. */
+  async deadLetters(): Promise<DeadLetterCount> {
+    return parkedCount(this.env);
   }
 }

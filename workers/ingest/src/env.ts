@@ -26,10 +26,17 @@ export const zAggregatorEnv = z.object({
   PG_WS_PROXY: z.string().optional(),
 });
 
+/** The dead-letter consumer and its replay: the parked batches in R2 and the ingest queue. */
+export const zDeadLetterEnv = z.object({
+  DEAD_LETTER_STORE: binding<R2Bucket>("DEAD_LETTER_STORE"),
+  INGEST_QUEUE: binding<Queue>("INGEST_QUEUE"),
+});
+
 export type IngestEnv = z.infer<typeof zEnv>;
 
 export const ingestEnv = (env: unknown) => parseEnv(zEnv, env);
 export const aggregatorEnv = (env: unknown) => parseEnv(zAggregatorEnv, env);
+export const deadLetterEnv = (env: unknown) => parseEnv(zDeadLetterEnv, env);
 
 export interface HonoEnv {
   Bindings: Env;

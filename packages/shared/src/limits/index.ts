@@ -17,6 +17,10 @@ export const LIMITS = {
     maxMessageBytes: 128 * 1024,
     maxBatchSize: 100,
     maxRetries: 5,
+    /** Bytes of one sendBatch call: the platform takes 256 KB; the rest is envelope headroom. */
+    maxSendBatchBytes: 200 * 1024,
+    /** Parked dead-letter batches one replay call puts back (up to 100 messages each). */
+    replayObjectsPerCall: 50,
   },
   aggregate: {
     /** How often a Durable Object flushes its deltas to Postgres. */

@@ -64,8 +64,29 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
 }
 
 /** What the ingest worker's private `EdgeAdmin` entrypoint offers over a service binding. */
+/** What one dead-letter replay did (workers/ingest/src/queue/dead-letters.ts). */
+export interface DeadLetterReplay {
+  /** Parked batches read this call. */
+  objects: number;
+  /** Messages put back on the ingest queue. */
+  replayed: number;
+  /** Messages that are not ingest messages, kept under `unreadable/`. */
+  unreadable: number;
+  /** Whether parked batches remain (a call stops at `LIMITS.queue.replayObjectsPerCall`). */
+  more: boolean;
+}
+
+/** Dead letters waiting for a replay: batches and messages, `more` past one listing of 1,000. */
+export interface DeadLetterCount {
+  objects: number;
+  messages: number;
+  more: boolean;
+}
+
 export interface EdgeAdminRpc {
   putSite(record: SiteEdgeRecord): Promise<void>;
   getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
   deleteSite(siteKey: string): Promise<void>;
+  replayDeadLetters(): Promise<DeadLetterReplay>;
+  deadLetters(): Promise<DeadLetterCount>;
 }
