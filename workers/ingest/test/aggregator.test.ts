@@ -122,6 +122,21 @@ describe("SiteAggregator", () => {
     expect(await stub.ingest(name, [m])).toEqual({ counted: 1, duplicates: 1, overQuota: 0 });
   });
 
+  it("forgets old ids and sessions while Postgres is down, so storage holds only the window", async () => {
+    const { siteId, name, stub } = setup();
+    const oldTs = Date.now() - LIMITS.aggregate.dedupWindowMs - 3_600_000;
+    const old = msg(siteId, uuidv7(), [{ path: "/old", id: uuidv7(oldTs), ts: oldTs }]);
+    await stub.ingest(name, [old, msg(siteId, uuidv7(), [{ path: "/new" }])]);
+    await runInDurableObject(stub, (instance: SiteAggregator) => brokenSink(instance, { applyFirst: false }));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.pending()).toMatchObject({ inFlight: true, failures: 1 });
+    const left = await runInDurableObject(stub, (_i, state) => ({
+      seen: state.storage.sql.exec("SELECT count(*) AS n FROM seen_events").one().n,
+      sessions: state.storage.sql.exec("SELECT count(*) AS n FROM sessions").one().n,
+    }));
+    expect(left).toEqual({ seen: 1, sessions: 1 });
+  });
+
   it("keeps the deltas when a flush fails, backs off, and lands them later exactly once", async () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/" }, { path: "/" }])]);
