@@ -16,6 +16,10 @@ export const EDGE_STUB_WORKER = {
       async deleteSite(k) { await this.env.SITES.delete("site:" + k); }
       async replayDeadLetters() { return { objects: 0, replayed: 0, unreadable: 0, more: false }; }
       async deadLetters() { return { objects: 0, messages: 0, more: false }; }
+      async pipelineHealth(sites) {
+        const idle = { lastFlushAt: null, failures: 0, nextFlushAt: null, pendingRows: 0, pendingPageviews: 0, inFlight: false };
+        return sites.map((s) => ({ siteId: s.siteId, shards: Array.from({ length: s.shards }, () => idle) }));
+      }
     }
     export default { fetch() { return new Response("edge stub", { status: 404 }); } };
   `,

@@ -5,11 +5,13 @@
  */
 
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { LIMITS } from "@sightline/shared/limits";
 import {
   type DeadLetterCount,
   type DeadLetterReplay,
   type EdgeAdminRpc,
   type SiteEdgeRecord,
+  type SitePipelineHealth,
   siteEdgeRecord,
   siteKvKey,
 } from "@sightline/shared/site";
@@ -56,5 +58,21 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
   /** Dead letters waiting for a replay. */
   async deadLetters(): Promise<DeadLetterCount> {
     return parkedCount(this.env);
+  }
+
+  /** Each site's aggregator shards: last flush, backoff, what waits (for the operator). */
+  async pipelineHealth(sites: { siteId: string; shards: number }[]): Promise<SitePipelineHealth[]> {
+    // One page of the API's site list: each shard is a Durable Object call.
+    if (sites.length > LIMITS.api.maxPageSize) throw new Error(`at most ${LIMITS.api.maxPageSize} sites a call`);
+    return Promise.all(
+      sites.map(async ({ siteId, shards }) => ({
+        siteId,
+        shards: await Promise.all(
+          Array.from({ length: shards }, (_, shard) =>
+            this.env.AGGREGATOR.get(this.env.AGGREGATOR.idFromName(`${siteId}:${shard}`)).health(),
+          ),
+        ),
+      })),
+    );
   }
 }

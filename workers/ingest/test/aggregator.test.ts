@@ -194,6 +194,25 @@ describe("SiteAggregator", () => {
     expect(await statsOf(siteId)).toEqual([{ hour: HOUR, path: "/slow", pageviews: 2, sessions: 2 }]);
   });
 
+  it("reports its health: backoff while flushes fail, the last flush once one lands", async () => {
+    const { siteId, name, stub } = setup();
+    await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/h" }, { path: "/h" }])]);
+    const restore = await runInDurableObject(stub, (instance: SiteAggregator) =>
+      brokenSink(instance, { applyFirst: false }),
+    );
+    await runDurableObjectAlarm(stub);
+    const down = await stub.health();
+    expect(down).toMatchObject({ lastFlushAt: null, failures: 1, pendingPageviews: 2, inFlight: true });
+    expect(down.pendingRows).toBeGreaterThan(0);
+    expect(down.nextFlushAt).toBeGreaterThan(Date.now());
+    await runInDurableObject(stub, () => restore());
+    const before = Date.now();
+    await runDurableObjectAlarm(stub);
+    const up = await stub.health();
+    expect(up).toMatchObject({ failures: 0, pendingRows: 0, pendingPageviews: 0, inFlight: false, nextFlushAt: null });
+    expect(up.lastFlushAt).toBeGreaterThanOrEqual(before);
+  });
+
   it("does not apply a flush twice when its reply was lost after the commit", async () => {
     const { siteId, name, stub } = setup();
     await stub.ingest(name, [msg(siteId, uuidv7(), [{ path: "/once" }])]);

@@ -1,4 +1,5 @@
 import { createExecutionContext, env, runInDurableObject, SELF } from "cloudflare:test";
+import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
 import { batchFor, ingestMessageFor, pageview, post } from "./helpers.ts";
@@ -37,6 +38,18 @@ describe("EdgeAdmin (the API's service binding)", () => {
     }
     expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(404);
     expect((await SELF.fetch(`https://ingest.test/s/${record.siteKey}.js`)).status).toBe(404);
+  });
+
+  it("reports each site's shards for the pipeline health view, and bounds the sites a call", async () => {
+    const admin = new EdgeAdmin(createExecutionContext(), env);
+    const siteId = "site_edgeadmin_health";
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(`${siteId}:1`));
+    await stub.ingest(`${siteId}:1`, [{ ...ingestMessageFor(siteId, [{ path: "/" }]), shards: 2 }]);
+    const [site] = await admin.pipelineHealth([{ siteId, shards: 2 }]);
+    expect(site?.siteId).toBe(siteId);
+    expect(site?.shards.map((s) => s.pendingPageviews)).toEqual([0, 1]);
+    const many = Array.from({ length: LIMITS.api.maxPageSize + 1 }, (_, i) => ({ siteId: `s${i}`, shards: 1 }));
+    await expect(admin.pipelineHealth(many)).rejects.toThrow();
   });
 
   it("refuses a malformed record", async () => {

@@ -83,10 +83,32 @@ export interface DeadLetterCount {
   more: boolean;
 }
 
+/** One aggregator shard as the operator sees it (GET /v1/health/pipeline). */
+export interface AggregatorHealth {
+  /** When a flush last landed (ms), or null if none has since the object was made. */
+  lastFlushAt: number | null;
+  /** Consecutive failed flushes: more than 0 means Postgres is not taking them (backoff). */
+  failures: number;
+  /** When the next flush runs (the alarm), or null when nothing waits. */
+  nextFlushAt: number | null;
+  /** Delta rows waiting, in every table. */
+  pendingRows: number;
+  /** Pageviews those rows carry (the site's totals). */
+  pendingPageviews: number;
+  inFlight: boolean;
+}
+
+/** A site's aggregators: one entry per shard, in shard order. */
+export interface SitePipelineHealth {
+  siteId: string;
+  shards: AggregatorHealth[];
+}
+
 export interface EdgeAdminRpc {
   putSite(record: SiteEdgeRecord): Promise<void>;
   getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
   deleteSite(siteKey: string): Promise<void>;
   replayDeadLetters(): Promise<DeadLetterReplay>;
   deadLetters(): Promise<DeadLetterCount>;
+  pipelineHealth(sites: { siteId: string; shards: number }[]): Promise<SitePipelineHealth[]>;
 }

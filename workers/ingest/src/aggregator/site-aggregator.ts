@@ -25,6 +25,7 @@ import { createDb, postgresStatsSink } from "@sightline/db";
 import { createLogger, describeError, sentryFor } from "@sightline/http";
 import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
+import type { AggregatorHealth } from "@sightline/shared/site";
 import { DIMENSIONS, type Dimension, type IngestMessage, OTHER_PATH } from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
 import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
@@ -472,6 +473,7 @@ export class SiteAggregator extends DurableObject<Env> {
           for (const q of quotaDays) this.sql.exec("UPDATE quota SET reported = 1 WHERE day = ?", q.day);
         }
         this.setMeta("failures", "0");
+        this.setMeta("lastFlushAt", String(Date.now()));
       });
       log.info("flush", { status, rows, ms: Math.round(performance.now() - started) });
       return { status, flushId, rows };
@@ -497,6 +499,20 @@ export class SiteAggregator extends DurableObject<Env> {
     this.alarmArmed = false;
     // deleteAll drops the tables too; the object must keep working for what comes next.
     this.sql.exec(SCHEMA);
+  }
+
+  /** For the operator (GET /v1/health/pipeline): is this shard keeping up with Postgres? */
+  async health(): Promise<AggregatorHealth> {
+    const p = await this.pending();
+    const last = this.getMeta("lastFlushAt");
+    return {
+      lastFlushAt: last === undefined ? null : Number(last),
+      failures: p.failures,
+      nextFlushAt: await this.ctx.storage.getAlarm(),
+      pendingRows: p.rows + p.site.rows + Object.values(p.dimensions).reduce((n, d) => n + d.rows, 0),
+      pendingPageviews: p.site.pageviews,
+      inFlight: p.inFlight,
+    };
   }
 
   /** For tests and the operator: what is waiting to be flushed, per table. */
