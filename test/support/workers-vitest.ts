@@ -1,6 +1,7 @@
 /**
  * The one vitest config for workers tested inside workerd: the worker's own wrangler config,
- * test vars, and a real Postgres reached through the local WebSocket bridge. `TEST_NOW` (an ISO
+ * test vars, a real Postgres reached through the local WebSocket bridge, and a local Sentry
+ * envelope sink. `TEST_NOW` (an ISO
  * instant) is passed into the isolate, where `clock.ts` shifts the clock of the tests and of the
  * worker under test alike.
  */
@@ -9,6 +10,7 @@ import { defineConfig } from "vitest/config";
 
 const setup = new URL("./postgres-setup.ts", import.meta.url).pathname;
 const upstashSetup = new URL("./upstash-setup.ts", import.meta.url).pathname;
+const sentrySink = new URL("./sentry-sink.ts", import.meta.url).pathname;
 const clock = new URL("./clock.ts", import.meta.url).pathname;
 
 export interface WorkersTestOptions {
@@ -28,6 +30,8 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
             ENVIRONMENT: "test",
             DATABASE_URL: inject<string>("databaseUrl"),
             PG_WS_PROXY: inject<string>("pgWsProxy"),
+            // Errors go to a local envelope sink (sentry-sink.ts), over real HTTP.
+            SENTRY_DSN: inject<string>("sentryDsn"),
             // Read by clock.ts through process.env (nodejs_compat); empty means the real clock.
             TEST_NOW: process.env.TEST_NOW ?? "",
             ...opts.bindings,
@@ -39,7 +43,7 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
     ],
     // Logs are printed for failing tests only; the suite shares two cores with workerd.
     test: {
-      globalSetup: [setup, upstashSetup],
+      globalSetup: [setup, upstashSetup, sentrySink],
       setupFiles: [clock],
       include: ["test/**/*.test.ts"],
       testTimeout: 30_000,

@@ -22,7 +22,7 @@ import {
   type StatsSink,
 } from "@sightline/core/aggregate";
 import { createDb, postgresStatsSink } from "@sightline/db";
-import { createLogger, describeError, sentryFor } from "@sightline/http";
+import { createLogger, describeError, type SentryEnv, sentryFor } from "@sightline/http";
 import { newId, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { AggregatorHealth } from "@sightline/shared/site";
@@ -397,6 +397,11 @@ export class SiteAggregator extends DurableObject<Env> {
       this.pruneIfDue();
       const result = await this.flush();
       if (result.status === "failed") delay = nextFlushDelayMs(result.failures);
+    } catch (err) {
+      // Not a failed flush (flush() reports those): a bug. The alarm is retried.
+      this.log.error("alarm failed", { name: this.getMeta("name"), ...describeError(err) });
+      this.report(err);
+      throw err;
     } finally {
       this.alarmArmed = false;
       // Alarms retry only a few times on their own: re-arm whenever deltas remain.
@@ -580,8 +585,10 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   private report(err: unknown): void {
-    const sentry = sentryFor(this.env as { SENTRY_DSN?: string }, this.ctx);
-    sentry?.captureException(err);
+    const sentry = sentryFor(this.env as SentryEnv, this.ctx);
+    if (!sentry) return;
+    sentry.setTag("aggregator", this.getMeta("name") ?? "");
+    sentry.captureException(err);
   }
 
   private getMeta(key: string): string | undefined {

@@ -4,14 +4,36 @@
  * the others; a message that can never be valid goes to the dead-letter queue at once.
  */
 import { aggregatorName, queueRetryDelaySeconds } from "@sightline/core/aggregate";
-import { createLogger, describeError } from "@sightline/http";
+import { createLogger, describeError, type SentryEnv, sentryFor } from "@sightline/http";
 import { type IngestMessage, ingestMessage } from "@sightline/shared/wire";
 import { ingestEnv } from "../env.ts";
 import { markQuotaSpent } from "../lib/quota.ts";
 
 const log = createLogger({ service: "ingest-consumer" });
 
-export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
+/**
+ * Reports an error of the consumer to Sentry (when a DSN is set), tagged with the queue and
+ * the aggregator, never with a message body: bodies carry page paths and visitor hashes.
+ */
+function report(rawEnv: Env, ctx: ExecutionContext, err: unknown, tags: Record<string, string>): void {
+  const sentry = sentryFor(rawEnv as SentryEnv, ctx);
+  if (!sentry) return;
+  for (const [k, v] of Object.entries(tags)) sentry.setTag(k, v);
+  sentry.captureException(err);
+}
+
+export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, ctx: ExecutionContext): Promise<void> {
+  try {
+    await consumeBatch(batch, rawEnv, ctx);
+  } catch (err) {
+    // Unexpected: the whole batch is retried; the platform does that when we throw.
+    log.error("queue batch failed", { queue: batch.queue, messages: batch.messages.length, ...describeError(err) });
+    report(rawEnv, ctx, err, { queue: batch.queue });
+    throw err;
+  }
+}
+
+async function consumeBatch(batch: MessageBatch<unknown>, rawEnv: Env, ctx: ExecutionContext): Promise<void> {
   const env = ingestEnv(rawEnv);
   const started = performance.now();
   const groups = new Map<string, { messages: Message<unknown>[]; bodies: IngestMessage[] }>();
@@ -53,6 +75,8 @@ export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: E
         }
       } catch (err) {
         log.error("aggregator unavailable", { aggregator: name, ...describeError(err) });
+        // Once per failing aggregator and batch; its messages come back with backoff.
+        report(rawEnv, ctx, err, { queue: batch.queue, aggregator: name });
         for (const m of group.messages) {
           m.retry({ delaySeconds: queueRetryDelaySeconds(m.attempts) });
           retried++;
