@@ -25,6 +25,11 @@ function logPoolError(err: Error): void {
   console.error(JSON.stringify(line));
 }
 
+function messageOf(event: unknown): string {
+  const m = (event as { message?: unknown; error?: unknown }).message;
+  return typeof m === "string" && m ? m : String((event as { error?: unknown }).error ?? event);
+}
+
 export function createDb(opts: DbOptions) {
   if (opts.wsProxy) {
     const proxy = opts.wsProxy;
@@ -45,7 +50,8 @@ export function createDb(opts: DbOptions) {
   // An idle connection the server or bridge drops must not surface as an uncaught error (the
   // next query opens a new one), but it is logged: a stream of them is an outage starting.
   const onError = opts.onError ?? logPoolError;
-  pool.on("error", (err: Error) => onError(err));
+  // The WebSocket driver emits an ErrorEvent, not an Error: keep its message.
+  pool.on("error", (err: unknown) => onError(err instanceof Error ? err : new Error(messageOf(err))));
   const db = drizzle({ client: pool, schema, casing: "snake_case" });
   return { db, pool, close: () => pool.end() };
 }

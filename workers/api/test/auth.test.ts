@@ -1,3 +1,4 @@
+import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it } from "vitest";
 import {
   api,
@@ -5,6 +6,7 @@ import {
   expectMatchesDocument,
   OWNER,
   ownerCookie,
+  randomAddress,
   SETUP_TOKEN,
   sessionCookie,
 } from "./helpers.ts";
@@ -101,4 +103,41 @@ describe("login rate limit", () => {
     });
     expect(other.status).toBe(200);
   });
+});
+
+describe("login and setup limits, per address and per email apart", () => {
+  const attempt = (email: string, address: string, path = "/v1/auth/login") =>
+    api(path, {
+      method: "POST",
+      json: { email, password: "guessing at it", ...(path === "/v1/setup" ? { setupToken: "guess-guess-guess" } : {}) },
+      headers: { "cf-connecting-ip": address },
+    });
+
+  it("stops one address rotating emails", async () => {
+    const address = randomAddress();
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMITS.api.loginAttemptsPerMinute; i++) {
+      statuses.push((await attempt(`rotate-${crypto.randomUUID()}@sightline.test`, address)).status);
+    }
+    expect(statuses.every((s) => s === 401)).toBe(true);
+    // Login and setup share the address's budget.
+    for (const path of ["/v1/auth/login", "/v1/setup"]) {
+      const res = await attempt(`rotate-${crypto.randomUUID()}@sightline.test`, address, path);
+      expect(res.status, path).toBe(429);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("RATE_LIMITED");
+    }
+  });
+
+  it("stops many addresses guessing at one email", async () => {
+    const email = `target-${crypto.randomUUID()}@sightline.test`;
+    for (let i = 0; i < LIMITS.api.loginAttemptsPerEmailPerHour; i++) {
+      expect((await attempt(i % 2 ? email : email.toUpperCase(), randomAddress())).status).toBe(401);
+    }
+    const res = await attempt(email, randomAddress());
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await res.json()) as ErrorShape).error.code).toBe("RATE_LIMITED");
+    expect((await attempt(email, randomAddress(), "/v1/setup")).status).toBe(429);
+  }, 60_000);
 });

@@ -14,7 +14,15 @@ export function isUniqueViolation(err: unknown): boolean {
 // 53300 too many connections; 57014 statement timeout (the server is overloaded).
 const OUTAGE_SQLSTATE = /^(08...|57P0[123]|53300|57014)$/;
 // Node and socket error codes of a connection that did not open or broke.
-const OUTAGE_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+const OUTAGE_ERRNO = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
 // What pg and @neondatabase/serverless say when the socket (a WebSocket) fails or times out.
 const OUTAGE_MESSAGE =
   /connection terminated|timeout exceeded when trying to connect|connection timeout|websocket|socket hang up|connection error|econnrefused/i;
