@@ -9,6 +9,7 @@ import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
+import { pipeline } from "./routes/pipeline.ts";
 import { sites } from "./routes/sites.ts";
 import { stats } from "./routes/stats.ts";
 
@@ -45,6 +46,7 @@ app.use("/v1/*", authenticate());
 app.route("/v1", account);
 app.route("/v1", sites);
 app.route("/v1", stats);
+app.route("/v1", pipeline);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "session", {
   type: "apiKey",
