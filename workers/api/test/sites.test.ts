@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { schema } from "@sightline/db";
+import { LIMITS } from "@sightline/shared/limits";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { api, createSite, db, type ErrorShape, expectMatchesDocument, ownerCookie } from "./helpers.ts";
@@ -67,6 +68,18 @@ describe("sites", () => {
     expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", noHash)).toMatchObject({ hashRoutes: false });
     expect(await edge().getSite(site.key)).toMatchObject({ hashRoutes: false, origins: ["https://new.example"] });
     expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ hashRoutes: false });
+
+    // A hot site gets more aggregator shards; the edge splits its sessions over them.
+    const sharded = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { shards: 4 } });
+    expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", sharded)).toMatchObject({ shards: 4 });
+    expect(await edge().getSite(site.key)).toMatchObject({ shards: 4 });
+    const tooMany = await api(`/v1/sites/${site.id}`, {
+      method: "PATCH",
+      cookie,
+      json: { shards: LIMITS.aggregate.maxShardsPerSite + 1 },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(await edge().getSite(site.key)).toMatchObject({ shards: 4 });
 
     const { db: d, close } = db();
     try {

@@ -17,6 +17,8 @@ export interface SiteSettings {
   /** IANA name, validated by the caller. */
   timeZone: string;
   hashRoutes: boolean;
+  /** Aggregator shards, 1 to LIMITS.aggregate.maxShardsPerSite. */
+  shards: number;
 }
 
 export async function listSites(db: Db, accountId: string, limit: number, after?: string): Promise<SiteRow[]> {

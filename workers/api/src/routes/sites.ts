@@ -49,6 +49,10 @@ const SiteSettings = z.object({
   retentionDays: z.number().int().min(1).max(3650).default(365),
   timeZone: timeZone.default("UTC"),
   hashRoutes: z.boolean().default(true).openapi({ description: "Count hash routes (`#/…`, `#!/…`) as pages." }),
+  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite).default(1).openapi({
+    description:
+      "Aggregator Durable Objects the site's events are split over (by session). One holds about 40,000 events a second; see docs/CAPACITY.md. A session in progress when this changes may count once more.",
+  }),
 });
 
 export const Site = z
@@ -61,6 +65,7 @@ export const Site = z
     retentionDays: z.number().int(),
     timeZone: z.string().openapi({ description: "IANA time zone the dashboard's days are in." }),
     hashRoutes: z.boolean().openapi({ description: "Whether hash routes (`#/…`, `#!/…`) count as pages." }),
+    shards: z.number().int().openapi({ description: "Aggregator shards the site's events are split over." }),
     createdAt: z.string(),
     updatedAt: z.string(),
     snippet: z.string(),
@@ -80,6 +85,7 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     retentionDays: s.retentionDays,
     timeZone: s.timeZone,
     hashRoutes: s.hashRoutes,
+    shards: s.shards,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
     snippet: `<script async src="${ingest}/s/${s.key}.js"></script>`,
