@@ -10,6 +10,7 @@ import { matchRoute, paths, type Route } from "./lib/router.ts";
 import { renderLogin } from "./views/login.ts";
 import { renderNotFound } from "./views/not-found.ts";
 import { renderOverview } from "./views/overview.ts";
+import { renderPipeline } from "./views/pipeline.ts";
 import { renderSettings } from "./views/settings.ts";
 import { renderSetup } from "./views/setup.ts";
 import { renderSites } from "./views/sites.ts";
@@ -139,6 +140,8 @@ export class App {
         return renderOverview(ctx, this.frame(ctx, "overview", route.siteId), route.siteId, route.range);
       case "settings":
         return renderSettings(ctx, this.frame(ctx, "settings", route.siteId), route.siteId);
+      case "pipeline":
+        return renderPipeline(ctx, this.frame(ctx, "pipeline"));
       default:
         return renderNotFound(ctx, this.frame(ctx, "sites"));
     }
@@ -218,6 +221,7 @@ export class App {
         siteItems.length > 0
           ? h("li", { class: "nav-group" }, h("ul", { "aria-label": "This site" }, siteItems))
           : null,
+        h("li", {}, link(paths.pipeline(), "Pipeline", section === "pipeline")),
         h("li", {}, soon("Heatmaps")),
         h("li", {}, soon("Recordings")),
         h("li", {}, soon("Flags")),

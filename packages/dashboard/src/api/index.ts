@@ -4,10 +4,12 @@ import type {
   Account,
   Breakdown,
   BreakdownRow,
+  DeadLetterReplay,
   Interval,
   Me,
   Page,
   PageRow,
+  PipelineHealth,
   QuotaDay,
   Site,
   SiteInput,
@@ -62,6 +64,10 @@ export function createApi(options: ClientOptions = {}) {
       }),
     quotaDays: (id: string, q: StatsQuery) =>
       request<{ days: QuotaDay[] }>(`${site(id)}/stats/quota-days`, { signal: q.signal, query: range(q) }),
+
+    pipelineHealth: (q: { cursor?: string; limit?: number } & Opts = {}) =>
+      request<PipelineHealth>("/v1/health/pipeline", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),
+    replayDeadLetters: () => request<DeadLetterReplay>("/v1/admin/dead-letters/replay", { method: "POST" }),
   };
 }
 

@@ -84,3 +84,53 @@ export interface QuotaDay {
   day: string;
   reachedAt: string;
 }
+
+/** ok: nothing waits or it lands; behind: rows have waited over a minute; failing: flushes fail. */
+export type PipelineStatus = "ok" | "behind" | "failing";
+
+/** One aggregator shard of a site (GET /v1/health/pipeline). */
+export interface AggregatorShard {
+  /** When a flush last landed, or null if none has since the aggregator was made. */
+  lastFlushAt: string | null;
+  /** Consecutive failed flushes; more than 0 means Postgres is not taking them (backoff). */
+  failures: number;
+  /** When the next flush (or retry) runs, or null when nothing waits. */
+  nextFlushAt: string | null;
+  pendingRows: number;
+  pendingPageviews: number;
+  inFlight: boolean;
+}
+
+export interface SitePipelineHealth {
+  id: string;
+  key: string;
+  name: string;
+  status: PipelineStatus;
+  shards: AggregatorShard[];
+}
+
+/** Dead letters parked for a replay, deployment-wide; `more` past one listing of 1,000 batches. */
+export interface DeadLetterCount {
+  objects: number;
+  messages: number;
+  more: boolean;
+}
+
+export interface PipelineHealth {
+  /** down: Postgres is unreachable and `sites` is the API's last good list. */
+  database: "up" | "down";
+  sites: SitePipelineHealth[];
+  nextCursor: string | null;
+  deadLetters: DeadLetterCount;
+}
+
+/** What one replay call did (POST /v1/admin/dead-letters/replay); call again while `more`. */
+export interface DeadLetterReplay {
+  /** Parked batches read. */
+  objects: number;
+  /** Messages put back on the ingest queue. */
+  replayed: number;
+  /** Messages that are not ingest messages, kept aside for a person. */
+  unreadable: number;
+  more: boolean;
+}

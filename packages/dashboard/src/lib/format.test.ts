@@ -4,6 +4,7 @@ import {
   deviceLabel,
   formatCount,
   formatRate,
+  formatRelative,
   formatUtcDay,
   parseWholeNumber,
   percentToRate,
@@ -71,5 +72,21 @@ describe("quota days", () => {
     expect(quotaNotice(many, "en-GB")).toBe(
       "Daily event quota reached on 9 days between 10 Dec and 18 Dec (UTC) — events past it were not counted.",
     );
+  });
+});
+
+describe("relative times", () => {
+  const now = Date.parse("2026-12-05T10:00:00.000Z");
+  it("reads an instant against now, in the past and the future", () => {
+    expect(formatRelative("2026-12-05T09:59:48.000Z", now, "en")).toBe("12 seconds ago");
+    expect(formatRelative("2026-12-05T10:00:30.000Z", now, "en")).toBe("in 30 seconds");
+    expect(formatRelative("2026-12-05T10:00:00.400Z", now, "en")).toBe("now");
+    expect(formatRelative("2026-12-05T09:55:00.000Z", now, "en")).toBe("5 minutes ago");
+    expect(formatRelative("2026-12-05T07:00:00.000Z", now, "en")).toBe("3 hours ago");
+    expect(formatRelative("2026-12-03T10:00:00.000Z", now, "en")).toBe("2 days ago");
+  });
+
+  it("leaves text it cannot read as it is", () => {
+    expect(formatRelative("not a date", now, "en")).toBe("not a date");
   });
 });

@@ -85,3 +85,24 @@ export function quotaNotice(days: readonly string[], locale?: string): string | 
       : `${formatCount(days.length, locale)} days between ${formatUtcDay(first, locale)} and ${formatUtcDay(last, locale)}`;
   return `Daily event quota reached on ${when} (UTC) — events past it were not counted.`;
 }
+
+const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1_000],
+];
+
+/** An instant against `now`: "12 seconds ago", "in 30 seconds", "now"; the ISO text if unreadable. */
+export function formatRelative(iso: string, now: number, locale?: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const diff = t - now;
+  const fmt = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  // Under a second either way reads as "now"; clocks of browser and worker differ by that much.
+  if (Math.abs(diff) < 1_000) return fmt.format(0, "second");
+  for (const [unit, ms] of RELATIVE_UNITS) {
+    if (Math.abs(diff) >= ms || unit === "second") return fmt.format(Math.trunc(diff / ms), unit);
+  }
+  return iso;
+}

@@ -21,6 +21,8 @@ describe("matchRoute", () => {
       range: { from: "2026-11-01", to: "2026-11-30" },
     });
     expect(matchRoute("/sites/site_01abc/settings")).toEqual({ name: "settings", siteId: "site_01abc" });
+    expect(matchRoute("/pipeline")).toEqual({ name: "pipeline" });
+    expect(matchRoute("/pipeline/")).toEqual({ name: "pipeline" });
     expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });
     expect(matchRoute("/sites/%3Cscript%3E")).toEqual({ name: "not-found" });
   });
@@ -58,6 +60,7 @@ describe("paths", () => {
       "/sites/site_1?from=2026-11-01&to=2026-11-30",
     );
     expect(paths.settings("site_1")).toBe("/sites/site_1/settings");
+    expect(paths.pipeline()).toBe("/pipeline");
     expect(paths.login("/sites/site_1")).toBe("/login?next=%2Fsites%2Fsite_1");
   });
 });

@@ -8,6 +8,7 @@ export type Route =
   | { name: "sites" }
   | { name: "overview"; siteId: string; range: RangeSpec }
   | { name: "settings"; siteId: string }
+  | { name: "pipeline" }
   | { name: "not-found" };
 
 const SITE_ID = "([A-Za-z0-9_-]{1,64})";
@@ -19,6 +20,7 @@ export function matchRoute(pathname: string, search = ""): Route {
   if (path === "/setup") return { name: "setup" };
   if (path === "/login") return { name: "login", next: safeNext(params.get("next")) };
   if (path === "/sites") return { name: "sites" };
+  if (path === "/pipeline") return { name: "pipeline" };
   let m = new RegExp(`^/sites/${SITE_ID}$`).exec(path);
   if (m?.[1]) return { name: "overview", siteId: m[1], range: specFromQuery(search) };
   m = new RegExp(`^/sites/${SITE_ID}/settings$`).exec(path);
@@ -35,6 +37,7 @@ export function safeNext(next: string | null | undefined): string | null {
 
 export const paths = {
   sites: () => "/sites",
+  pipeline: () => "/pipeline",
   login: (next?: string | null) => (next ? `/login?${new URLSearchParams({ next })}` : "/login"),
   overview: (siteId: string, range?: RangeSpec) => {
     const q = range ? specQuery(range) : "";
