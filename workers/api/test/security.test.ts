@@ -97,8 +97,7 @@ describe("every operation in the API document", () => {
       if (PUBLIC.has(`${method} ${path}`)) continue;
       const res = await request(method, path, ids, { token: read });
       // Token management and the operator's routes need the admin scope, reads included.
-      const mustRefuse =
-        WRITES.has(method) || path.startsWith("/v1/tokens") || path === "/v1/health/pipeline";
+      const mustRefuse = WRITES.has(method) || path.startsWith("/v1/tokens") || path === "/v1/health/pipeline";
       if (mustRefuse) {
         expect(res.status, `${method} ${path}`).toBe(403);
         expect(((await expectMatchesDocument(method, path, res)) as ErrorShape).error.code).toBe("FORBIDDEN");
