@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv, NODE_BIN, ROOT } from "../../scripts/lib/paths.ts";
 
@@ -26,6 +26,8 @@ export interface Stack {
   demoUrl: string;
   /** The owner-setup link the start script printed; null when an owner already existed. */
   setupUrl: string | null;
+  /** wrangler's local state (`--persist-to` root): `ingest/` and `api/` KV, Durable Objects, R2. */
+  stateDir: string;
   pid: number;
   output(): string;
   /** SIGTERM, as Ctrl-C would; resolves with the exit code once the script has exited. */
@@ -151,6 +153,7 @@ export async function startStack(name: string, opts: StackOptions = {}): Promise
     apiUrl: `http://localhost:${ports.apiPort}`,
     demoUrl: `http://localhost:${ports.demoPort}`,
     setupUrl: SETUP_LINE.exec(output)?.[1] ?? null,
+    stateDir: stateDir ?? resolve(ROOT, opts.sightlineDir ?? ".sightline", "state"),
     pid: child.pid ?? 0,
     output: () => output,
     stop,

@@ -102,8 +102,8 @@ export async function renderPipeline(ctx: ViewContext, main: HTMLElement): Promi
         "p",
         {},
         state === "up"
-          ? "The database answers; flushes can land."
-          : "The database cannot be reached. Aggregators keep the events and retry; the sites below are the last list read.",
+          ? "The API reaches the database."
+          : "The API cannot reach the database. Aggregators keep the events and retry; the sites below are the last list the API read.",
       ),
     );
     database.dataset.state = state;
