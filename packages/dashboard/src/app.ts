@@ -197,13 +197,6 @@ export class App {
 
     const link = (href: string, label: string, current: boolean) =>
       h("a", { href, class: "nav-link", "aria-current": current ? "page" : null }, label);
-    const soon = (label: string) =>
-      h(
-        "span",
-        { class: "nav-link nav-soon", "aria-disabled": "true" },
-        label,
-        h("span", { class: "badge" }, h("span", { class: "badge-long" }, "Coming "), "soon"),
-      );
 
     const siteItems = siteId
       ? [
@@ -222,9 +215,6 @@ export class App {
           ? h("li", { class: "nav-group" }, h("ul", { "aria-label": "This site" }, siteItems))
           : null,
         h("li", {}, link(paths.pipeline(), "Pipeline", section === "pipeline")),
-        h("li", {}, soon("Heatmaps")),
-        h("li", {}, soon("Recordings")),
-        h("li", {}, soon("Flags")),
       ),
     );
 
