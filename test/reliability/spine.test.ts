@@ -480,7 +480,7 @@ describe(`reliability: Postgres down ${OUTAGE_S} s, a batch twice, a SIGKILLed s
       lostAcceptedWithinSecondsBeforeKill: lost.length
         ? Number(((killedAt - Math.min(...lost.map((b: SentBatch) => b.sentAt))) / 1_000).toFixed(1))
         : 0,
-      doStorageBytesAtKill: storageAtKill.bytes,
+      doStorageAtKill: storageAtKill,
     };
 
     // The browser's retry, which production's durable queue makes unnecessary: every batch
