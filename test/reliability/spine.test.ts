@@ -12,9 +12,9 @@
  * replayed). The stack offers no cheap way to make SiteAggregator.ingest throw for minutes;
  * park and replay are covered by workers/ingest/test/dead-letters.test.ts in workerd.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -409,6 +409,8 @@ describe(`reliability: Postgres down ${OUTAGE_S} s, a batch twice, a SIGKILLed s
     // Everything the start script runs: itself, both `wrangler dev`s and their workerd
     // (each `wrangler dev` leads a process group of its own), at once, as a crash would.
     const pids = [first.pid, ...descendants(first.pid).map((p) => Number(p.split(" ")[0]))];
+    // The start script removes its wrangler registry on exit, which a kill skips: the test does.
+    const registries = new Set(pids.flatMap((pid) => registryOf(pid)));
     const killedAt = Date.now();
     for (const pid of pids) {
       try {
@@ -421,6 +423,7 @@ describe(`reliability: Postgres down ${OUTAGE_S} s, a batch twice, a SIGKILLed s
     await expect.poll(() => pids.filter(isAlive), { timeout: 20_000, interval: 200 }).toEqual([]);
     await first.stop();
     stack = undefined;
+    for (const dir of registries) rmSync(dir, { recursive: true, force: true });
     const storageAtKill = aggregatorStorage(stateDir);
     expect(storageAtKill.files).toBeGreaterThan(0);
 
@@ -494,6 +497,17 @@ describe(`reliability: Postgres down ${OUTAGE_S} s, a batch twice, a SIGKILLed s
     expect(wrongNow, "batches not counted exactly once after the retry").toEqual([]);
     expect((await counted()).pages - before.pages).toBe(load.sent.length * EVENTS_PER_BATCH);
   }, 600_000);
+
+  /** The temporary wrangler registry a `wrangler dev` of the stack was given, if any. */
+  function registryOf(pid: number): string[] {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      const dir = env.find((e) => e.startsWith("WRANGLER_REGISTRY_PATH="))?.slice("WRANGLER_REGISTRY_PATH=".length);
+      return dir && basename(dir).startsWith("sightline-registry-") ? [dir] : [];
+    } catch {
+      return [];
+    }
+  }
 
   function pgUrl(): string {
     if (!pg) throw new Error("Postgres is not running");
