@@ -32,6 +32,13 @@ describe("POST /v1/collect (errors)", () => {
     await expectError(chunked, 413, "PAYLOAD_TOO_LARGE");
   });
 
+  it("answers a site key no site can have 404 UNKNOWN_SITE, not 500 (found by hostile.test.ts)", async () => {
+    // KV refused "site:\uD800" with an error, which answered 500 and went to Sentry.
+    for (const siteKey of ["\uD800", "a\uDC00b", "key/../x", "a\u0000b", "short", "key with space"]) {
+      await expectError(await post(batchFor(siteKey, [pageview("/")])), 404, "UNKNOWN_SITE");
+    }
+  });
+
   it("refuses more events than a batch may hold", async () => {
     const site = await makeSite();
     const events = Array.from({ length: L.maxEventsPerBatch + 1 }, () => pageview("/"));

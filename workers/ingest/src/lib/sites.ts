@@ -7,7 +7,7 @@
 import type { Logger } from "@sightline/http";
 import { BoundedMap } from "@sightline/shared/cache";
 import { LIMITS } from "@sightline/shared/limits";
-import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+import { type SiteEdgeRecord, siteEdgeRecord, siteKeySchema, siteKvKey } from "@sightline/shared/site";
 
 const TTL_MS = LIMITS.loader.siteConfigCacheMs;
 const cache = new BoundedMap<string, { site: SiteEdgeRecord | null; until: number }>(LIMITS.isolate.siteCacheEntries);
@@ -16,6 +16,10 @@ export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): 
   const now = Date.now();
   const hit = cache.get(siteKey);
   if (hit && hit.until > now) return hit.site;
+  // The wire schema bounds a key's length only. A key no site can have (a lone surrogate, a
+  // slash, a NUL) is unknown without a read: KV refuses some such names with an error, and
+  // the rest would cost a read and a cache entry each.
+  if (!siteKeySchema.safeParse(siteKey).success) return null;
   const raw = await kv.get(siteKvKey(siteKey), { type: "json", cacheTtl: 60 });
   let site: SiteEdgeRecord | null = null;
   if (raw !== null) {
