@@ -34,6 +34,8 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
             SENTRY_DSN: inject<string>("sentryDsn"),
             // Read by clock.ts through process.env (nodejs_compat); empty means the real clock.
             TEST_NOW: process.env.TEST_NOW ?? "",
+            // The property tests' seed (test/support/property.ts); empty means their default.
+            FC_SEED: process.env.FC_SEED ?? "",
             ...opts.bindings,
           },
           // Miniflare worker options; their full type is not exported by the pool.
