@@ -36,7 +36,7 @@ const seed = propertySeed();
 const tally = new RequestTally("workers/ingest hostile", seed);
 
 /** Runs per property; their sum is the file's request count (one request a run). */
-const RUNS = { ingress: 200, collectDeep: 3_000, collectRaw: 2_500, loader: 1_500, anyPath: 1_000 } as const;
+const RUNS = { ingress: 200, collectDeep: 3_300, collectRaw: 2_700, loader: 1_500, anyPath: 1_000 } as const;
 
 let site: SiteEdgeRecord;
 let otherSite: SiteEdgeRecord;
