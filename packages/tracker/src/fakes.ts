@@ -14,6 +14,7 @@ export const config = (over: Partial<TrackerConfig> = {}): TrackerConfig => ({
   sessionIdleMs: 30 * 60 * 1000,
   respectDnt: true,
   hashRoutes: true,
+  recordingSampleRate: 0,
   ...over,
 });
 

@@ -5,6 +5,7 @@ import { LIMITS } from "@sightline/shared/limits";
 import { apiEnv, type HonoEnv } from "./env.ts";
 import { authenticate, SESSION_COOKIE } from "./middleware/auth.ts";
 import { csrf } from "./middleware/csrf.ts";
+import { jsonBody } from "./middleware/json-body.ts";
 import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
@@ -39,6 +40,7 @@ app.use(async function init(c, next) {
 
 app.route("/", health);
 app.use("/v1/*", csrf());
+app.use("/v1/*", jsonBody());
 // Routes answer in the order they are registered: the public ones (setup, login, logout)
 // first; every /v1 route after them needs a caller, found once here.
 app.route("/v1", auth);

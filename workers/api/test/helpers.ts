@@ -65,9 +65,9 @@ async function ownerLogin(): Promise<string> {
   const headers = { "cf-connecting-ip": randomAddress() };
   const setup = await api("/v1/setup", { method: "POST", headers, json: { setupToken: SETUP_TOKEN, ...OWNER } });
   if (setup.status === 201) return sessionCookie(setup);
-  expect(setup.status).toBe(409);
+  expect(setup.status, await setup.clone().text()).toBe(409);
   const login = await api("/v1/auth/login", { method: "POST", headers, json: OWNER });
-  expect(login.status).toBe(200);
+  expect(login.status, await login.clone().text()).toBe(200);
   return sessionCookie(login);
 }
 

@@ -161,4 +161,31 @@ describe("sites", () => {
     };
     expect(after).toMatchObject({ retentionDays: 365, key: site.key });
   });
+
+  it("takes bodies only as JSON and at most LIMITS.api.maxBodyBytes, and reads no body as no change", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie);
+    const url = `/v1/sites/${site.id}`;
+    const noBody = await api(url, { method: "PATCH", cookie });
+    expect(noBody.status).toBe(200);
+    expect(await noBody.json()).toMatchObject({ name: site.name, key: site.key });
+    for (const method of ["POST", "PATCH"]) {
+      const path = method === "POST" ? "/v1/sites" : url;
+      const asText = await api(path, { method, cookie, body: '{"name":"plain"}', headers: { "content-type": "text/plain" } });
+      expect(asText.status).toBe(415);
+      expect(((await asText.json()) as ErrorShape).error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+      const untyped = await api(path, { method, cookie, body: new TextEncoder().encode('{"name":"untyped"}') });
+      expect(untyped.status).toBe(415);
+      const justOver = { name: "big", origins: [], pad: "x".repeat(LIMITS.api.maxBodyBytes) };
+      const big = await api(path, { method, cookie, json: justOver });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as ErrorShape).error.code).toBe("PAYLOAD_TOO_LARGE");
+    }
+    const atLimit = await api(url, { method: "PATCH", cookie, json: { name: "x".repeat(100) } });
+    expect(atLimit.status).toBe(200);
+    const noPost = await api("/v1/sites", { method: "POST", cookie });
+    expect(noPost.status).toBe(400);
+    expect(((await noPost.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
+    expect(await (await api(url, { cookie })).json()).toMatchObject({ name: "x".repeat(100) });
+  });
 });

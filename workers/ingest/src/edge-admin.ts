@@ -11,6 +11,7 @@ import {
   type DeadLetterReplay,
   type EdgeAdminRpc,
   type SiteEdgeRecord,
+  type SiteEdgeRecordInput,
   type SitePipelineHealth,
   siteEdgeRecord,
   siteKvKey,
@@ -20,7 +21,7 @@ import { clearSiteCache } from "./lib/sites.ts";
 import { parkedCount, replay } from "./queue/dead-letters.ts";
 
 export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
-  async putSite(record: SiteEdgeRecord): Promise<void> {
+  async putSite(record: SiteEdgeRecordInput): Promise<void> {
     const site = siteEdgeRecord.parse(record);
     await this.env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));
     // A changed quota may un-spend the day: the aggregator marks the site again if not.

@@ -17,7 +17,7 @@ describe("EdgeAdmin (the API's service binding)", () => {
       dailyEventQuota: 1_000_000,
     };
     await admin.putSite(record);
-    expect(await admin.getSite(record.siteKey)).toEqual(record);
+    expect(await admin.getSite(record.siteKey)).toMatchObject(record);
     expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(202);
 
     // Both shards hold pending counts of the site when it is deleted.

@@ -20,6 +20,9 @@ export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise
     respectDnt: true,
     hashRoutes: true,
     dailyEventQuota: 1_000_000,
+    recordingSampleRate: 0,
+    recordingDailyQuota: 10_000,
+    maskAllText: false,
     ...overrides,
   };
   await env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));

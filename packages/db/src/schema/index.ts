@@ -1,3 +1,4 @@
 export * from "./accounts.ts";
+export * from "./recordings.ts";
 export * from "./sites.ts";
 export * from "./stats.ts";

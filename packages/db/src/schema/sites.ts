@@ -12,8 +12,14 @@ export const sites = pgTable(
     name: text().notNull(),
     origins: text().array().notNull().default(sql`'{}'::text[]`),
     shards: integer().notNull().default(1),
-    /** Share of sessions recorded, 0 to 1. Read by session recording. */
+    /** Share of sessions recorded, 0 to 1, decided at the edge per session id. */
     recordingSampleRate: real().notNull().default(0),
+    /** Recorded sessions started per UTC day at most. */
+    recordingDailyQuota: integer().notNull().default(10_000),
+    /** Days a recording is kept; a scheduled job deletes its row and R2 objects after. */
+    recordingRetentionDays: integer().notNull().default(30),
+    /** Mask every text node in recordings and snapshots, not only inputs and personal text. */
+    maskAllText: boolean().notNull().default(false),
     /** Events accepted per UTC day before ingestion refuses more. */
     dailyEventQuota: integer().notNull().default(1_000_000),
     /** Days of statistics kept; a scheduled job deletes older hours. */

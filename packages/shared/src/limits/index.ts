@@ -60,6 +60,41 @@ export const LIMITS = {
     sessionIdleMs: 30 * 60 * 1000,
     maxCoreGzipBytes: 5_120,
   },
+  /** Session recordings (docs/RECORDINGS.md). */
+  recording: {
+    /** One upload at most: what a browser allows in flight for sendBeacon / keepalive. */
+    maxChunkBytes: 64 * 1024,
+    /** The JSON header line before a chunk's payload. */
+    maxHeaderBytes: 4 * 1024,
+    /** The recorder sends every this long, or sooner when its buffer reaches maxChunkBytes. */
+    chunkIntervalMs: 2_000,
+    /** A full DOM snapshot this often, so a player can seek without replaying from the start. */
+    checkoutEveryMs: 5 * 60 * 1000,
+    /** What one session may upload in all; past it the recorder stops and the edge refuses. */
+    maxSessionBytes: 20 * 1024 * 1024,
+    /** How long one recording may run; past it the recorder stops and the edge refuses. */
+    maxSessionDurationMs: 2 * 60 * 60 * 1000,
+    /** Chunks one session may upload (a 2 h session at one per 2 s is 3,600). */
+    maxChunksPerSession: 4_000,
+    /** A grant lives as long as the longest recording, plus the idle time that ends a session. */
+    grantTtlMs: 2 * 60 * 60 * 1000 + 30 * 60 * 1000,
+    /** A session's buffer is written to R2 as one object when it holds this much... */
+    flushBytes: 1024 * 1024,
+    /** ...or when its oldest unwritten chunk is this old: at most one R2 write a minute. */
+    flushAgeMs: 60_000,
+    /** Recorded sessions one site may start per UTC day, unless the site sets fewer. */
+    defaultDailyQuota: 10_000,
+    maxDailyQuota: 10_000_000,
+    /** Days a recording is kept unless the site sets otherwise (the field's common default). */
+    defaultRetentionDays: 30,
+    maxRetentionDays: 365,
+    /** Distinct pages kept on a recording's index row. */
+    maxPagesPerRecording: 50,
+    /** Rage click: this many clicks within rageWindowMs and rageRadiusPx (PostHog's defaults). */
+    rageClicks: 3,
+    rageWindowMs: 1_000,
+    rageRadiusPx: 30,
+  },
   loader: {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */
     maxAgeSeconds: 300,
@@ -87,6 +122,8 @@ export const LIMITS = {
     /** PBKDF2 cost grows with input length; bound it. */
     maxPasswordLength: 256,
     sessionTtlMs: 14 * 24 * 60 * 60 * 1000,
+    /** Largest /v1 request body: site settings with every origin at its longest are ~14 KB. */
+    maxBodyBytes: 64 * 1024,
     maxPageSize: 100,
     maxRangeDays: 366,
     maxNameLength: 100,

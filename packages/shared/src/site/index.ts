@@ -29,9 +29,17 @@ export const siteEdgeRecord = z.object({
     .min(0)
     .max(LIMITS.api.maxDailyEventQuota)
     .default(LIMITS.api.defaultDailyEventQuota),
+  /** Share of sessions recorded, 0 to 1 (`sessionSampled` in ../recording). */
+  recordingSampleRate: z.number().min(0).max(1).default(0),
+  /** Recorded sessions started per UTC day at most; the edge refuses grants past it. */
+  recordingDailyQuota: z.number().int().min(0).max(LIMITS.recording.maxDailyQuota).default(LIMITS.recording.defaultDailyQuota),
+  /** Mask every text node in recordings, not only inputs and personal-looking text. */
+  maskAllText: z.boolean().default(false),
 });
 
 export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
+/** A record as written: the fields with defaults may be left out. */
+export type SiteEdgeRecordInput = z.input<typeof siteEdgeRecord>;
 
 export const siteKvKey = (siteKey: string) => `site:${siteKey}`;
 
@@ -46,6 +54,8 @@ export interface TrackerConfig {
   sessionIdleMs: number;
   respectDnt: boolean;
   hashRoutes: boolean;
+  /** 0 when the site records nothing: the tracker then never asks for a recording grant. */
+  recordingSampleRate: number;
 }
 
 export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {
@@ -60,6 +70,7 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
     sessionIdleMs: t.sessionIdleMs,
     respectDnt: site.respectDnt,
     hashRoutes: site.hashRoutes,
+    recordingSampleRate: site.recordingSampleRate,
   };
 }
 

@@ -88,6 +88,7 @@ account
       middleware: requireScope("admin"),
       request: {
         body: {
+          required: true,
           content: {
             "application/json": {
               schema: z.object({

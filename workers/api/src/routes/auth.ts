@@ -96,6 +96,7 @@ auth
       summary: "Create the owner account with the one-time setup token",
       request: {
         body: {
+          required: true,
           content: {
             "application/json": {
               schema: z.object({
@@ -136,7 +137,7 @@ auth
       path: "/auth/login",
       tags: ["auth"],
       summary: "Log in with email and password; sets the session cookie",
-      request: { body: { content: { "application/json": { schema: Credentials } } } },
+      request: { body: { required: true, content: { "application/json": { schema: Credentials } } } },
       responses: { 200: json(z.object({ account: Account }), "Logged in"), ...errorResponses(400, 401, 429, 503) },
     }),
     async (c) => {

@@ -101,6 +101,9 @@ function edgeRecord(s: SiteRow): SiteEdgeRecord {
     respectDnt: true,
     hashRoutes: s.hashRoutes,
     dailyEventQuota: s.dailyEventQuota,
+    recordingSampleRate: s.recordingSampleRate,
+    recordingDailyQuota: s.recordingDailyQuota,
+    maskAllText: s.maskAllText,
   };
 }
 
@@ -142,7 +145,7 @@ sites
       summary: "Create a site; the answer carries its install snippet",
       security: bearer,
       middleware: requireScope("write"),
-      request: { body: { content: { "application/json": { schema: SiteSettings } } } },
+      request: { body: { required: true, content: { "application/json": { schema: SiteSettings } } } },
       responses: { 201: json(Site, "The new site"), ...errorResponses(400, 401, 403, 503) },
     }),
     async (c) => {
@@ -188,15 +191,15 @@ sites
       middleware: requireScope("write"),
       request: {
         params: SiteParams,
-        body: { content: { "application/json": { schema: SiteSettings.partial().strict() } } },
+        body: { required: true, content: { "application/json": { schema: SiteSettings.partial().strict() } } },
       },
       responses: { 200: json(Site, "The updated site"), ...errorResponses(400, 401, 403, 404, 503) },
     }),
     async (c) => {
       const { siteId } = c.req.valid("param");
       const body = c.req.valid("json");
-      // .partial() keeps the defaults; take only what the caller sent.
-      const sent = await c.req.json<Record<string, unknown>>();
+      // .partial() keeps the defaults; take only what the caller sent. No body reads as {}.
+      const sent = await c.req.json<Record<string, unknown>>().catch(() => ({}));
       const changes = Object.fromEntries(Object.entries(body).filter(([k]) => k in sent));
       let row: SiteRow | null;
       try {

@@ -1,0 +1,45 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+/**
+ * The recordings index: one row per recorded session, the role Elasticsearch played in the
+ * seed. Rows are merged from chunk summaries by the site's aggregator, idempotently like the
+ * statistics; the events themselves are gzipped rrweb JSON in R2 under `r2Prefix`
+ * (packages/shared/src/recording). No foreign key to sites, as for the statistics.
+ */
+export const recordings = pgTable(
+  "recordings",
+  {
+    id: text().primaryKey(),
+    siteId: text().notNull(),
+    sessionId: text().notNull(),
+    startedAt: timestamp({ withTimezone: true }).notNull(),
+    endedAt: timestamp({ withTimezone: true }).notNull(),
+    durationMs: bigint({ mode: "number" }).notNull().default(0),
+    activeMs: bigint({ mode: "number" }).notNull().default(0),
+    firstPage: text().notNull().default(""),
+    /** Distinct pages in the order first seen, at most LIMITS.recording.maxPagesPerRecording. */
+    pages: text().array().notNull().default(sql`'{}'::text[]`),
+    clicks: integer().notNull().default(0),
+    rageClicks: integer().notNull().default(0),
+    errors: integer().notNull().default(0),
+    device: text().notNull().default("desktop"),
+    country: text(),
+    referrer: text(),
+    bytes: bigint({ mode: "number" }).notNull().default(0),
+    chunks: integer().notNull().default(0),
+    r2Prefix: text().notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex().on(t.siteId, t.sessionId),
+    // Newest first with cursor paging, the list's default order.
+    index().on(t.siteId, t.startedAt.desc(), t.id),
+    index().on(t.siteId, t.durationMs),
+    index().on(t.siteId, t.activeMs),
+    // "Has rage clicks" and "has errors" are rare: partial indexes stay small.
+    index("recordings_site_rage_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.rageClicks} > 0`),
+    index("recordings_site_errors_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.errors} > 0`),
+    index("recordings_pages_idx").using("gin", t.pages),
+  ],
+);
