@@ -9,17 +9,11 @@
  * parses the events.
  */
 import { z } from "zod";
-import { fnv1a32 } from "../hash/index.ts";
 import { LIMITS } from "../limits/index.ts";
 
-const R = LIMITS.recording;
+export { sessionSampled } from "./sample.ts";
 
-/** Whether the site samples this session: deterministic, so every page of a session agrees. */
-export function sessionSampled(siteKey: string, sessionId: string, sampleRate: number): boolean {
-  if (sampleRate <= 0) return false;
-  if (sampleRate >= 1) return true;
-  return fnv1a32(`rec:${siteKey}:${sessionId}`) % 10_000 < Math.round(sampleRate * 10_000);
-}
+const R = LIMITS.recording;
 
 /** `POST /v1/record/grant`: asked once per session, by a tracker whose session is sampled. */
 export const grantRequest = z.object({

@@ -56,6 +56,8 @@ export interface TrackerConfig {
   hashRoutes: boolean;
   /** 0 when the site records nothing: the tracker then never asks for a recording grant. */
   recordingSampleRate: number;
+  /** The recorder chunk `/t/recorder.<hash>.js`; set by the loader when the site records. */
+  recorderUrl?: string;
 }
 
 export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {
