@@ -18,8 +18,6 @@ export interface WorkersTestOptions {
   bindings?: Record<string, string>;
   /** Other workers the one under test binds to, e.g. a stand-in for a service binding. */
   workers?: Record<string, unknown>[];
-  /** Test files left out of the default run (run them by name with their env knob). */
-  exclude?: string[];
 }
 
 export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestOptions = {}) {
@@ -50,7 +48,6 @@ export function workersTestConfig(wranglerConfigPath: string, opts: WorkersTestO
       globalSetup: [setup, upstashSetup, sentrySink],
       setupFiles: [clock],
       include: ["test/**/*.test.ts"],
-      exclude: opts.exclude ?? [],
       testTimeout: 30_000,
       silent: "passed-only",
     },
