@@ -8,9 +8,10 @@
  * RELIABILITY_OUTAGE_S (default 300) is how long Postgres stays down; 60 is the short form.
  * What was measured goes to test/system/artifacts/reliability.json and the log.
  *
- * Not here: an aggregator that fails beyond the queue's retries (dead letters parked in R2 and
- * replayed). The stack offers no cheap way to make SiteAggregator.ingest throw for minutes;
- * park and replay are covered by workers/ingest/test/dead-letters.test.ts in workerd.
+ * Not here: an aggregator that fails beyond the queue's retries. The stack offers no way to
+ * make SiteAggregator.ingest throw without a fault switch in production code; in workerd,
+ * workers/ingest/test/dead-letters.test.ts breaks one aggregator and follows its message
+ * through the real local queue's retries to the DLQ, R2 and a replay that counts it once.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

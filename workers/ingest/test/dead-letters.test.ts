@@ -4,7 +4,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it, vi } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
-import worker from "../src/index.ts";
+import worker, { SiteAggregator } from "../src/index.ts";
 import { ingestMessageFor } from "./helpers.ts";
 
 const DLQ = "sightline-ingest-dlq";
@@ -83,4 +83,42 @@ describe("dead letters", () => {
     expect(await admin.replayDeadLetters()).toMatchObject({ objects: 1, replayed: 1, more: false });
     expect(await keys("ingest/")).toEqual([]);
   });
+
+  it("takes the messages of an aggregator that throws past the queue's retries to R2, and a replay counts them once", async () => {
+    await clear();
+    const siteId = `site_${uuidv7()}`;
+    // The aggregators run in this isolate: this one fails every call for its site until
+    // told otherwise, as one whose storage or code is broken would.
+    let failing = true;
+    const ingest = SiteAggregator.prototype.ingest;
+    const spy = vi.spyOn(SiteAggregator.prototype, "ingest").mockImplementation(async function (
+      this: SiteAggregator,
+      name,
+      messages,
+    ) {
+      if (failing && messages.some((m) => m.siteId === siteId)) throw new Error("aggregator broken (test)");
+      return ingest.call(this, name, messages);
+    });
+    try {
+      const message = ingestMessageFor(siteId, [{ path: "/broken/a" }, { path: "/broken/b" }, { path: "/broken/c" }]);
+      await env.INGEST_QUEUE.send(message, { contentType: "json" });
+      // The real local queue retries with the consumer's backoff (2 + 4 + 8 + 16 + 32 s over
+      // max_retries 5), then hands the message to the DLQ, whose consumer parks it.
+      await vi.waitFor(async () => expect(await keys("ingest/")).toHaveLength(1), {
+        timeout: 120_000,
+        interval: 1_000,
+      });
+      failing = false;
+      const admin = new EdgeAdmin(createExecutionContext(), env);
+      expect(await admin.replayDeadLetters()).toMatchObject({ objects: 1, replayed: 1, more: false });
+      const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(siteId, message.sessionId, 1)));
+      await vi.waitFor(async () => expect((await stub.pending()).pageviews).toBe(3), {
+        timeout: 10_000,
+        interval: 100,
+      });
+      expect(await keys("ingest/")).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 150_000);
 });
