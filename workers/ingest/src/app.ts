@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { type HonoEnv, ingestEnv } from "./env.ts";
 import { collect } from "./routes/collect.ts";
 import { health } from "./routes/health.ts";
+import { record } from "./routes/record.ts";
 import { tracker } from "./routes/tracker.ts";
 
 export const app = new Hono<HonoEnv>();
@@ -14,6 +15,7 @@ app.use(async function init(c, next) {
 });
 app.route("/health", health);
 app.route("/v1/collect", collect);
+app.route("/v1/record", record);
 app.route("/", tracker);
 app.onError(onError);
 app.notFound(onNotFound);

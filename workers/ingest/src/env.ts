@@ -32,11 +32,24 @@ export const zDeadLetterEnv = z.object({
   INGEST_QUEUE: binding<Queue>("INGEST_QUEUE"),
 });
 
+/**
+ * Session recordings (routes/record.ts): the grant secret, the per-session buffers and the
+ * bucket. Checked by the recording routes, so a deployment without them still collects events.
+ */
+export const zRecordingEnv = z.object({
+  /** Signs recording grants (HMAC-SHA256); 32 characters at least. */
+  RECORDING_GRANT_SECRET: z.string().min(32, "at least 32 characters"),
+  RECORDING_BUFFER: binding<Env["RECORDING_BUFFER"]>("RECORDING_BUFFER"),
+  RECORDINGS: binding<R2Bucket>("RECORDINGS"),
+});
+
 export type IngestEnv = z.infer<typeof zEnv>;
+export type RecordingEnv = z.infer<typeof zRecordingEnv>;
 
 export const ingestEnv = (env: unknown) => parseEnv(zEnv, env);
 export const aggregatorEnv = (env: unknown) => parseEnv(zAggregatorEnv, env);
 export const deadLetterEnv = (env: unknown) => parseEnv(zDeadLetterEnv, env);
+export const recordingEnv = (env: unknown) => parseEnv(zRecordingEnv, env);
 
 export interface HonoEnv {
   Bindings: Env;

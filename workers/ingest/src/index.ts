@@ -7,6 +7,7 @@ const DEAD_LETTER_QUEUE = "sightline-ingest-dlq";
 
 export { SiteAggregator } from "./aggregator/site-aggregator.ts";
 export { EdgeAdmin } from "./edge-admin.ts";
+export { RecordingBuffer } from "./recordings/recording-buffer.ts";
 export { VisitorSalt } from "./visitors/visitor-salt.ts";
 
 export default {

@@ -1,6 +1,13 @@
 import { env, SELF } from "cloudflare:test";
 import { createDb } from "@sightline/db";
-import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "@sightline/db/schema";
+import {
+  deletedSites,
+  dimensionStatsHourly,
+  pageStatsHourly,
+  quotaDays,
+  recordings,
+  siteStatsHourly,
+} from "@sightline/db/schema";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
@@ -153,5 +160,13 @@ export function quotaDaysOf(siteId: string) {
   return withDb(async (db) => {
     const rows = await db.select().from(quotaDays).where(eq(quotaDays.siteId, siteId));
     return rows.map((r) => r.day).sort();
+  });
+}
+
+/** A site's rows in `recordings`, by session id. */
+export function recordingsOf(siteId: string) {
+  return withDb(async (db) => {
+    const rows = await db.select().from(recordings).where(eq(recordings.siteId, siteId));
+    return rows.sort((a, b) => a.sessionId.localeCompare(b.sessionId));
   });
 }

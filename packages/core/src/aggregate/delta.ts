@@ -42,6 +42,32 @@ export interface FlushBatch {
   dimensions: DimensionHourDelta[];
   /** UTC days (`YYYY-MM-DD`) on which the site's daily quota was reached, and when. */
   quotaDays?: { day: string; reachedAt: number }[];
+  /** Recording summaries merged per session since the last flush (the `recordings` rows). */
+  recordings?: RecordingDelta[];
+}
+
+/**
+ * What a shard adds to one session's `recordings` row: its chunks' summaries merged. Postgres
+ * merges it into the row (min start, max end, sums, pages in first-seen order).
+ */
+export interface RecordingDelta {
+  sessionId: string;
+  /** The row's id (UUIDv7) if this flush inserts it; an existing row keeps its own. */
+  id: string;
+  firstTs: number;
+  lastTs: number;
+  activeMs: number;
+  clicks: number;
+  rageClicks: number;
+  errors: number;
+  bytes: number;
+  chunks: number;
+  /** Distinct, in first-seen order, at most LIMITS.recording.maxPagesPerRecording. */
+  pages: string[];
+  device: string;
+  country: string;
+  referrer: string | null;
+  r2Prefix: string;
 }
 
 /** Where flushes land. Postgres in production; tests may use another. */

@@ -3,7 +3,7 @@
  * land together or not at all. The flush id goes into flush_log first; when it is already
  * there the flush landed before (a retry after a lost reply) and nothing is added twice.
  */
-import type { FlushBatch, StatsSink } from "@sightline/core/aggregate";
+import type { FlushBatch, RecordingDelta, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
@@ -13,6 +13,7 @@ import {
   flushLog,
   pageStatsHourly,
   quotaDays,
+  recordings,
   siteStatsHourly,
 } from "../schema/index.ts";
 
@@ -32,7 +33,7 @@ export const siteLock = (siteId: string) => sql`hashtext(${`site:${siteId}`})`;
 
 export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" | "duplicate" | "gone"> {
   const { siteId } = batch;
-  const rows = batch.rows.length + batch.site.length + batch.dimensions.length;
+  const rows = batch.rows.length + batch.site.length + batch.dimensions.length + (batch.recordings?.length ?? 0);
   return db.transaction(async (tx) => {
     // Two statements: under READ COMMITTED the check must start after the lock is held.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${siteLock(siteId)})`);
@@ -96,8 +97,72 @@ export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" |
           },
         }),
     );
+    if (batch.recordings?.length) await upsertRecordings(tx, siteId, batch.recordings);
     return "applied";
   });
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+const r = recordings;
+/** Pages of the row that started first, then the other's, distinct in that order, capped. */
+const mergedPages = sql`(SELECT coalesce(array_agg(p ORDER BY o), '{}'::text[]) FROM (
+  SELECT p, min(o) AS o FROM unnest(CASE WHEN excluded.started_at < ${r.startedAt}
+    THEN excluded.pages || ${r.pages} ELSE ${r.pages} || excluded.pages END) WITH ORDINALITY AS u(p, o)
+  GROUP BY p ORDER BY min(o) LIMIT ${sql.raw(String(LIMITS.recording.maxPagesPerRecording))}) s)`;
+
+/**
+ * Merges a flush's per-session recording summaries into their rows: the earliest start, the
+ * latest end, sums, pages in first-seen order. The row's id, device, country and R2 prefix
+ * are those of its first insert; the referrer the first one known. Runs inside the flush's
+ * transaction, after its flush id was logged, so a flush sent again adds nothing.
+ */
+async function upsertRecordings(tx: Tx, siteId: string, deltas: RecordingDelta[]): Promise<void> {
+  await inChunks(deltas, (chunk) =>
+    tx
+      .insert(r)
+      .values(
+        chunk.map((d) => ({
+          id: d.id,
+          siteId,
+          sessionId: d.sessionId,
+          startedAt: new Date(d.firstTs),
+          endedAt: new Date(d.lastTs),
+          durationMs: Math.max(0, d.lastTs - d.firstTs),
+          activeMs: d.activeMs,
+          firstPage: d.pages[0] ?? "",
+          pages: d.pages,
+          clicks: d.clicks,
+          rageClicks: d.rageClicks,
+          errors: d.errors,
+          device: d.device,
+          country: d.country,
+          referrer: d.referrer,
+          bytes: d.bytes,
+          chunks: d.chunks,
+          r2Prefix: d.r2Prefix,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [r.siteId, r.sessionId],
+        set: {
+          startedAt: sql`least(${r.startedAt}, excluded.started_at)`,
+          endedAt: sql`greatest(${r.endedAt}, excluded.ended_at)`,
+          durationMs: sql`greatest(0, (extract(epoch from greatest(${r.endedAt}, excluded.ended_at)
+            - least(${r.startedAt}, excluded.started_at)) * 1000)::bigint)`,
+          activeMs: sql`${r.activeMs} + excluded.active_ms`,
+          pages: mergedPages,
+          firstPage: sql`coalesce((${mergedPages})[1], '')`,
+          clicks: sql`${r.clicks} + excluded.clicks`,
+          rageClicks: sql`${r.rageClicks} + excluded.rage_clicks`,
+          errors: sql`${r.errors} + excluded.errors`,
+          bytes: sql`${r.bytes} + excluded.bytes`,
+          chunks: sql`${r.chunks} + excluded.chunks`,
+          referrer: sql`coalesce(${r.referrer}, excluded.referrer)`,
+          updatedAt: sql`now()`,
+        },
+      }),
+  );
 }
 
 export function postgresStatsSink(db: Db): StatsSink {

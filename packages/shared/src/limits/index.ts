@@ -66,6 +66,8 @@ export const LIMITS = {
     maxChunkBytes: 64 * 1024,
     /** The JSON header line before a chunk's payload. */
     maxHeaderBytes: 4 * 1024,
+    /** A gzip payload is inflated at the edge (to join chunks) only up to this: a zip bomb stops here. */
+    maxInflatedChunkBytes: 16 * 64 * 1024,
     /** The recorder sends every this long, or sooner when its buffer reaches maxChunkBytes. */
     chunkIntervalMs: 2_000,
     /** A full DOM snapshot this often, so a player can seek without replaying from the start. */

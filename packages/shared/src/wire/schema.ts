@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { LIMITS } from "../limits/index.ts";
+import { chunkSummary } from "../recording/index.ts";
 
 const L = LIMITS.collect;
 
@@ -93,6 +94,31 @@ export const ingestMessage = z.object({
 });
 
 export type IngestMessage = z.infer<typeof ingestMessage>;
+
+/**
+ * The other kind of message on the ingest queue: one accepted recording chunk's summary, for
+ * the session's `recordings` row. `kind` tells it apart (statistics messages have none, so
+ * their decoding is unchanged); it goes to the same aggregator shard as the session's events.
+ */
+export const recordingMessage = z.object({
+  kind: z.literal("recording"),
+  v: z.literal(1),
+  siteId: z.string().min(1).max(64),
+  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite),
+  sessionId: z.uuid(),
+  receivedAt: timestamp,
+  seq: z.number().int().nonnegative().max(LIMITS.recording.maxChunksPerSession),
+  /** The chunk's size as uploaded. */
+  bytes: z.number().int().nonnegative().max(LIMITS.recording.maxChunkBytes),
+  country: z.string().min(1).max(7),
+  device: z.enum(DEVICE_CLASSES),
+  referrer: z.string().max(L.maxReferrerLength).optional(),
+  /** The session's R2 prefix (`recordingPrefix`), fixed by its RecordingBuffer at its first chunk. */
+  r2Prefix: z.string().min(1).max(256),
+  summary: chunkSummary,
+});
+
+export type RecordingMessage = z.infer<typeof recordingMessage>;
 
 /** `scheme://host` then a path of characters URL would leave as they are. */
 const SIMPLE_URL = /^https?:\/\/[^/?#\\]+(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;

@@ -15,6 +15,7 @@ import {
   dayString,
   type FlushBatch,
   hourOf,
+  mergePages,
   nextFlushDelayMs,
   type PageHourDelta,
   parseAggregatorName,
@@ -23,10 +24,16 @@ import {
 } from "@sightline/core/aggregate";
 import { createDb, postgresStatsSink } from "@sightline/db";
 import { createLogger, describeError, type SentryEnv, sentryFor } from "@sightline/http";
-import { newId, uuidv7Floor } from "@sightline/shared/ids";
+import { newId, uuidv7, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import type { AggregatorHealth } from "@sightline/shared/site";
-import { DIMENSIONS, type Dimension, type IngestMessage, OTHER_PATH } from "@sightline/shared/wire";
+import {
+  DIMENSIONS,
+  type Dimension,
+  type IngestMessage,
+  OTHER_PATH,
+  type RecordingMessage,
+} from "@sightline/shared/wire";
 import { aggregatorEnv } from "../env.ts";
 import { type Count, DIMENSION_TAGS, dimensionOf, mergeVisit, PAGE_TAG, SITE_KEY, Tally } from "./tally.ts";
 
@@ -64,6 +71,19 @@ CREATE TABLE IF NOT EXISTS dimension_deltas (
   flush_id TEXT NOT NULL, hour INTEGER NOT NULL, dimension TEXT NOT NULL, value TEXT NOT NULL,
   pageviews INTEGER NOT NULL, sessions INTEGER NOT NULL,
   PRIMARY KEY (flush_id, hour, dimension, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recording_quota (day INTEGER PRIMARY KEY, sessions INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS recording_grants (
+  day INTEGER NOT NULL, session TEXT NOT NULL, PRIMARY KEY (day, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recording_seen (
+  session TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recording_seen_at ON recording_seen (at);
+CREATE TABLE IF NOT EXISTS recording_deltas (
+  flush_id TEXT NOT NULL, session TEXT NOT NULL, id TEXT NOT NULL,
+  first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, active_ms INTEGER NOT NULL,
+  clicks INTEGER NOT NULL, rage_clicks INTEGER NOT NULL, errors INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, chunks INTEGER NOT NULL, pages TEXT NOT NULL,
+  device TEXT NOT NULL, country TEXT NOT NULL, referrer TEXT, r2_prefix TEXT NOT NULL,
+  PRIMARY KEY (flush_id, session)) WITHOUT ROWID;
 `;
 
 /**
@@ -104,6 +124,11 @@ const PAGE_DELTAS: DeltaTable = { table: "deltas", keys: ["path"], counts: COUNT
 const SITE_DELTAS: DeltaTable = { table: "site_deltas", keys: [], counts: [...COUNTS, "visitors"] };
 const DIMENSION_DELTAS: DeltaTable = { table: "dimension_deltas", keys: ["dimension", "value"], counts: COUNTS };
 const DELTA_TABLES = [PAGE_DELTAS, SITE_DELTAS, DIMENSION_DELTAS];
+/**
+ * Every table a flush takes under its id: the statistics, and the recording summaries merged
+ * per session (recording_deltas: one row per session and flush, merged again by Postgres).
+ */
+const FLUSHED_TABLES = [...DELTA_TABLES.map((t) => t.table), "recording_deltas"];
 
 /** DO SQLite allows 100 bound parameters a statement. */
 const MAX_PARAMS = 100;
@@ -131,6 +156,29 @@ export interface IngestResult {
   overQuota: number;
   /** The UTC day (days since the epoch) whose quota is spent, when today's is. */
   quotaSpentDay?: number;
+}
+
+export interface RecordingIngestResult {
+  merged: number;
+  duplicates: number;
+}
+
+interface RecordingDeltaRow {
+  session: string;
+  id: string;
+  first_ts: number;
+  last_ts: number;
+  active_ms: number;
+  clicks: number;
+  rage_clicks: number;
+  errors: number;
+  bytes: number;
+  chunks: number;
+  pages: string;
+  device: string;
+  country: string;
+  referrer: string | null;
+  r2_prefix: string;
 }
 
 export type FlushResult =
@@ -188,6 +236,131 @@ export class SiteAggregator extends DurableObject<Env> {
       overQuota: quota.refused,
       ...(quota.spentDay === undefined ? {} : { quotaSpentDay: quota.spentDay }),
     };
+  }
+
+  /**
+   * Merges recording chunk summaries into their session's pending row, once per session and
+   * seq within the dedupe window (a redelivery or a client's retry adds nothing).
+   */
+  async ingestRecordings(name: string, messages: RecordingMessage[]): Promise<RecordingIngestResult> {
+    const result = this.ctx.storage.transactionSync(() => {
+      this.setMetaOnce("name", name);
+      let merged = 0;
+      // In seq order per session, so pages are first seen in the order the recorder saw them.
+      const sorted = [...messages].sort((a, b) =>
+        a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : a.seq - b.seq,
+      );
+      for (const m of sorted) {
+        const fresh = this.sql
+          .exec(
+            "INSERT OR IGNORE INTO recording_seen (session, seq, at) VALUES (?, ?, ?) RETURNING seq",
+            m.sessionId,
+            m.seq,
+            m.receivedAt,
+          )
+          .toArray();
+        if (fresh.length === 0) continue;
+        this.mergeRecording(m);
+        merged++;
+      }
+      return { merged, duplicates: messages.length - merged };
+    });
+    if (result.merged > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
+    return result;
+  }
+
+  private mergeRecording(m: RecordingMessage): void {
+    const s = m.summary;
+    const row = this.sql
+      .exec<RecordingDeltaRow & Record<string, SqlStorageValue>>(
+        "SELECT * FROM recording_deltas WHERE flush_id = '' AND session = ?",
+        m.sessionId,
+      )
+      .toArray()[0];
+    const pages = row
+      ? s.firstTs < row.first_ts
+        ? mergePages(s.pages, JSON.parse(row.pages) as string[])
+        : mergePages(JSON.parse(row.pages) as string[], s.pages)
+      : mergePages(s.pages, []);
+    const next = {
+      id: row?.id ?? uuidv7(),
+      first_ts: Math.min(row?.first_ts ?? s.firstTs, s.firstTs),
+      last_ts: Math.max(row?.last_ts ?? s.lastTs, s.lastTs),
+      active_ms: (row?.active_ms ?? 0) + s.activeMs,
+      clicks: (row?.clicks ?? 0) + s.clicks,
+      rage_clicks: (row?.rage_clicks ?? 0) + s.rageClicks,
+      errors: (row?.errors ?? 0) + s.errors,
+      bytes: (row?.bytes ?? 0) + m.bytes,
+      chunks: (row?.chunks ?? 0) + 1,
+      pages: JSON.stringify(pages),
+      device: row?.device ?? m.device,
+      country: row?.country ?? m.country,
+      referrer: row?.referrer ?? m.referrer ?? null,
+      r2_prefix: row?.r2_prefix ?? m.r2Prefix,
+    };
+    this.sql.exec(
+      `INSERT INTO recording_deltas (flush_id, session, id, first_ts, last_ts, active_ms, clicks, rage_clicks,
+         errors, bytes, chunks, pages, device, country, referrer, r2_prefix)
+       VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (flush_id, session) DO UPDATE SET first_ts = excluded.first_ts, last_ts = excluded.last_ts,
+         active_ms = excluded.active_ms, clicks = excluded.clicks, rage_clicks = excluded.rage_clicks,
+         errors = excluded.errors, bytes = excluded.bytes, chunks = excluded.chunks, pages = excluded.pages,
+         referrer = excluded.referrer`,
+      m.sessionId,
+      next.id,
+      next.first_ts,
+      next.last_ts,
+      next.active_ms,
+      next.clicks,
+      next.rage_clicks,
+      next.errors,
+      next.bytes,
+      next.chunks,
+      next.pages,
+      next.device,
+      next.country,
+      next.referrer,
+      next.r2_prefix,
+    );
+  }
+
+  /**
+   * The site's daily quota of recorded sessions (called on shard 0): whether this session may
+   * be recorded on `now`'s UTC day. A session already granted that day is granted again without
+   * counting; past days are forgotten here.
+   */
+  async recordingGrant(name: string, sessionId: string, quota: number, now: number): Promise<boolean> {
+    return this.ctx.storage.transactionSync(() => {
+      this.setMetaOnce("name", name);
+      const day = dayOf(now);
+      this.sql.exec("DELETE FROM recording_grants WHERE day < ?", day);
+      this.sql.exec("DELETE FROM recording_quota WHERE day < ?", day);
+      const known = this.sql
+        .exec("SELECT 1 FROM recording_grants WHERE day = ? AND session = ?", day, sessionId)
+        .toArray();
+      if (known.length > 0) return true;
+      const used =
+        this.sql.exec<{ sessions: number }>("SELECT sessions FROM recording_quota WHERE day = ?", day).toArray()[0]
+          ?.sessions ?? 0;
+      if (used >= quota) return false;
+      this.sql.exec("INSERT INTO recording_grants (day, session) VALUES (?, ?)", day, sessionId);
+      this.sql.exec(
+        `INSERT INTO recording_quota (day, sessions) VALUES (?, 1)
+         ON CONFLICT (day) DO UPDATE SET sessions = sessions + 1`,
+        day,
+      );
+      return true;
+    });
+  }
+
+  /** For tests and the operator: the recording rows waiting for a flush. */
+  async pendingRecordings(): Promise<{ rows: number; chunks: number }> {
+    const r = this.sql
+      .exec<{ rows: number; chunks: number | null }>(
+        "SELECT count(*) AS rows, sum(chunks) AS chunks FROM recording_deltas",
+      )
+      .one();
+    return { rows: r.rows, chunks: r.chunks ?? 0 };
   }
 
   /**
@@ -421,8 +594,8 @@ export class SiteAggregator extends DurableObject<Env> {
       if (inFlight) return inFlight;
       const id = newId("flush");
       let moved = 0;
-      for (const t of DELTA_TABLES) {
-        moved += this.sql.exec(`UPDATE ${t.table} SET flush_id = ? WHERE flush_id = ''`, id).rowsWritten;
+      for (const t of FLUSHED_TABLES) {
+        moved += this.sql.exec(`UPDATE ${t} SET flush_id = ? WHERE flush_id = ''`, id).rowsWritten;
       }
       return moved > 0 ? id : null;
     });
@@ -450,6 +623,31 @@ export class SiteAggregator extends DurableObject<Env> {
         )
         .toArray(),
     };
+    const recordings = this.sql
+      .exec<RecordingDeltaRow & Record<string, SqlStorageValue>>(
+        "SELECT * FROM recording_deltas WHERE flush_id = ?",
+        flushId,
+      )
+      .toArray();
+    if (recordings.length > 0) {
+      batch.recordings = recordings.map((r) => ({
+        sessionId: r.session,
+        id: r.id,
+        firstTs: r.first_ts,
+        lastTs: r.last_ts,
+        activeMs: r.active_ms,
+        clicks: r.clicks,
+        rageClicks: r.rage_clicks,
+        errors: r.errors,
+        bytes: r.bytes,
+        chunks: r.chunks,
+        pages: JSON.parse(r.pages) as string[],
+        device: r.device,
+        country: r.country,
+        referrer: r.referrer,
+        r2Prefix: r.r2_prefix,
+      }));
+    }
     const quotaDays = this.sql
       .exec<{ day: number; reached_at: number }>(
         "SELECT day, reached_at FROM quota WHERE reached_at IS NOT NULL AND reported = 0",
@@ -458,7 +656,7 @@ export class SiteAggregator extends DurableObject<Env> {
     if (quotaDays.length > 0) {
       batch.quotaDays = quotaDays.map((q) => ({ day: dayString(q.day), reachedAt: q.reached_at }));
     }
-    const rows = batch.rows.length + batch.site.length + batch.dimensions.length;
+    const rows = batch.rows.length + batch.site.length + batch.dimensions.length + recordings.length;
     const log = this.log.with({ site: target.siteId, shard: target.shard, flushId });
     const started = performance.now();
     let sink: (StatsSink & { close(): Promise<void> }) | null = null;
@@ -472,7 +670,7 @@ export class SiteAggregator extends DurableObject<Env> {
         return { status, flushId, rows };
       }
       this.ctx.storage.transactionSync(() => {
-        for (const t of DELTA_TABLES) this.sql.exec(`DELETE FROM ${t.table} WHERE flush_id = ?`, flushId);
+        for (const t of FLUSHED_TABLES) this.sql.exec(`DELETE FROM ${t} WHERE flush_id = ?`, flushId);
         // A flush id that had landed before carried an older batch; report these next time.
         if (status === "applied") {
           for (const q of quotaDays) this.sql.exec("UPDATE quota SET reported = 1 WHERE day = ?", q.day);
@@ -514,7 +712,11 @@ export class SiteAggregator extends DurableObject<Env> {
       lastFlushAt: last === undefined ? null : Number(last),
       failures: p.failures,
       nextFlushAt: await this.ctx.storage.getAlarm(),
-      pendingRows: p.rows + p.site.rows + Object.values(p.dimensions).reduce((n, d) => n + d.rows, 0),
+      pendingRows:
+        p.rows +
+        p.site.rows +
+        Object.values(p.dimensions).reduce((n, d) => n + d.rows, 0) +
+        (await this.pendingRecordings()).rows,
       pendingPageviews: p.site.pageviews,
       inFlight: p.inFlight,
     };
@@ -578,6 +780,7 @@ export class SiteAggregator extends DurableObject<Env> {
       this.sql.exec("DELETE FROM seen_events WHERE id < ?", uuidv7Floor(cutoff));
       this.sql.exec("DELETE FROM sessions WHERE hour < ?", hourOf(cutoff));
       this.sql.exec("DELETE FROM page_paths WHERE hour < ?", hourOf(cutoff));
+      this.sql.exec("DELETE FROM recording_seen WHERE at < ?", cutoff);
       this.sql.exec("DELETE FROM visitors WHERE day < ?", dayOf(now) - 1);
       this.sql.exec("DELETE FROM quota WHERE day < ? AND (reached_at IS NULL OR reported = 1)", dayOf(now) - 1);
       this.setMeta("prunedAt", String(now));
@@ -608,9 +811,9 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 }
 
-/** One SELECT over the three delta tables. */
+/** One SELECT over every table a flush takes. */
 function everyDelta(select: string, where: string): string {
-  return DELTA_TABLES.map((t) => `SELECT ${select} FROM ${t.table} WHERE ${where}`).join(" UNION ALL ");
+  return FLUSHED_TABLES.map((t) => `SELECT ${select} FROM ${t} WHERE ${where}`).join(" UNION ALL ");
 }
 
 function* chunks<T>(items: T[], size: number): Generator<T[]> {

@@ -5,7 +5,7 @@
  */
 import { aggregatorName, queueRetryDelaySeconds } from "@sightline/core/aggregate";
 import { createLogger, describeError, type SentryEnv, sentryFor } from "@sightline/http";
-import { type IngestMessage, ingestMessage } from "@sightline/shared/wire";
+import { type IngestMessage, ingestMessage, type RecordingMessage, recordingMessage } from "@sightline/shared/wire";
 import { ingestEnv } from "../env.ts";
 import { markQuotaSpent } from "../lib/quota.ts";
 
@@ -36,11 +36,15 @@ export async function consume(batch: MessageBatch<unknown>, rawEnv: Env, ctx: Ex
 async function consumeBatch(batch: MessageBatch<unknown>, rawEnv: Env, ctx: ExecutionContext): Promise<void> {
   const env = ingestEnv(rawEnv);
   const started = performance.now();
-  const groups = new Map<string, { messages: Message<unknown>[]; bodies: IngestMessage[] }>();
+  const groups = new Map<
+    string,
+    { messages: Message<unknown>[]; bodies: IngestMessage[]; recordings: RecordingMessage[] }
+  >();
   let dead = 0;
 
   for (const msg of batch.messages) {
-    const parsed = ingestMessage.safeParse(msg.body);
+    // Recording summaries say their kind; statistics messages (most) have none.
+    const parsed = isRecording(msg.body) ? recordingMessage.safeParse(msg.body) : ingestMessage.safeParse(msg.body);
     if (!parsed.success) {
       await env.DEAD_LETTERS.send({ reason: "INVALID_MESSAGE", id: msg.id, body: msg.body }, { contentType: "json" });
       msg.ack();
@@ -48,9 +52,10 @@ async function consumeBatch(batch: MessageBatch<unknown>, rawEnv: Env, ctx: Exec
       continue;
     }
     const name = aggregatorName(parsed.data.siteId, parsed.data.sessionId, parsed.data.shards);
-    const group = groups.get(name) ?? { messages: [], bodies: [] };
+    const group = groups.get(name) ?? { messages: [], bodies: [], recordings: [] };
     group.messages.push(msg);
-    group.bodies.push(parsed.data);
+    if ("kind" in parsed.data) group.recordings.push(parsed.data);
+    else group.bodies.push(parsed.data);
     groups.set(name, group);
   }
 
@@ -58,11 +63,20 @@ async function consumeBatch(batch: MessageBatch<unknown>, rawEnv: Env, ctx: Exec
   let duplicates = 0;
   let overQuota = 0;
   let retried = 0;
+  let recordings = 0;
   await Promise.all(
     [...groups].map(async ([name, group]) => {
       try {
         const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
-        const result = await stub.ingest(name, group.bodies);
+        if (group.recordings.length > 0) {
+          const r = await stub.ingestRecordings(name, group.recordings);
+          recordings += r.merged;
+          duplicates += r.duplicates;
+        }
+        const result =
+          group.bodies.length > 0
+            ? await stub.ingest(name, group.bodies)
+            : { counted: 0, duplicates: 0, overQuota: 0, quotaSpentDay: undefined };
         counted += result.counted;
         duplicates += result.duplicates;
         overQuota += result.overQuota ?? 0;
@@ -92,8 +106,13 @@ async function consumeBatch(batch: MessageBatch<unknown>, rawEnv: Env, ctx: Exec
     counted,
     duplicates,
     overQuota,
+    recordings,
     retried,
     dead,
     ms: Math.round(performance.now() - started),
   });
+}
+
+function isRecording(body: unknown): boolean {
+  return typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "recording";
 }
