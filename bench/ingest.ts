@@ -243,6 +243,9 @@ export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: 
     respectDnt: true,
     hashRoutes: true,
     dailyEventQuota: 1_000_000,
+    recordingSampleRate: 0,
+    recordingDailyQuota: 0,
+    maskAllText: false,
   };
   const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, i) => `/ingest/page-${i % 7}`);
   return { site, paths, body: collectBody(site.siteKey, uuidv7(), paths) };

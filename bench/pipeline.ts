@@ -108,6 +108,9 @@ export async function benchPipeline(
     respectDnt: true,
     hashRoutes: true,
     dailyEventQuota: 1_000_000,
+    recordingSampleRate: 0,
+    recordingDailyQuota: 0,
+    maskAllText: false,
   });
   // A site each, so each run's drain is counted apart and starts on a fresh Durable Object.
   const batched = newSite("bp");

@@ -18,18 +18,20 @@ import { type LoadTool, resolveLoadTool, wrkVersion } from "./lib/load.ts";
 import { BENCH_RATE_LIMIT, buildCommand, buildWorkers, STORAGE, VARIANTS, versions } from "./lib/miniflare.ts";
 import { OFFLINE_ENV, RESULTS_FILE } from "./lib/paths.ts";
 import { benchPipeline, type FreshnessResult, type PipelineResult } from "./pipeline.ts";
+import { benchRecordingsList, type RecordingsListResult } from "./recordings.ts";
 import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.ts";
 
 const quick = process.argv.includes("--quick");
 const profile = process.argv.includes("--profile");
-/** `--only ingest` or `--only pipeline` (with freshness and the baseline): one section, for iterating. */
+/** `--only ingest`, `--only pipeline` (with freshness and the baseline) or `--only recordings`: one section. */
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
-if (only !== undefined && only !== "ingest" && only !== "pipeline") {
-  console.error("--only takes ingest or pipeline");
+const SECTIONS = ["ingest", "pipeline", "recordings"] as const;
+if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
+  console.error(`--only takes ${SECTIONS.join(", ")}`);
   process.exit(2);
 }
-const runs = (s: "ingest" | "pipeline") => only === undefined || only === s;
+const runs = (s: (typeof SECTIONS)[number]) => only === undefined || only === s;
 const MODE = quick
   ? {
       name: "quick",
@@ -51,6 +53,8 @@ const MODE = quick
       freshnessSpacingMs: 400,
       aggregatorCalls: 40,
       aggregatorRounds: 3,
+      recordingRows: 100_000,
+      recordingRepeats: 20,
       watchdogS: 360,
     }
   : {
@@ -69,6 +73,8 @@ const MODE = quick
       freshnessSpacingMs: 500,
       aggregatorCalls: 100,
       aggregatorRounds: 5,
+      recordingRows: 100_000,
+      recordingRepeats: 50,
       watchdogS: 900,
     };
 const CONCURRENCY = 32;
@@ -292,6 +298,12 @@ async function main(): Promise<number> {
     runs("pipeline"),
   );
 
+  const recordingsList: RecordingsListResult | null = await section(
+    "recordings",
+    () => benchRecordingsList({ db: admin, rows: MODE.recordingRows, repeats: MODE.recordingRepeats, track, log }),
+    runs("recordings"),
+  );
+
   await cleanupAll();
 
   const result = {
@@ -361,6 +373,7 @@ async function main(): Promise<number> {
       aggregator,
     },
     freshness,
+    recordingsList,
     tracker: tracker && { coreGzipBytes: tracker.coreGzipBytes, coreBytes: tracker.coreBytes },
     targets: [] as Target[],
     runtime,
@@ -388,6 +401,7 @@ async function main(): Promise<number> {
     target("pipeline.singleEvent.lost", result.pipeline?.singleEvent?.lost, "=", 0),
     target("freshness.p95Ms", result.freshness?.p95Ms, "<=", 15_000),
     target("tracker.coreGzipBytes", result.tracker?.coreGzipBytes, "<=", 5_120),
+    target("recordings.listP50Ms", result.recordingsList?.p50Ms, "<=", 100),
   ];
 
   mkdirSync(dirname(RESULTS_FILE), { recursive: true });
@@ -432,6 +446,7 @@ function printTable(r: {
     singleEvent: { eventsPerSec: number; accepted: number; counted: number; totalSeconds: number } | null;
   } | null;
   freshness: FreshnessResult | null;
+  recordingsList: RecordingsListResult | null;
   tracker: { coreGzipBytes: number } | null;
   targets: Target[];
   runtime: string;
@@ -515,6 +530,11 @@ function printTable(r: {
       ...mark("freshness.p95Ms"),
     ],
     ["tracker core gzip", r.tracker ? `${fmt(r.tracker.coreGzipBytes)} B` : "n/a", ...mark("tracker.coreGzipBytes")],
+    [
+      `recordings list p50 (p95), ${fmt(r.recordingsList?.rows)} rows, two filters`,
+      r.recordingsList ? `${fmt(r.recordingsList.p50Ms, 1)} ms (${fmt(r.recordingsList.p95Ms, 1)})` : "n/a",
+      ...mark("recordings.listP50Ms"),
+    ],
   );
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) =>
