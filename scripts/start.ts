@@ -12,9 +12,11 @@
  *
  * Until an owner account exists, each run makes a fresh setup token (never a default
  * password), hands it to the API worker and prints the one link that creates the owner.
+ * The recording grant secret is RECORDING_GRANT_SECRET when set, else one made on the first
+ * run and kept in the state directory, so grants outlive a restart.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -200,13 +202,15 @@ function wranglerDev(name: string, opts: WranglerDevOptions): Service {
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   const service = startService(name, NODE_BIN, args, {
     cwd: ROOT,
-    // DATABASE_URL and SETUP_TOKEN are declared secrets: wrangler looks for them in the
-    // environment (without a .dev.vars) and warns when one is missing; the --var above wins
-    // either way. No setup token is set at all once an owner exists: an empty one is invalid.
+    // DATABASE_URL, SETUP_TOKEN and RECORDING_GRANT_SECRET are declared secrets: wrangler looks
+    // for them in the environment (without a .dev.vars) and warns when one is missing; the
+    // --var above wins either way. No setup token is set at all once an owner exists: an empty
+    // one is invalid.
     env: childEnv({
       WRANGLER_REGISTRY_PATH: registry,
       DATABASE_URL: vars.DATABASE_URL ?? "",
       ...(vars.SETUP_TOKEN ? { SETUP_TOKEN: vars.SETUP_TOKEN } : {}),
+      ...(vars.RECORDING_GRANT_SECRET ? { RECORDING_GRANT_SECRET: vars.RECORDING_GRANT_SECRET } : {}),
     }),
   });
   services.push(service);
@@ -302,6 +306,7 @@ async function main(): Promise<void> {
     PG_WS_PROXY: bridge.proxy,
   };
   if (cfg.sentryDsn) vars.SENTRY_DSN = cfg.sentryDsn;
+  const ingestVars: Record<string, string> = { ...vars, RECORDING_GRANT_SECRET: recordingGrantSecret(cfg.stateDir) };
 
   // A dev registry of this stack's own: the machine-wide one would make these workers reload
   // whenever any other `wrangler dev` starts or stops, and would clash with a second stack.
@@ -317,7 +322,7 @@ async function main(): Promise<void> {
     port: cfg.ingestPort,
     inspectorPort: ingestInspector,
     persistTo: join(cfg.stateDir, "ingest"),
-    vars,
+    vars: ingestVars,
     registry,
   });
   say(`starting the api worker on ${cfg.apiPort}`);
@@ -369,6 +374,27 @@ async function main(): Promise<void> {
   if (setupToken) say(`Create the owner account: ${dashboard}/setup#token=${setupToken}`);
   else say(`dashboard ${dashboard}/`);
   process.stdout.write(`${READY_LINE}\n`);
+}
+
+/**
+ * The ingest worker's recording grant secret: RECORDING_GRANT_SECRET, else the one kept in
+ * the state directory (made on the first run, readable by this user only).
+ */
+function recordingGrantSecret(stateDir: string): string {
+  const fromEnv = process.env.RECORDING_GRANT_SECRET;
+  if (fromEnv) {
+    if (fromEnv.length < 32) throw new Error("RECORDING_GRANT_SECRET must be at least 32 characters");
+    return fromEnv;
+  }
+  const file = join(stateDir, "recording-grant-secret");
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    if (kept.length >= 32) return kept;
+  }
+  const secret = randomBytes(32).toString("base64url");
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** 32 random bytes, base64url: the one secret that lets someone become the owner. */
