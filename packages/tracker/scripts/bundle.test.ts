@@ -4,17 +4,23 @@ import { LIMITS } from "@sightline/shared/limits";
 import type { CollectBatch } from "@sightline/shared/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost, settle } from "../src/fakes.ts";
-import { bundleCore, type CoreBundle } from "./bundle.ts";
+import { type Bundle, bundleCore, bundleRecorder } from "./bundle.ts";
 
-let core: CoreBundle;
+let core: Bundle;
+let recorder: Bundle;
 beforeAll(async () => {
-  core = await bundleCore();
+  [core, recorder] = await Promise.all([bundleCore(), bundleRecorder()]);
 });
 
 describe("core bundle", () => {
   it("leaves zod and the wire schemas out", () => {
     expect(core.inputs.filter((p) => p.includes("zod"))).toEqual([]);
     expect(core.js).not.toMatch(/safeParse|discriminatedUnion/);
+  });
+
+  it("carries the sampling rule but not rrweb", () => {
+    expect(core.inputs.some((p) => p.endsWith("recording/sample.ts"))).toBe(true);
+    expect(core.inputs.filter((p) => p.includes("rrweb") || p.endsWith("recording/index.ts"))).toEqual([]);
   });
 
   it("fits the gzip budget", () => {
@@ -38,5 +44,35 @@ describe("core bundle", () => {
       "https://site.test/home",
       "https://site.test/two",
     ]);
+  });
+
+  it("on a recording site, asks for a grant and loads the recorder named by the loader", async () => {
+    const grant = {
+      grant: "g",
+      expiresAt: Date.now() + 60_000,
+      maxSessionBytes: 1,
+      maxSessionDurationMs: 1,
+      maskAllText: false,
+    };
+    const cfg = config({ recordingSampleRate: 1, recorderUrl: "https://ingest.test/t/recorder.abc.js" });
+    const { host, net, scripts } = fakeHost({ cfg, answers: [{ status: 200, json: grant }] });
+    runInNewContext(core.js, Object.assign(host, { window: host, crypto, TextEncoder, Blob }));
+    await settle();
+    expect(net.calls.map((c) => c.url)).toEqual(["https://ingest.test/v1/record/grant"]);
+    expect(scripts).toEqual(["https://ingest.test/t/recorder.abc.js"]);
+  });
+});
+
+describe("recorder bundle", () => {
+  it("leaves zod and the rest of the limits table out", () => {
+    expect(recorder.inputs.filter((p) => p.includes("zod"))).toEqual([]);
+    // Booleans, not matchers: a failure would print the whole 80 KB bundle.
+    expect(/maxPasswordLength|safeParse/.test(recorder.js)).toBe(false);
+    expect(recorder.js.includes("{recording:{maxChunkBytes:")).toBe(true);
+  });
+
+  it("is measured (the target is 25 KB gzipped; not held here)", () => {
+    console.log(`recorder bundle: ${recorder.js.length} B, ${gzipSync(recorder.js).length} B gzipped`);
+    expect(recorder.inputs.some((p) => p.includes("@rrweb/record"))).toBe(true);
   });
 });

@@ -1,24 +1,56 @@
-/** The esbuild call that makes the core bundle; shared by the build and the bundle test. */
+/** The esbuild calls that make the shipped bundles; shared by the build and the bundle test. */
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { LIMITS } from "@sightline/shared/limits";
+import { build, type Plugin } from "esbuild";
 
-export interface CoreBundle {
+export interface Bundle {
   js: string;
   /** Bundled source files, to check what got in. */
   inputs: string[];
 }
+/** The core bundle (kept for the callers that name it so). */
+export type CoreBundle = Bundle;
 
-export async function bundleCore(): Promise<CoreBundle> {
+/**
+ * The recorder reads LIMITS.recording and two lengths of LIMITS.collect; the whole table is
+ * 1.6 KB that esbuild cannot prune by property. In the bundle the import becomes those parts,
+ * with the same values (tests run the sources against the real table).
+ */
+const recorderLimits: Plugin = {
+  name: "recorder-limits",
+  setup(b) {
+    b.onResolve({ filter: /^@sightline\/shared\/limits$/ }, () => ({ path: "limits", namespace: "recorder-limits" }));
+    b.onLoad({ filter: /.*/, namespace: "recorder-limits" }, () => ({
+      contents: `export const LIMITS = ${JSON.stringify({
+        recording: LIMITS.recording,
+        collect: { maxUrlLength: LIMITS.collect.maxUrlLength, maxReferrerLength: LIMITS.collect.maxReferrerLength },
+      })};`,
+      loader: "js",
+    }));
+  },
+};
+
+async function bundle(entry: string, target: string, plugins: Plugin[] = []): Promise<Bundle> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL("../src/core.ts", import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     minify: true,
     format: "iife",
-    target: "es2019",
+    target,
     platform: "browser",
     legalComments: "none",
     metafile: true,
     write: false,
+    plugins,
   });
   return { js: result.outputFiles[0]?.text ?? "", inputs: Object.keys(result.metafile.inputs) };
 }
+
+/** `core.<hash>.js`: what every page loads. */
+export const bundleCore = (): Promise<Bundle> => bundle("../src/core.ts", "es2019");
+
+/**
+ * `recorder.<hash>.js`: @rrweb/record and the uploader, loaded only for granted sessions. ES2020:
+ * it runs only where rrweb 2 does, and its gzip needs CompressionStream (2020 onwards) anyway.
+ */
+export const bundleRecorder = (): Promise<Bundle> => bundle("../src/recorder/index.ts", "es2020", [recorderLimits]);

@@ -56,14 +56,21 @@ export interface Sent {
   body: string;
 }
 
+/** An answer with a JSON body. */
+export interface Answer {
+  status: number;
+  json: unknown;
+}
+
 /** A fetch answering the given statuses in turn (202 once they run out); an Error rejects. */
-export function fakeFetch(answers: (number | Error)[] = []) {
+export function fakeFetch(answers: (number | Answer | Error)[] = []) {
   const calls: Sent[] = [];
   const fetch: Fetch = async (url, init) => {
     calls.push({ url, init, body: String(init.body) });
     const a = answers.shift() ?? 202;
     if (a instanceof Error) throw a;
-    return { status: a };
+    const { status, json } = typeof a === "number" ? { status: a, json: null } : a;
+    return { status, json: async () => json };
   };
   return { fetch, calls };
 }
@@ -80,7 +87,14 @@ export function fakeBeacon(accept = true) {
 type Listener = () => void;
 
 /** A window with just what the tracker touches, navigable through its own history. */
-export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Beacon; gpc?: boolean; dnt?: string }) {
+export function fakeHost(opts: {
+  href?: string;
+  cfg?: TrackerConfig;
+  beacon?: Beacon;
+  gpc?: boolean;
+  dnt?: string;
+  answers?: (number | Answer | Error)[];
+}) {
   let url = new URL(opts.href ?? "https://site.test/home");
   const listeners = new Map<string, Listener[]>();
   const on = (type: string, fn: Listener) => listeners.set(type, [...(listeners.get(type) ?? []), fn]);
@@ -90,10 +104,15 @@ export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Be
   const navigate = (_state: unknown, _unused: string, to?: string | URL | null) => {
     if (to) url = new URL(to, url);
   };
-  const net = fakeFetch();
+  const net = fakeFetch(opts.answers);
   const timers = manualTimers();
   const store = memoryStore();
-  const host: Host = {
+  /** Scripts the page was given, by src. */
+  const scripts: string[] = [];
+  const host: Host & {
+    addEventListener(type: string, fn: Listener): void;
+    CompressionStream?: typeof CompressionStream;
+  } = {
     __sl: opts.cfg,
     location: {
       get href() {
@@ -116,6 +135,12 @@ export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Be
       title: "Home",
       visibilityState: "visible",
       addEventListener: on,
+      createElement: () => ({ src: "" }),
+      head: {
+        appendChild: (node: { src: string }) => {
+          scripts.push(node.src);
+        },
+      },
     },
     navigator: { globalPrivacyControl: opts.gpc, doNotTrack: opts.dnt, sendBeacon: opts.beacon },
     fetch: net.fetch,
@@ -126,5 +151,5 @@ export function fakeHost(opts: { href?: string; cfg?: TrackerConfig; beacon?: Be
   const go = (to: string) => {
     url = new URL(to, url);
   };
-  return { host, emit, go, net, timers, store };
+  return { host, emit, go, net, timers, store, scripts };
 }

@@ -4,18 +4,19 @@ import { type NavHost, watchNavigation } from "./navigation.ts";
 import { pageview } from "./pageview.ts";
 import { optedOut, type PrivacySignals } from "./privacy.ts";
 import { queue } from "./queue.ts";
+import { type RecordHost, recording } from "./record.ts";
 import { type SessionStore, sessions } from "./session.ts";
 import { type Beacon, type Fetch, transport } from "./transport.ts";
 
 /** The parts of `window` the tracker touches. */
-export interface Host extends NavHost, PrivacySignals {
+export interface Host extends NavHost, PrivacySignals, RecordHost {
   /** Set by the loader script `/s/<siteKey>.js`. */
   __sl?: TrackerConfig;
   /** Set by the core once running; also the guard against loading twice. */
-  sightline?: { flush(): Promise<void> };
+  sightline?: Api;
   /** A getter that may throw where storage is blocked. */
   readonly localStorage: SessionStore;
-  document: {
+  document: RecordHost["document"] & {
     referrer: string;
     title: string;
     visibilityState: string;
@@ -25,6 +26,12 @@ export interface Host extends NavHost, PrivacySignals {
   fetch: Fetch;
   setTimeout(fn: () => void, ms: number): unknown;
   addEventListener(type: "popstate" | "hashchange" | "pagehide", fn: () => void): void;
+}
+
+/** `window.sightline`: `sightline('consent', false)` stops recording; `flush()` sends the queue now. */
+export interface Api {
+  (command: "consent", granted: boolean): void;
+  flush(): Promise<void>;
 }
 
 export function start(w: Host): void {
@@ -38,11 +45,19 @@ export function start(w: Host): void {
     send: transport(`${cfg.endpoint}/v1/collect`, (u, i) => w.fetch(u, i), w.navigator.sendBeacon?.bind(w.navigator)),
     later: (fn, ms) => w.setTimeout(fn, ms),
   });
-  w.sightline = { flush: () => q.flush() };
+  const rec = recording(w, cfg);
+  let sid = "";
+  const api = ((command: string, granted: unknown) => {
+    if (command === "consent") rec.consent(!!granted, sid);
+  }) as Api;
+  api.flush = () => q.flush();
+  w.sightline = api;
 
   const track = (referrer: string) => {
     const now = Date.now();
-    q.track(pageview(now, w.location.href, referrer, w.document.title), session(now));
+    sid = session(now);
+    q.track(pageview(now, w.location.href, referrer, w.document.title), sid);
+    void rec.begin(sid);
   };
   track(w.document.referrer);
   watchNavigation(w, track, cfg.hashRoutes);

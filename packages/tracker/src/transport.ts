@@ -6,7 +6,7 @@ export const CONTENT_TYPE = "text/plain;charset=UTF-8";
 
 export type Outcome = "sent" | "retry" | "drop";
 
-export type Fetch = (url: string, init: RequestInit) => Promise<{ status: number }>;
+export type Fetch = (url: string, init: RequestInit) => Promise<{ status: number; json(): Promise<unknown> }>;
 export type Beacon = (url: string, data: Blob) => boolean;
 
 /** 429 and 5xx are worth another try; any other 4xx is bad input and would fail again. */

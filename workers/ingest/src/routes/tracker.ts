@@ -1,19 +1,20 @@
 /**
  * The tracker as a CDN asset. `GET /s/<siteKey>.js` is the short-lived loader: the site's
  * public config plus a pointer to the core bundle. `GET /t/core.<hash>.js` is the bundle,
- * immutable under its content hash, so browsers and the edge cache it for a year.
+ * immutable under its content hash, so browsers and the edge cache it for a year; so is
+ * `GET /t/recorder.<hash>.js`, the recording chunk the core loads for granted sessions only.
  */
 import { errorJson } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
 import { siteKeySchema, trackerConfig } from "@sightline/shared/site";
-import { coreHash, coreJs } from "@sightline/tracker/bundle";
+import { coreHash, coreJs, recorderHash, recorderJs } from "@sightline/tracker/bundle";
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { findSite } from "../lib/sites.ts";
 
 const JS = "application/javascript; charset=utf-8";
-const coreEtag = `"${coreHash}"`;
 export const corePath = `/t/core.${coreHash}.js`;
+export const recorderPath = `/t/recorder.${recorderHash}.js`;
 
 export const tracker = new Hono<HonoEnv>();
 
@@ -27,7 +28,11 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
   c.get("logFields").site = site.siteId;
 
   const origin = new URL(c.req.url).origin;
-  const config = JSON.stringify(trackerConfig(site, origin));
+  const config = JSON.stringify({
+    ...trackerConfig(site, origin),
+    // Only sites that record name the chunk; the core never asks for a grant without it.
+    ...(site.recordingSampleRate > 0 ? { recorderUrl: origin + recorderPath } : {}),
+  });
   const body = `window.__sl=${config};(function(d){var s=d.createElement("script");s.async=true;s.src=${JSON.stringify(origin + corePath)};(d.head||d.documentElement).appendChild(s)})(document);`;
   const etag = `W/"${await sha256Hex(body, 16)}"`;
   const headers = {
@@ -40,19 +45,26 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
   return c.body(body, 200, { ...headers, ...encoding(c.req.header("accept-encoding")) });
 });
 
-tracker.get("/t/:file{core\\.[a-f0-9]+\\.js}", (c) => {
-  // A loader cached before a deploy may still name the previous hash: serve the current
-  // bundle under it, but only briefly, so that URL never pins stale code for a year.
-  const current = c.req.path === corePath;
-  const headers = {
-    "Content-Type": JS,
-    "Cache-Control": current ? "public, max-age=31536000, immutable" : "public, max-age=300",
-    ETag: coreEtag,
-    "Access-Control-Allow-Origin": "*",
-  };
-  if (c.req.header("if-none-match") === coreEtag) return c.body(null, 304, headers);
-  return c.body(coreJs, 200, { ...headers, ...encoding(c.req.header("accept-encoding")) });
-});
+for (const [name, hash, js] of [
+  ["core", coreHash, coreJs],
+  ["recorder", recorderHash, recorderJs],
+] as const) {
+  const path = `/t/${name}.${hash}.js`;
+  const etag = `"${hash}"`;
+  tracker.get(`/t/:file{${name}\\.[a-f0-9]+\\.js}`, (c) => {
+    // A loader cached before a deploy may still name the previous hash: serve the current
+    // bundle under it, but only briefly, so that URL never pins stale code for a year.
+    const current = c.req.path === path;
+    const headers = {
+      "Content-Type": JS,
+      "Cache-Control": current ? "public, max-age=31536000, immutable" : "public, max-age=300",
+      ETag: etag,
+      "Access-Control-Allow-Origin": "*",
+    };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(js, 200, { ...headers, ...encoding(c.req.header("accept-encoding")) });
+  });
+}
 
 /** workerd compresses a body itself when the response names an encoding. */
 function encoding(accept: string | undefined): Record<string, string> {
