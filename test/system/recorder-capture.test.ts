@@ -1,0 +1,263 @@
+/**
+ * Session recording capture in real Chromium, against a small local server standing in for the
+ * edge (grant, record and collect endpoints; the page on one origin, the "edge" on another, as
+ * in production). The core and the recorder are the shipped bundles. A person types into a text
+ * field and a password field, clicks, and goes to a second page; the uploads are read as the
+ * edge reads them. Then consent is withdrawn, and a session the sampling leaves out loads no
+ * recorder at all. Needs no stack: it runs in seconds.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
+import { uuidv7 } from "@sightline/shared/ids";
+import { type ChunkHeader, chunkHeader, type GrantResponse, sessionSampled } from "@sightline/shared/recording";
+import type { TrackerConfig } from "@sightline/shared/site";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleCore, bundleRecorder } from "../../packages/tracker/scripts/bundle.ts";
+import { launchChromium } from "./browser.ts";
+
+const SITE_KEY = "site_key_capture";
+const TYPED = "zqxjkvbw";
+const PASSWORD = "Pw9-Kx7Zq";
+const EMAIL = "ada.lovelace@example.com";
+const CARD = "4242 4242 4242 4242";
+const BLOCKED = "BLOCKED-CONTENT-7731";
+const MASKED = "MASKED-NOTE-5520";
+/** Waits for something that must happen: bounded in turns, not a timing assertion. */
+const WAIT_MS = 15_000;
+
+interface Chunk {
+  header: ChunkHeader;
+  events: { type: number; timestamp: number; data?: { tag?: string } }[];
+  /** The decoded payload, searched for what must not be there. */
+  text: string;
+  via: string;
+}
+
+/** The edge as far as the browser can tell: every request logged, uploads decoded. */
+class FakeEdge {
+  server: Server;
+  requests: string[] = [];
+  chunks: Chunk[] = [];
+  grants = 0;
+  recordingSampleRate = 1;
+  core = "";
+  recorder = "";
+
+  constructor() {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+  /** The page's origin and the edge's differ, as on a real site. */
+  get site(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get edge(): string {
+    return `http://localhost:${this.port}`;
+  }
+
+  page(title: string, next: string): string {
+    const cfg: TrackerConfig = {
+      siteKey: SITE_KEY,
+      endpoint: this.edge,
+      flushIntervalMs: 5_000,
+      maxQueuedEvents: 500,
+      maxRetries: 3,
+      retryBaseMs: 1_000,
+      sessionIdleMs: 30 * 60 * 1000,
+      respectDnt: true,
+      hashRoutes: true,
+      recordingSampleRate: this.recordingSampleRate,
+      recorderUrl: `${this.edge}/t/recorder.test.js`,
+    };
+    return `<!doctype html><html><head><title>${title}</title>
+<script>window.__sl=${JSON.stringify(cfg)};</script>
+<script async src="${this.edge}/t/core.test.js"></script></head>
+<body><h1>${title}</h1>
+<p>Write to ${EMAIL} or pay with ${CARD}.</p>
+<p data-sl-mask>${MASKED}</p>
+<div data-sl-block><p>${BLOCKED}</p><input id="blocked-input"></div>
+<form onsubmit="return false"><input id="name" type="text"><input id="pw" type="password"></form>
+<button id="go" style="margin:40px;width:120px;height:40px">Go</button>
+<a id="next" href="${next}">Next</a>
+</body></html>`;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.site);
+    this.requests.push(`${req.method} ${url.pathname}`);
+    const cors = { "Access-Control-Allow-Origin": "*" };
+    const body = await new Promise<Buffer>((resolve) => {
+      const parts: Buffer[] = [];
+      req.on("data", (b: Buffer) => parts.push(b));
+      req.on("end", () => resolve(Buffer.concat(parts)));
+    });
+    if (req.method === "GET" && url.pathname.endsWith(".html")) {
+      const next = url.pathname === "/one.html" ? "/two.html" : "/one.html";
+      res.writeHead(200, { "Content-Type": "text/html" }).end(this.page(url.pathname.slice(1, -5), next));
+    } else if (req.method === "GET" && url.pathname === "/t/core.test.js") {
+      res.writeHead(200, { "Content-Type": "application/javascript", ...cors }).end(this.core);
+    } else if (req.method === "GET" && url.pathname === "/t/recorder.test.js") {
+      res.writeHead(200, { "Content-Type": "application/javascript", ...cors }).end(this.recorder);
+    } else if (req.method === "POST" && url.pathname === "/v1/record/grant") {
+      this.grants++;
+      const grant: GrantResponse = {
+        grant: "test-grant",
+        expiresAt: Date.now() + 60 * 60 * 1000,
+        maxSessionBytes: 20 * 1024 * 1024,
+        maxSessionDurationMs: 60 * 60 * 1000,
+        maskAllText: false,
+      };
+      res.writeHead(200, { "Content-Type": "application/json", ...cors }).end(JSON.stringify(grant));
+    } else if (req.method === "POST" && url.pathname === "/v1/record") {
+      const nl = body.indexOf(10);
+      const header = chunkHeader.parse(JSON.parse(body.subarray(0, nl).toString("utf8")));
+      const payload = body.subarray(nl + 1);
+      const text = (header.encoding === "gzip" ? gunzipSync(payload) : payload).toString("utf8");
+      this.chunks.push({ header, events: JSON.parse(text), text, via: req.headers["content-type"] ?? "" });
+      res.writeHead(202, cors).end();
+    } else if (req.method === "POST" && url.pathname === "/v1/collect") {
+      res.writeHead(202, cors).end();
+    } else {
+      res.writeHead(404).end();
+    }
+  }
+}
+
+async function waitFor(what: string, done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 50) {
+    if (waited > WAIT_MS) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe("recorder capture in Chromium", () => {
+  const edge = new FakeEdge();
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    const [core, recorder] = await Promise.all([bundleCore(), bundleRecorder()]);
+    edge.core = core.js;
+    edge.recorder = recorder.js;
+    await new Promise<void>((r) => edge.server.listen(0, "127.0.0.1", r));
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => edge.server.close(() => r()));
+  });
+
+  it("uploads masked rrweb chunks across two pages, and stops at sightline('consent', false)", async () => {
+    if (!browser) throw new Error("no browser");
+    edge.recordingSampleRate = 1;
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page: Page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+
+    await page.goto(`${edge.site}/one.html`);
+    await waitFor("the first chunk", () => edge.chunks.length > 0);
+
+    await page.click("#name");
+    await page.keyboard.type(TYPED, { delay: 20 });
+    await page.click("#pw");
+    await page.keyboard.type(PASSWORD, { delay: 20 });
+    await page.click("#blocked-input").catch(() => {});
+    const box = await page.locator("#go").boundingBox();
+    if (!box) throw new Error("no button");
+    for (let i = 0; i < 3; i++) await page.mouse.click(box.x + 20, box.y + 20);
+    await waitFor("the clicks uploaded", () => edge.chunks.some((c) => c.header.summary.clicks > 0));
+
+    // A full navigation: what is left goes at pagehide, the next page continues the recording.
+    await page.click("#next");
+    await page.waitForURL("**/two.html");
+    await page.click("#name");
+    await page.keyboard.type(TYPED, { delay: 20 });
+    await waitFor("the second page's chunks", () =>
+      edge.chunks.some((c) => c.header.summary.pages.includes("/two.html")),
+    );
+
+    const chunks = edge.chunks;
+    const seqs = chunks.map((c) => c.header.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    expect(new Set(chunks.map((c) => c.header.sessionId)).size).toBe(1);
+    expect(chunks.every((c) => c.header.grant === "test-grant" && c.header.siteKey === SITE_KEY)).toBe(true);
+    expect(chunks.every((c) => c.via.startsWith("text/plain"))).toBe(true);
+    expect(chunks.some((c) => c.header.encoding === "gzip")).toBe(true);
+    // The grant was asked once; the second page used the cached one.
+    expect(edge.grants).toBe(1);
+
+    const events = chunks.flatMap((c) => c.events);
+    const fullSnapshots = events.filter((e) => e.type === 2);
+    expect(fullSnapshots.length).toBeGreaterThanOrEqual(2);
+    const summaries = chunks.map((c) => c.header.summary);
+    expect(summaries.reduce((n, s) => n + s.clicks, 0)).toBeGreaterThanOrEqual(3);
+    expect(summaries.reduce((n, s) => n + s.rageClicks, 0)).toBe(1);
+    expect(new Set(summaries.flatMap((s) => s.pages))).toEqual(new Set(["/one.html", "/two.html"]));
+    expect(summaries.reduce((n, s) => n + s.events, 0)).toBe(events.length);
+
+    // Nothing typed, no password, no email, no card number, nothing masked or blocked.
+    const all = chunks.map((c) => c.text).join("\n");
+    for (const secret of [TYPED, PASSWORD, EMAIL, CARD, "4242", BLOCKED, MASKED]) expect(all).not.toContain(secret);
+    for (const s of [TYPED, PASSWORD]) {
+      for (let i = 0; i + 4 <= s.length; i++) expect(all).not.toContain(s.slice(i, i + 4));
+    }
+    // The masked input events are there, as stars.
+    expect(all).toContain("********");
+    const gz = chunks.filter((c) => c.header.encoding === "gzip").length;
+    console.log(
+      `recorder capture: ${chunks.length} chunks (${gz} gzip, ${chunks.length - gz} identity), ${events.length} events, ${all.length} B of event JSON`,
+    );
+
+    // Consent withdrawn: nothing more goes, not even at pagehide.
+    await sleep(2_500);
+    const before = edge.chunks.length;
+    await page.evaluate(() =>
+      (window as unknown as { sightline(c: string, v: boolean): void }).sightline("consent", false),
+    );
+    await page.click("#name");
+    await page.keyboard.type("more typing", { delay: 10 });
+    for (let i = 0; i < 3; i++) await page.mouse.click(box.x + 20, box.y + 20);
+    await sleep(2_500);
+    await page.goto("about:blank");
+    await sleep(500);
+    expect(edge.chunks.length).toBe(before);
+    // And a later page of the session records nothing either.
+    await page.goto(`${edge.site}/one.html`);
+    await page.click("#name");
+    await sleep(2_500);
+    expect(edge.chunks.length).toBe(before);
+    expect(edge.requests.filter((r) => r === "GET /t/recorder.test.js").length).toBe(2);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a session the sampling leaves out asks for no grant and loads no recorder", async () => {
+    if (!browser) throw new Error("no browser");
+    edge.recordingSampleRate = 0.5;
+    let sid = uuidv7();
+    while (sessionSampled(SITE_KEY, sid, 0.5)) sid = uuidv7();
+    const context = await browser.newContext();
+    // The session the tracker will find in storage, chosen so the rule leaves it out.
+    await context.addInitScript(`localStorage.setItem("sl_s", "${sid}." + Date.now())`);
+    const page = await context.newPage();
+    const seen: string[] = [];
+    page.on("request", (r) => seen.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const grants = edge.grants;
+    await page.goto(`${edge.site}/one.html`);
+    await page.waitForFunction(() => "sightline" in window);
+    await page.click("#name");
+    await page.keyboard.type(TYPED);
+    await page.evaluate(() => (window as unknown as { sightline: { flush(): Promise<void> } }).sightline.flush());
+    await waitFor("the pageview", () => seen.includes("POST /v1/collect"));
+    expect(seen.filter((r) => r.includes("/v1/record") || r.includes("recorder"))).toEqual([]);
+    expect(edge.grants).toBe(grants);
+    await context.close();
+  });
+});
