@@ -59,6 +59,8 @@ export function createDb(opts: DbOptions) {
 export type Db = ReturnType<typeof createDb>["db"];
 
 export * as accountsData from "./accounts/index.ts";
+export type { RecordingRow } from "./recordings/query.ts";
+export * as recordingsData from "./recordings/query.ts";
 export type { SiteRow } from "./sites/index.ts";
 export * as sitesData from "./sites/index.ts";
 export { applyFlush, postgresStatsSink } from "./stats/apply-flush.ts";

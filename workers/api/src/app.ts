@@ -11,6 +11,7 @@ import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { pipeline } from "./routes/pipeline.ts";
+import { recordings } from "./routes/recordings.ts";
 import { sites } from "./routes/sites.ts";
 import { stats } from "./routes/stats.ts";
 
@@ -48,6 +49,7 @@ app.use("/v1/*", authenticate());
 app.route("/v1", account);
 app.route("/v1", sites);
 app.route("/v1", stats);
+app.route("/v1", recordings);
 app.route("/v1", pipeline);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "session", {
@@ -62,7 +64,7 @@ app.doc31("/openapi.json", {
     title: "Sightline API",
     version: "1",
     description:
-      "Sites, traffic and API tokens. Authenticate with the dashboard session cookie or `Authorization: Bearer sl_...`. Every error is `{ error: { code, message, requestId } }`.",
+      "Sites, traffic, session recordings and API tokens. Authenticate with the dashboard session cookie or `Authorization: Bearer sl_...`. Every error is `{ error: { code, message, requestId } }`.",
   },
 });
 app.route("/", docs);

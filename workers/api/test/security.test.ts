@@ -16,6 +16,7 @@ import {
   ownerCookie,
   sessionCookie,
 } from "./helpers.ts";
+import { seedRecordings } from "./recording-fixtures.ts";
 
 const PUBLIC = new Set(["get /v1/setup", "post /v1/setup", "post /v1/auth/login", "post /v1/auth/logout"]);
 const WRITES = new Set(["post", "patch", "delete"]);
@@ -35,12 +36,15 @@ async function operations() {
 function request(
   method: string,
   path: string,
-  ids: { siteId: string; tokenId: string },
+  ids: { siteId: string; tokenId: string; recordingId?: string },
   auth: { cookie?: string; token?: string },
 ) {
   const url =
-    path.replace("{siteId}", ids.siteId).replace("{tokenId}", ids.tokenId).replace("{breakdown}", "referrers") +
-    (path.includes("/stats/") ? RANGE : "");
+    path
+      .replace("{siteId}", ids.siteId)
+      .replace("{tokenId}", ids.tokenId)
+      .replace("{recordingId}", ids.recordingId ?? "rec_missing")
+      .replace("{breakdown}", "referrers") + (path.includes("/stats/") ? RANGE : "");
   const json = BODIES[`${method} ${path}`];
   return api(url, { method: method.toUpperCase(), ...auth, ...(json ? { json } : {}) });
 }
@@ -77,10 +81,12 @@ describe("every operation in the API document", () => {
     const site = await createSite(owner);
     const token = await api("/v1/tokens", { method: "POST", cookie: owner, json: { name: "owned", scopes: ["read"] } });
     const tokenId = ((await token.json()) as { item: { id: string } }).item.id;
+    const [recording] = await seedRecordings([{ siteId: site.id, startedAt: Date.now() - 60_000, parts: ["[]"] }]);
     const other = await otherAccount();
     for (const { method, path } of await operations()) {
       if (!path.includes("{siteId}") && !path.includes("{tokenId}")) continue;
-      const res = await request(method, path, { siteId: site.id, tokenId }, { cookie: other.cookie });
+      const ids = { siteId: site.id, tokenId, recordingId: recording?.id };
+      const res = await request(method, path, ids, { cookie: other.cookie });
       expect([403, 404], `${method} ${path} answered ${res.status}`).toContain(res.status);
       await expectMatchesDocument(method, path, res);
     }
@@ -92,7 +98,8 @@ describe("every operation in the API document", () => {
     const owner = await ownerCookie();
     const site = await createSite(owner);
     const read = await createToken(owner, ["read"]);
-    const ids = { siteId: site.id, tokenId: "tok_any" };
+    const [recording] = await seedRecordings([{ siteId: site.id, startedAt: Date.now() - 60_000, parts: ["[]"] }]);
+    const ids = { siteId: site.id, tokenId: "tok_any", recordingId: recording?.id };
     for (const { method, path } of await operations()) {
       if (PUBLIC.has(`${method} ${path}`)) continue;
       const res = await request(method, path, ids, { token: read });

@@ -1,0 +1,176 @@
+/**
+ * Reading and erasing the recordings index (the API's side; the aggregators write the rows).
+ * Every read is scoped by site; the caller checks the site belongs to the account.
+ *
+ * The list walks one index of migration 0004 in the order it sorts by, so a page costs the
+ * rows it skips, not the site's whole history: (site_id, started_at DESC, id) for start,
+ * (site_id, duration_ms) and (site_id, active_ms) for the other sorts (ties on id by an
+ * incremental sort), the partial indexes for "has rage clicks" / "has errors", the GIN index
+ * on pages for an exact page.
+ */
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../index.ts";
+import { recordings } from "../schema/recordings.ts";
+
+export type RecordingRow = typeof recordings.$inferSelect;
+
+export const RECORDING_SORTS = ["start", "duration", "activity"] as const;
+export type RecordingSort = (typeof RECORDING_SORTS)[number];
+
+export interface RecordingFilter {
+  from?: Date;
+  to?: Date;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  /** A visited page: exact, or every page starting with `prefix`. */
+  page?: { exact: string } | { prefix: string };
+  device?: string;
+  country?: string;
+  referrer?: { exact: string } | { prefix: string };
+  hasRageClicks?: boolean;
+  hasErrors?: boolean;
+}
+
+/** Where the previous page stopped: the sort column's value and the id of its last row. */
+export interface RecordingCursor {
+  value: number;
+  id: string;
+}
+
+/** `LIKE` matches its pattern's `%`, `_` and `\` literally only when escaped. */
+const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+function sortColumn(sort: RecordingSort): SQL {
+  switch (sort) {
+    case "start":
+      return sql`${recordings.startedAt}`;
+    case "duration":
+      return sql`${recordings.durationMs}`;
+    case "activity":
+      return sql`${recordings.activeMs}`;
+  }
+}
+
+/** The cursor's value in the column's own type (epoch ms for started_at). */
+function cursorValue(sort: RecordingSort, value: number): SQL {
+  return sort === "start" ? sql`${new Date(value).toISOString()}::timestamptz` : sql`${value}::bigint`;
+}
+
+export function sortValue(sort: RecordingSort, row: RecordingRow): number {
+  if (sort === "start") return row.startedAt.getTime();
+  return sort === "duration" ? row.durationMs : row.activeMs;
+}
+
+function conditions(siteId: string, f: RecordingFilter): SQL[] {
+  const where: SQL[] = [sql`${recordings.siteId} = ${siteId}`];
+  if (f.from) where.push(sql`${recordings.startedAt} >= ${f.from.toISOString()}::timestamptz`);
+  if (f.to) where.push(sql`${recordings.startedAt} < ${f.to.toISOString()}::timestamptz`);
+  if (f.minDurationMs !== undefined) where.push(sql`${recordings.durationMs} >= ${f.minDurationMs}`);
+  if (f.maxDurationMs !== undefined) where.push(sql`${recordings.durationMs} <= ${f.maxDurationMs}`);
+  if (f.page && "exact" in f.page) {
+    where.push(sql`${recordings.pages} @> ARRAY[${f.page.exact}]::text[]`);
+  } else if (f.page) {
+    // No index serves a prefix of an array element: the rows are read in the sort's order
+    // through its index and checked, until the page is full.
+    where.push(
+      sql`EXISTS (SELECT 1 FROM unnest(${recordings.pages}) AS p(path) WHERE p.path LIKE ${likePrefix(f.page.prefix)})`,
+    );
+  }
+  if (f.device !== undefined) where.push(sql`${recordings.device} = ${f.device}`);
+  if (f.country !== undefined) where.push(sql`${recordings.country} = ${f.country}`);
+  if (f.referrer && "exact" in f.referrer) where.push(sql`${recordings.referrer} = ${f.referrer.exact}`);
+  else if (f.referrer) where.push(sql`${recordings.referrer} LIKE ${likePrefix(f.referrer.prefix)}`);
+  // Written as the partial indexes' predicates, so the planner can choose them.
+  if (f.hasRageClicks === true) where.push(sql`${recordings.rageClicks} > 0`);
+  if (f.hasRageClicks === false) where.push(sql`${recordings.rageClicks} = 0`);
+  if (f.hasErrors === true) where.push(sql`${recordings.errors} > 0`);
+  if (f.hasErrors === false) where.push(sql`${recordings.errors} = 0`);
+  return where;
+}
+
+export interface ListOptions {
+  filter: RecordingFilter;
+  sort: RecordingSort;
+  limit: number;
+  after?: RecordingCursor;
+}
+
+/** One page of a site's recordings, largest sort value first (newest, longest, most active). */
+export async function listRecordings(db: Db, siteId: string, opts: ListOptions): Promise<RecordingRow[]> {
+  return listRecordingsQuery(db, siteId, opts);
+}
+
+/** The list's statement, unexecuted (its plan is checked by a test). */
+export function listRecordingsQuery(db: Db, siteId: string, opts: ListOptions) {
+  const col = sortColumn(opts.sort);
+  const where = conditions(siteId, opts.filter);
+  if (opts.after) {
+    const v = cursorValue(opts.sort, opts.after.value);
+    // The first conjunct bounds the index scan; the second breaks ties on id.
+    where.push(sql`${col} <= ${v}`, sql`(${col} < ${v} OR ${recordings.id} > ${opts.after.id})`);
+  }
+  return (
+    db
+      .select()
+      .from(recordings)
+      .where(and(...where))
+      // Ties by id ascending, and NULLS LAST (the columns are never null) so the order is the
+      // (site_id, started_at DESC NULLS LAST, id) index's own; the other two are walked backwards.
+      .orderBy(opts.sort === "start" ? sql`${col} DESC NULLS LAST` : sql`${col} DESC`, sql`${recordings.id} ASC`)
+      .limit(opts.limit)
+  );
+}
+
+export async function getRecording(db: Db, siteId: string, id: string): Promise<RecordingRow | null> {
+  const [row] = await db
+    .select()
+    .from(recordings)
+    .where(and(eq(recordings.siteId, siteId), eq(recordings.id, id)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function deleteRecording(db: Db, siteId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(recordings)
+    .where(and(eq(recordings.siteId, siteId), eq(recordings.id, id)))
+    .returning({ id: recordings.id });
+  return rows.length > 0;
+}
+
+/** A recording the retention run is to erase: its row and its R2 objects. */
+export interface ExpiredRecording {
+  id: string;
+  siteId: string;
+  r2Prefix: string;
+}
+
+/**
+ * Up to `n` recordings to erase at `now`: those of deleted sites, then those that started
+ * before their site's `recordingRetentionDays` (in 24-hour steps). Found per site through the
+ * (site_id, started_at) index, oldest first.
+ */
+export async function expiredRecordings(db: Db, now: Date, n: number): Promise<ExpiredRecording[]> {
+  const gone = await db.execute<{ id: string; site_id: string; r2_prefix: string }>(sql`
+    SELECT t.id, t.site_id, t.r2_prefix FROM deleted_sites d CROSS JOIN LATERAL (
+      SELECT id, site_id, r2_prefix FROM recordings WHERE site_id = d.site_id LIMIT ${n}
+    ) t LIMIT ${n}`);
+  const rows = gone.rows;
+  if (rows.length < n) {
+    const expired = await db.execute<{ id: string; site_id: string; r2_prefix: string }>(sql`
+      SELECT t.id, t.site_id, t.r2_prefix FROM sites s CROSS JOIN LATERAL (
+        SELECT id, site_id, r2_prefix FROM recordings
+        WHERE site_id = s.id
+          AND started_at < ${now.toISOString()}::timestamptz - s.recording_retention_days * interval '24 hours'
+        ORDER BY started_at LIMIT ${n - rows.length}
+      ) t LIMIT ${n - rows.length}`);
+    rows.push(...expired.rows);
+  }
+  return rows.map((r) => ({ id: r.id, siteId: r.site_id, r2Prefix: r.r2_prefix }));
+}
+
+export async function deleteRecordingsById(db: Db, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.delete(recordings).where(inArray(recordings.id, ids)).returning({ id: recordings.id });
+  return rows.length;
+}
