@@ -32,9 +32,19 @@ describe("chunk body", () => {
   });
 
   it("stays within the edge's limits: header line and payload", () => {
-    const big = { ...header, summary: { ...header.summary, pages: Array(50).fill("/p".padEnd(60, "x")) } };
-    const line = new TextEncoder().encode(`${JSON.stringify(big)}\n`);
-    expect(line.length).toBeLessThanOrEqual(LIMITS.recording.maxHeaderBytes);
+    const long = "/p".padEnd(LIMITS.collect.maxUrlLength, "x");
+    const big: ChunkHeader = {
+      ...header,
+      grant: "g".repeat(512),
+      referrer: `https://r.test/${"y".repeat(2_000)}`,
+      summary: { ...header.summary, pages: Array(50).fill(long) },
+    };
+    const { header: h } = unframe(frame(big, new Uint8Array()));
+    const line = frame(big, new Uint8Array()).length - 1;
+    expect(line).toBeLessThan(LIMITS.recording.maxHeaderBytes);
+    expect(chunkHeader.parse(h).summary.pages).toEqual([long.slice(0, 512)]);
+    // An ordinary header is left as it is.
+    expect(unframe(frame(header, new Uint8Array())).header).toEqual(header);
     expect(MAX_PAYLOAD_BYTES + LIMITS.recording.maxHeaderBytes).toBe(LIMITS.recording.maxChunkBytes);
   });
 

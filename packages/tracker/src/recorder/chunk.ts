@@ -12,8 +12,23 @@ const enc = new TextEncoder();
 /** Largest payload that leaves room for any header within one upload. */
 export const MAX_PAYLOAD_BYTES = R.maxChunkBytes - R.maxHeaderBytes;
 
+/**
+ * The header line, cut to fit when long paths and a long referrer would pass the edge's limit:
+ * then the first page alone and the referrer, each at 512 characters (URLs are ASCII, escaped).
+ */
+export function fit(h: ChunkHeader): string {
+  const line = JSON.stringify(h);
+  return line.length < R.maxHeaderBytes
+    ? line
+    : JSON.stringify({
+        ...h,
+        referrer: h.referrer?.slice(0, 512),
+        summary: { ...h.summary, pages: [h.summary.pages[0]?.slice(0, 512)] },
+      });
+}
+
 export function frame(header: ChunkHeader, payload: Uint8Array): Uint8Array {
-  const head = enc.encode(`${JSON.stringify(header)}\n`);
+  const head = enc.encode(`${fit(header)}\n`);
   const body = new Uint8Array(head.length + payload.length);
   body.set(head);
   body.set(payload, head.length);

@@ -79,8 +79,6 @@ export function startRecorder(
     if (stopped) return;
     stopped = true;
     stopRrweb?.();
-    events = [];
-    jsons = [];
     outbox.length = 0;
     if (forGood) state.end();
   };
@@ -160,31 +158,27 @@ export function startRecorder(
     }
   };
 
-  const post = async (p: Piece): Promise<number> => {
-    try {
-      const res = await w.fetch(url, {
-        method: "POST",
-        body: p.body as BodyInit,
-        headers: { "Content-Type": CONTENT_TYPE },
-        keepalive: true,
-        credentials: "omit",
-      });
-      return res.status;
-    } catch {
-      return 0;
-    }
-  };
-
   const pump = async (): Promise<void> => {
     if (sending) return;
     while (!stopped && outbox.length > 0) {
       const p = outbox[0] as Piece;
       sending = p;
-      const status = await post(p);
+      let status = 0;
+      try {
+        status = (
+          await w.fetch(url, {
+            method: "POST",
+            body: p.body as BodyInit,
+            headers: { "Content-Type": CONTENT_TYPE },
+            keepalive: true,
+            credentials: "omit",
+          })
+        ).status;
+      } catch {}
       sending = undefined;
       if (status === 403 || status === 413) return end(true);
-      const retry = status === 0 || status === 429 || status >= 500;
-      if (retry && p.tries < cfg.maxRetries) {
+      // 0: the network failed.
+      if ((status === 0 || status === 429 || status >= 500) && p.tries < cfg.maxRetries) {
         const delay = cfg.retryBaseMs * 2 ** p.tries++;
         await new Promise<void>((r) => w.setTimeout(r, delay));
       } else {
@@ -222,23 +216,20 @@ export function startRecorder(
   w.document.addEventListener("visibilitychange", () => {
     if (w.document.visibilityState === "hidden") flush(false);
   });
-  w.addEventListener("error", () => {
-    if (!stopped) add({ type: CUSTOM, timestamp: now(), data: { tag: ERROR_TAG } });
-  });
+  w.addEventListener("error", () => add({ type: CUSTOM, timestamp: now(), data: { tag: ERROR_TAG } }));
 
-  stopRrweb =
-    record({
-      emit,
-      checkoutEveryNms: R.checkoutEveryMs,
-      maskAllInputs: true,
-      maskInputFn: maskInput,
-      maskTextSelector: "*",
-      maskTextFn: maskText(grant.maskAllText),
-      blockSelector: BLOCK_SELECTOR,
-      slimDOMOptions: "all",
-      sampling: { input: "last" },
-      // Left at rrweb's defaults, off: recordCanvas, collectFonts, inlineImages (pixels, fonts, images stay out).
-    }) ?? undefined;
+  stopRrweb = record({
+    emit,
+    checkoutEveryNms: R.checkoutEveryMs,
+    maskAllInputs: true,
+    maskInputFn: maskInput,
+    maskTextSelector: "*",
+    maskTextFn: maskText(grant.maskAllText),
+    blockSelector: BLOCK_SELECTOR,
+    slimDOMOptions: "all",
+    sampling: { input: "last" },
+    // Left at rrweb's defaults, off: recordCanvas, collectFonts, inlineImages (pixels, fonts, images stay out).
+  });
   // rrweb may have emitted a full snapshot in the call; a cap may have ended it meanwhile.
   if (stopped) stopRrweb?.();
 

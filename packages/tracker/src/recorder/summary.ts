@@ -61,9 +61,10 @@ export function summarizer(hashRoutes: boolean) {
   const rage = rageDetector();
 
   return (events: readonly RecEvent[]): ChunkSummary => {
+    // rrweb emits in time order, and the recorder's own events take the time of their neighbours.
     const s: ChunkSummary = {
-      firstTs: Infinity,
-      lastTs: 0,
+      firstTs: Math.round(events[0]?.timestamp ?? 0),
+      lastTs: Math.round(events[events.length - 1]?.timestamp ?? 0),
       activeMs: 0,
       pages: page ? [page] : [],
       clicks: 0,
@@ -78,9 +79,7 @@ export function summarizer(hashRoutes: boolean) {
       if (s.pages[s.pages.length - 1] !== p && s.pages.length < R.maxPagesPerRecording) s.pages.push(p);
     };
     for (const e of events) {
-      const t = Math.round(e.timestamp);
-      s.firstTs = Math.min(s.firstTs, t);
-      s.lastTs = Math.max(s.lastTs, t);
+      const t = e.timestamp;
       const d = e.data ?? {};
       if (e.type === META) show(d.href);
       else if (e.type === CUSTOM) {
@@ -95,7 +94,6 @@ export function summarizer(hashRoutes: boolean) {
         }
       }
     }
-    if (s.firstTs > s.lastTs) s.firstTs = s.lastTs;
     s.activeMs = Math.min(s.activeMs, R.maxSessionDurationMs);
     return s;
   };
