@@ -30,8 +30,18 @@ describe("sites", () => {
       respectDnt: true,
       hashRoutes: true,
       dailyEventQuota: 1_000_000,
+      recordingSampleRate: 0,
+      recordingDailyQuota: LIMITS.recording.defaultDailyQuota,
+      maskAllText: false,
     });
-    expect(site).toMatchObject({ timeZone: "UTC", hashRoutes: true });
+    expect(site).toMatchObject({
+      timeZone: "UTC",
+      hashRoutes: true,
+      recordingSampleRate: 0,
+      recordingDailyQuota: LIMITS.recording.defaultDailyQuota,
+      recordingRetentionDays: LIMITS.recording.defaultRetentionDays,
+      maskAllText: false,
+    });
   });
 
   it("pages through sites with a cursor", async () => {
@@ -61,7 +71,8 @@ describe("sites", () => {
     });
     const updated = (await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", patch)) as Record<string, unknown>;
     expect(updated).toMatchObject({ name: "Shop", origins: ["https://new.example"], retentionDays: 30 });
-    expect(updated).not.toHaveProperty("recordingSampleRate");
+    // Only what was sent changes.
+    expect(updated).toMatchObject({ recordingSampleRate: 0, maskAllText: false });
     expect(await edge().getSite(site.key)).toMatchObject({ origins: ["https://new.example"] });
 
     const noHash = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { hashRoutes: false } });
@@ -93,6 +104,56 @@ describe("sites", () => {
     const gone = await api(`/v1/sites/${site.id}`, { cookie });
     expect(gone.status).toBe(404);
     await expectMatchesDocument("GET", "/v1/sites/{siteId}", gone);
+  });
+
+  it("takes the recording settings, publishes those the edge needs, and refuses out-of-range ones", async () => {
+    const cookie = await ownerCookie();
+    const created = await api("/v1/sites", {
+      method: "POST",
+      cookie,
+      json: { name: "Recorded", origins: [], recordingSampleRate: 0.25, recordingRetentionDays: 7 },
+    });
+    const site = (await expectMatchesDocument("POST", "/v1/sites", created)) as { id: string; key: string };
+    expect(site).toMatchObject({ recordingSampleRate: 0.25, recordingRetentionDays: 7, maskAllText: false });
+    expect(await edge().getSite(site.key)).toMatchObject({ recordingSampleRate: 0.25 });
+
+    const url = `/v1/sites/${site.id}`;
+    const changes = { recordingSampleRate: 1, recordingDailyQuota: 500, recordingRetentionDays: 90, maskAllText: true };
+    const patched = await api(url, { method: "PATCH", cookie, json: changes });
+    expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", patched)).toMatchObject(changes);
+    expect(await edge().getSite(site.key)).toMatchObject({
+      recordingSampleRate: 1,
+      recordingDailyQuota: 500,
+      maskAllText: true,
+    });
+    expect(await (await api(url, { cookie })).json()).toMatchObject(changes);
+    const off = await api(url, { method: "PATCH", cookie, json: { recordingSampleRate: 0, recordingDailyQuota: 0 } });
+    expect(await off.json()).toMatchObject({ recordingSampleRate: 0, recordingDailyQuota: 0, maskAllText: true });
+    expect(await edge().getSite(site.key)).toMatchObject({ recordingSampleRate: 0, recordingDailyQuota: 0 });
+
+    for (const json of [
+      { recordingSampleRate: -0.1 },
+      { recordingSampleRate: 1.01 },
+      { recordingSampleRate: "0.5" },
+      { recordingDailyQuota: -1 },
+      { recordingDailyQuota: 1.5 },
+      { recordingDailyQuota: LIMITS.recording.maxDailyQuota + 1 },
+      { recordingRetentionDays: 0 },
+      { recordingRetentionDays: LIMITS.recording.maxRetentionDays + 1 },
+      { maskAllText: "true" },
+    ]) {
+      const res = await api(url, { method: "PATCH", cookie, json });
+      expect(res.status, JSON.stringify(json)).toBe(400);
+      expect(((await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", res)) as ErrorShape).error.code).toBe(
+        "VALIDATION_FAILED",
+      );
+    }
+    const atBounds = {
+      recordingRetentionDays: LIMITS.recording.maxRetentionDays,
+      recordingDailyQuota: LIMITS.recording.maxDailyQuota,
+    };
+    expect(await (await api(url, { method: "PATCH", cookie, json: atBounds })).json()).toMatchObject(atBounds);
+    expect(await edge().getSite(site.key)).toMatchObject({ recordingDailyQuota: LIMITS.recording.maxDailyQuota });
   });
 
   it("keeps a time zone as its IANA name, and refuses anything else", async () => {
@@ -171,7 +232,12 @@ describe("sites", () => {
     expect(await noBody.json()).toMatchObject({ name: site.name, key: site.key });
     for (const method of ["POST", "PATCH"]) {
       const path = method === "POST" ? "/v1/sites" : url;
-      const asText = await api(path, { method, cookie, body: '{"name":"plain"}', headers: { "content-type": "text/plain" } });
+      const asText = await api(path, {
+        method,
+        cookie,
+        body: '{"name":"plain"}',
+        headers: { "content-type": "text/plain" },
+      });
       expect(asText.status).toBe(415);
       expect(((await asText.json()) as ErrorShape).error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
       const untyped = await api(path, { method, cookie, body: new TextEncoder().encode('{"name":"untyped"}') });

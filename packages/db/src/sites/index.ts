@@ -19,6 +19,13 @@ export interface SiteSettings {
   hashRoutes: boolean;
   /** Aggregator shards, 1 to LIMITS.aggregate.maxShardsPerSite. */
   shards: number;
+  /** Share of sessions recorded, 0 to 1. */
+  recordingSampleRate: number;
+  /** Recorded sessions started per UTC day at most. */
+  recordingDailyQuota: number;
+  /** Days a recording is kept, 1 to LIMITS.recording.maxRetentionDays. */
+  recordingRetentionDays: number;
+  maskAllText: boolean;
 }
 
 export async function listSites(db: Db, accountId: string, limit: number, after?: string): Promise<SiteRow[]> {

@@ -11,6 +11,7 @@ import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
 
 const A = LIMITS.api;
+const R = LIMITS.recording;
 
 const origin = z
   .string()
@@ -53,6 +54,30 @@ const SiteSettings = z.object({
     description:
       "Aggregator Durable Objects the site's events are split over (by session). One holds about 40,000 events a second; see docs/CAPACITY.md. A session in progress when this changes may count once more.",
   }),
+  recordingSampleRate: z.number().min(0).max(1).default(0).openapi({
+    description:
+      "Share of sessions recorded, 0 (none, the default) to 1 (all); decided per session id, so every page of a session agrees.",
+  }),
+  recordingDailyQuota: z
+    .number()
+    .int()
+    .min(0)
+    .max(R.maxDailyQuota)
+    .default(R.defaultDailyQuota)
+    .openapi({
+      description: "Recorded sessions started per UTC day at most; later sessions that day are not recorded.",
+    }),
+  recordingRetentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(R.maxRetentionDays)
+    .default(R.defaultRetentionDays)
+    .openapi({ description: "Days a recording is kept; an hourly job erases older ones (index row and events)." }),
+  maskAllText: z.boolean().default(false).openapi({
+    description:
+      "Mask every text in recordings, not only inputs, email addresses and long digit runs (which are always masked).",
+  }),
 });
 
 export const Site = z
@@ -66,6 +91,10 @@ export const Site = z
     timeZone: z.string().openapi({ description: "IANA time zone the dashboard's days are in." }),
     hashRoutes: z.boolean().openapi({ description: "Whether hash routes (`#/…`, `#!/…`) count as pages." }),
     shards: z.number().int().openapi({ description: "Aggregator shards the site's events are split over." }),
+    recordingSampleRate: z.number().openapi({ description: "Share of sessions recorded, 0 to 1." }),
+    recordingDailyQuota: z.number().int().openapi({ description: "Recorded sessions started per UTC day at most." }),
+    recordingRetentionDays: z.number().int().openapi({ description: "Days a recording is kept." }),
+    maskAllText: z.boolean().openapi({ description: "Whether recordings mask every text." }),
     createdAt: z.string(),
     updatedAt: z.string(),
     snippet: z.string(),
@@ -86,6 +115,10 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     timeZone: s.timeZone,
     hashRoutes: s.hashRoutes,
     shards: s.shards,
+    recordingSampleRate: s.recordingSampleRate,
+    recordingDailyQuota: s.recordingDailyQuota,
+    recordingRetentionDays: s.recordingRetentionDays,
+    maskAllText: s.maskAllText,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
     snippet: `<script async src="${ingest}/s/${s.key}.js"></script>`,
