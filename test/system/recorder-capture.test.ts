@@ -25,6 +25,7 @@ const EMAIL = "ada.lovelace@example.com";
 const CARD = "4242 4242 4242 4242";
 const BLOCKED = "BLOCKED-CONTENT-7731";
 const MASKED = "MASKED-NOTE-5520";
+const UNMASKED = "UNMASKED-NOTE-4410";
 /** Waits for something that must happen: bounded in turns, not a timing assertion. */
 const WAIT_MS = 15_000;
 
@@ -43,6 +44,7 @@ class FakeEdge {
   chunks: Chunk[] = [];
   grants = 0;
   recordingSampleRate = 1;
+  maskAllText = false;
   core = "";
   recorder = "";
 
@@ -81,6 +83,7 @@ class FakeEdge {
 <body><h1>${title}</h1>
 <p>Write to ${EMAIL} or pay with ${CARD}.</p>
 <p data-sl-mask>${MASKED}</p>
+<p data-sl-unmask>${UNMASKED}, ${EMAIL}</p>
 <div data-sl-block><p>${BLOCKED}</p><input id="blocked-input"></div>
 <form onsubmit="return false"><input id="name" type="text"><input id="pw" type="password"></form>
 <button id="go" style="margin:40px;width:120px;height:40px">Go</button>
@@ -111,7 +114,7 @@ class FakeEdge {
         expiresAt: Date.now() + 60 * 60 * 1000,
         maxSessionBytes: 20 * 1024 * 1024,
         maxSessionDurationMs: 60 * 60 * 1000,
-        maskAllText: false,
+        maskAllText: this.maskAllText,
       };
       res.writeHead(200, { "Content-Type": "application/json", ...cors }).end(JSON.stringify(grant));
     } else if (req.method === "POST" && url.pathname === "/v1/record") {
@@ -236,6 +239,25 @@ describe("recorder capture in Chromium", () => {
     expect(edge.requests.filter((r) => r === "GET /t/recorder.test.js").length).toBe(2);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("masks every text but data-sl-unmask's when the site masks all text", async () => {
+    if (!browser) throw new Error("no browser");
+    edge.recordingSampleRate = 1;
+    edge.maskAllText = true;
+    const from = edge.chunks.length;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${edge.site}/one.html`);
+    await waitFor("the first chunk", () => edge.chunks.length > from);
+    await context.close();
+    edge.maskAllText = false;
+    const text = edge.chunks
+      .slice(from)
+      .map((c) => c.text)
+      .join("\n");
+    expect(text).toContain(UNMASKED);
+    for (const hidden of ["Write to", "pay with", "Next", MASKED, BLOCKED, EMAIL]) expect(text).not.toContain(hidden);
   });
 
   it("a session the sampling leaves out asks for no grant and loads no recorder", async () => {
