@@ -1,4 +1,5 @@
 import { gunzipSync } from "node:zlib";
+import { LIMITS } from "@sightline/shared/limits";
 import { type ChunkHeader, chunkHeader, type GrantResponse } from "@sightline/shared/recording";
 import { describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost } from "../fakes.ts";
@@ -162,7 +163,7 @@ describe("recorder", () => {
     expect(again.rec.options).toBeUndefined();
   });
 
-  it("stops at the session's byte cap, at its duration cap and when the grant expires", async () => {
+  it("stops at the session's byte cap, its duration cap, its chunk cap and when the grant expires", async () => {
     const capped = setup({ grant: grant({ maxSessionBytes: 100 }) });
     await capped.timers.runAll();
     await waitFor(() => capped.r.rec.stops === 1);
@@ -177,6 +178,18 @@ describe("recorder", () => {
     await timed.timers.runAll();
     await waitFor(() => timed.r.rec.stops === 1);
     expect([timed.uploads().length, timed.r.rec.stops]).toEqual([1, 1]);
+
+    // A session past maxChunksPerSession (its earlier pages sent them all).
+    const full = fakeHost({ cfg: config() });
+    full.store.data.set(
+      STATE_KEY,
+      JSON.stringify({ s: SID, q: LIMITS.recording.maxChunksPerSession + 1, b: 0, t: T0 }),
+    );
+    const fullRec = fakeRecord();
+    startRecorder(full.host, config(), SID, grant(), fullRec.record, () => T0);
+    await full.timers.runAll();
+    await waitFor(() => fullRec.rec.stops === 1);
+    expect([full.net.calls.length, fullRec.rec.stops]).toEqual([0, 1]);
 
     const expired = fakeRecord();
     startRecorder(fakeHost({ cfg: config() }).host, config(), SID, grant({ expiresAt: T0 }), expired.record, () => T0);
