@@ -82,7 +82,8 @@ describe("POST /v1/record/grant", () => {
     expect(await stub.recordingGrant(name, "s1", 1, day)).toBe(true);
     expect(await stub.recordingGrant(name, "s2", 1, day)).toBe(false);
     expect(await stub.recordingGrant(name, "s2", 1, day + 86_400_000)).toBe(true);
-    // The earlier day is gone: s1 would count again there (the clock never goes back; this shows the prune).
+    // The next day's call deleted the first day's count: asked again for that day (a clock never
+    // goes back; this only shows the prune), s3 finds the day empty.
     expect(await stub.recordingGrant(name, "s3", 1, day)).toBe(true);
   });
 

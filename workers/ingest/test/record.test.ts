@@ -1,4 +1,11 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
@@ -6,8 +13,9 @@ import { recordingPartKey, recordingPrefix } from "@sightline/shared/recording";
 import type { RecordingMessage } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
+import worker from "../src/index.ts";
 import type { RecordingBuffer } from "../src/recordings/recording-buffer.ts";
-import { type ErrorShape, markSiteDeleted, ORIGIN, recordingsOf } from "./helpers.ts";
+import { type ErrorShape, ingestMessageFor, markSiteDeleted, ORIGIN, recordingsOf } from "./helpers.ts";
 import {
   bufferOf,
   chunkBody,
@@ -476,6 +484,43 @@ describe("the recordings index", () => {
       referrer: "(direct)",
     });
     expect(await stub.pendingRecordings()).toEqual({ rows: 0, chunks: 0 });
+  });
+
+  it("the consumer hands recording and statistics messages of a session to one aggregator, and dead-letters a bad one", async () => {
+    const siteId = `site_${uuidv7().replaceAll("-", "")}`;
+    const sessionId = uuidv7();
+    const rec: RecordingMessage = {
+      kind: "recording",
+      v: 1,
+      siteId,
+      shards: 1,
+      sessionId,
+      receivedAt: Date.now(),
+      seq: 0,
+      bytes: 10,
+      country: "unknown",
+      device: "desktop",
+      r2Prefix: recordingPrefix(siteId, Date.now(), sessionId),
+      summary: summary(),
+    };
+    const stats = ingestMessageFor(siteId, [{ path: "/" }], sessionId);
+    const batch = createMessageBatch(
+      "sightline-ingest",
+      [rec, stats, { ...rec, seq: -1 }].map((body, i) => ({
+        id: `msg-${i}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body,
+      })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["msg-0", "msg-1", "msg-2"]);
+    expect(result.retryMessages).toEqual([]);
+    const { stub } = aggregatorOf(siteId, sessionId);
+    expect(await stub.pendingRecordings()).toEqual({ rows: 1, chunks: 1 });
+    expect((await stub.pending()).pageviews).toBe(1);
   });
 
   it("caps a row's pages at maxPagesPerRecording", async () => {
