@@ -32,7 +32,12 @@ export const siteEdgeRecord = z.object({
   /** Share of sessions recorded, 0 to 1 (`sessionSampled` in ../recording). */
   recordingSampleRate: z.number().min(0).max(1).default(0),
   /** Recorded sessions started per UTC day at most; the edge refuses grants past it. */
-  recordingDailyQuota: z.number().int().min(0).max(LIMITS.recording.maxDailyQuota).default(LIMITS.recording.defaultDailyQuota),
+  recordingDailyQuota: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.recording.maxDailyQuota)
+    .default(LIMITS.recording.defaultDailyQuota),
   /** Mask every text node in recordings, not only inputs and personal-looking text. */
   maskAllText: z.boolean().default(false),
 });
