@@ -20,9 +20,12 @@ import {
 /** At most 6 params a row (breakdowns), so a chunk stays far under Postgres' 65,535. */
 const CHUNK = LIMITS.aggregate.flushChunkRows;
 
-async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
+async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>, size: number = CHUNK): Promise<void> {
+  for (let i = 0; i < rows.length; i += size) await write(rows.slice(i, i + size));
 }
+
+/** A recording row carries up to 50 pages of 2 KB: fewer rows a statement keep it a few MB at most. */
+const RECORDING_CHUNK = 100;
 
 /**
  * The lock a flush holds shared and a site's deletion exclusive (transaction-scoped): a flush
@@ -118,50 +121,53 @@ const mergedPages = sql`(SELECT coalesce(array_agg(p ORDER BY o), '{}'::text[]) 
  * transaction, after its flush id was logged, so a flush sent again adds nothing.
  */
 async function upsertRecordings(tx: Tx, siteId: string, deltas: RecordingDelta[]): Promise<void> {
-  await inChunks(deltas, (chunk) =>
-    tx
-      .insert(r)
-      .values(
-        chunk.map((d) => ({
-          id: d.id,
-          siteId,
-          sessionId: d.sessionId,
-          startedAt: new Date(d.firstTs),
-          endedAt: new Date(d.lastTs),
-          durationMs: Math.max(0, d.lastTs - d.firstTs),
-          activeMs: d.activeMs,
-          firstPage: d.pages[0] ?? "",
-          pages: d.pages,
-          clicks: d.clicks,
-          rageClicks: d.rageClicks,
-          errors: d.errors,
-          device: d.device,
-          country: d.country,
-          referrer: d.referrer,
-          bytes: d.bytes,
-          chunks: d.chunks,
-          r2Prefix: d.r2Prefix,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [r.siteId, r.sessionId],
-        set: {
-          startedAt: sql`least(${r.startedAt}, excluded.started_at)`,
-          endedAt: sql`greatest(${r.endedAt}, excluded.ended_at)`,
-          durationMs: sql`greatest(0, (extract(epoch from greatest(${r.endedAt}, excluded.ended_at)
+  await inChunks(
+    deltas,
+    (chunk) =>
+      tx
+        .insert(r)
+        .values(
+          chunk.map((d) => ({
+            id: d.id,
+            siteId,
+            sessionId: d.sessionId,
+            startedAt: new Date(d.firstTs),
+            endedAt: new Date(d.lastTs),
+            durationMs: Math.max(0, d.lastTs - d.firstTs),
+            activeMs: d.activeMs,
+            firstPage: d.pages[0] ?? "",
+            pages: d.pages,
+            clicks: d.clicks,
+            rageClicks: d.rageClicks,
+            errors: d.errors,
+            device: d.device,
+            country: d.country,
+            referrer: d.referrer,
+            bytes: d.bytes,
+            chunks: d.chunks,
+            r2Prefix: d.r2Prefix,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [r.siteId, r.sessionId],
+          set: {
+            startedAt: sql`least(${r.startedAt}, excluded.started_at)`,
+            endedAt: sql`greatest(${r.endedAt}, excluded.ended_at)`,
+            durationMs: sql`greatest(0, (extract(epoch from greatest(${r.endedAt}, excluded.ended_at)
             - least(${r.startedAt}, excluded.started_at)) * 1000)::bigint)`,
-          activeMs: sql`${r.activeMs} + excluded.active_ms`,
-          pages: mergedPages,
-          firstPage: sql`coalesce((${mergedPages})[1], '')`,
-          clicks: sql`${r.clicks} + excluded.clicks`,
-          rageClicks: sql`${r.rageClicks} + excluded.rage_clicks`,
-          errors: sql`${r.errors} + excluded.errors`,
-          bytes: sql`${r.bytes} + excluded.bytes`,
-          chunks: sql`${r.chunks} + excluded.chunks`,
-          referrer: sql`coalesce(${r.referrer}, excluded.referrer)`,
-          updatedAt: sql`now()`,
-        },
-      }),
+            activeMs: sql`${r.activeMs} + excluded.active_ms`,
+            pages: mergedPages,
+            firstPage: sql`coalesce((${mergedPages})[1], '')`,
+            clicks: sql`${r.clicks} + excluded.clicks`,
+            rageClicks: sql`${r.rageClicks} + excluded.rage_clicks`,
+            errors: sql`${r.errors} + excluded.errors`,
+            bytes: sql`${r.bytes} + excluded.bytes`,
+            chunks: sql`${r.chunks} + excluded.chunks`,
+            referrer: sql`coalesce(${r.referrer}, excluded.referrer)`,
+            updatedAt: sql`now()`,
+          },
+        }),
+    RECORDING_CHUNK,
   );
 }
 
