@@ -54,19 +54,20 @@ const SiteSettings = z.object({
     description:
       "Aggregator Durable Objects the site's events are split over (by session). One holds about 40,000 events a second; see docs/CAPACITY.md. A session in progress when this changes may count once more.",
   }),
-  recordingSampleRate: z.number().min(0).max(1).default(0).openapi({
-    description:
-      "Share of sessions recorded, 0 (none, the default) to 1 (all); decided per session id, so every page of a session agrees.",
-  }),
-  recordingDailyQuota: z
+  recordingSampleRate: z
     .number()
-    .int()
     .min(0)
-    .max(R.maxDailyQuota)
-    .default(R.defaultDailyQuota)
+    .max(1)
+    // sessionSampled tells rates apart to 1/10,000; finer ones (5e-324 underflows Postgres' real) round.
+    .overwrite((r) => Math.round(r * 10_000) / 10_000)
+    .default(0)
     .openapi({
-      description: "Recorded sessions started per UTC day at most; later sessions that day are not recorded.",
+      description:
+        "Share of sessions recorded, 0 (none, the default) to 1 (all), to 4 decimal places; decided per session id, so every page of a session agrees.",
     }),
+  recordingDailyQuota: z.number().int().min(0).max(R.maxDailyQuota).default(R.defaultDailyQuota).openapi({
+    description: "Recorded sessions started per UTC day at most; later sessions that day are not recorded.",
+  }),
   recordingRetentionDays: z
     .number()
     .int()
