@@ -173,6 +173,12 @@ export const LIMITS = {
      * a flush within minutes (backoff at most 5 min); a week outlasts any outage we plan for.
      */
     flushLogMs: 7 * 24 * 60 * 60 * 1000,
+    /**
+     * Recordings one run erases at most (index row and R2 objects: about two R2 calls each,
+     * well inside a Cron invocation's subrequests); a batch is looked up and erased together.
+     */
+    maxRecordingsPerRun: 500,
+    recordingBatch: 50,
   },
 } as const;
 
