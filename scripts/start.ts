@@ -281,7 +281,14 @@ async function main(): Promise<void> {
     try {
       await ensureSite(
         db,
-        { siteKey: cfg.siteKey, name: "Demo site", origins: demoOrigins, shards: 1, respectDnt: true },
+        // The demo records every session, so its recordings show from the first visit.
+        {
+          siteKey: cfg.siteKey,
+          name: "Demo site",
+          origins: demoOrigins,
+          shards: 1,
+          recordingSampleRate: 1,
+        },
         { persistTo: join(cfg.stateDir, "ingest"), config: INGEST_CONFIG },
       );
     } finally {

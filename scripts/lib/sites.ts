@@ -3,10 +3,10 @@
  * worker's local KV (written with wrangler, into the same --persist-to directory that
  * `wrangler dev` reads). Both writes are upserts, so running it again changes nothing.
  */
-import type { Db } from "@sightline/db";
-import { schema } from "@sightline/db";
+import type { Db, SiteRow } from "@sightline/db";
+import { schema, sitesData } from "@sightline/db";
 import { newId } from "@sightline/shared/ids";
-import { type SiteEdgeRecord, siteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+import { type SiteEdgeRecord, siteKvKey } from "@sightline/shared/site";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "./paths.ts";
 import { run } from "./proc.ts";
 
@@ -15,9 +15,10 @@ export interface SiteSpec {
   name: string;
   origins: string[];
   shards?: number;
-  respectDnt?: boolean;
   /** Whether route-like fragments (`#/...`) are pages of their own; on unless false. */
   hashRoutes?: boolean;
+  /** Share of sessions recorded when the site is made; a later change in the dashboard stays. */
+  recordingSampleRate?: number;
 }
 
 export interface LocalKv {
@@ -30,6 +31,14 @@ export interface LocalKv {
 
 /** Inserts the site or updates it in place; returns its id (kept across runs). */
 export async function upsertSiteRow(db: Db, spec: SiteSpec): Promise<string> {
+  return (await upsertSite(db, spec)).id;
+}
+
+/**
+ * The row as it stands after the upsert: the spec's name, origins, shards and hash routes,
+ * and whatever else the owner has set since (quotas, recording) kept.
+ */
+async function upsertSite(db: Db, spec: SiteSpec): Promise<SiteRow> {
   const values = {
     id: newId("site"),
     key: spec.siteKey,
@@ -37,6 +46,7 @@ export async function upsertSiteRow(db: Db, spec: SiteSpec): Promise<string> {
     origins: spec.origins,
     shards: spec.shards ?? 1,
     hashRoutes: spec.hashRoutes ?? true,
+    recordingSampleRate: spec.recordingSampleRate ?? 0,
   };
   const [row] = await db
     .insert(schema.sites)
@@ -45,20 +55,9 @@ export async function upsertSiteRow(db: Db, spec: SiteSpec): Promise<string> {
       target: schema.sites.key,
       set: { name: values.name, origins: values.origins, shards: values.shards, hashRoutes: values.hashRoutes },
     })
-    .returning({ id: schema.sites.id });
+    .returning();
   if (!row) throw new Error(`upserting site ${spec.siteKey} returned no row`);
-  return row.id;
-}
-
-export function edgeRecordFor(siteId: string, spec: SiteSpec): SiteEdgeRecord {
-  return siteEdgeRecord.parse({
-    siteId,
-    siteKey: spec.siteKey,
-    origins: spec.origins,
-    shards: spec.shards ?? 1,
-    respectDnt: spec.respectDnt ?? true,
-    hashRoutes: spec.hashRoutes ?? true,
-  });
+  return row;
 }
 
 export async function putEdgeRecord(record: SiteEdgeRecord, kv: LocalKv): Promise<void> {
@@ -84,10 +83,12 @@ export async function putEdgeRecord(record: SiteEdgeRecord, kv: LocalKv): Promis
   );
 }
 
-/** The row, then the edge record: KV only ever names a site that Postgres knows. */
+/**
+ * The row, then the edge record built from it (as the API builds it): KV only ever names a
+ * site that Postgres knows, with the settings Postgres holds.
+ */
 export async function ensureSite(db: Db, spec: SiteSpec, kv: LocalKv): Promise<SiteEdgeRecord> {
-  const siteId = await upsertSiteRow(db, spec);
-  const record = edgeRecordFor(siteId, spec);
+  const record = sitesData.edgeRecordOf(await upsertSite(db, spec));
   await putEdgeRecord(record, kv);
   return record;
 }

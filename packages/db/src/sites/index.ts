@@ -1,6 +1,7 @@
 /** Sites of an account. Every read and write is scoped by account id. */
 import { randomSecret } from "@sightline/core/auth";
 import { newId } from "@sightline/shared/ids";
+import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import { sites } from "../schema/sites.ts";
@@ -8,6 +9,25 @@ import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteSta
 import { siteLock } from "../stats/apply-flush.ts";
 
 export type SiteRow = typeof sites.$inferSelect;
+
+/**
+ * The edge record of a site row: what the ingest worker reads from KV. Built from the row
+ * alone, so every writer (the API, `pnpm start`) publishes the same settings.
+ */
+export function edgeRecordOf(s: SiteRow): SiteEdgeRecord {
+  return {
+    siteId: s.id,
+    siteKey: s.key,
+    origins: s.origins,
+    shards: s.shards,
+    respectDnt: true,
+    hashRoutes: s.hashRoutes,
+    dailyEventQuota: s.dailyEventQuota,
+    recordingSampleRate: s.recordingSampleRate,
+    recordingDailyQuota: s.recordingDailyQuota,
+    maskAllText: s.maskAllText,
+  };
+}
 
 export interface SiteSettings {
   name: string;

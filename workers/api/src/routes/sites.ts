@@ -2,7 +2,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type SiteRow, sitesData } from "@sightline/db";
 import { LIMITS } from "@sightline/shared/limits";
-import type { SiteEdgeRecord } from "@sightline/shared/site";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
@@ -126,21 +125,6 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
   };
 }
 
-function edgeRecord(s: SiteRow): SiteEdgeRecord {
-  return {
-    siteId: s.id,
-    siteKey: s.key,
-    origins: s.origins,
-    shards: s.shards,
-    respectDnt: true,
-    hashRoutes: s.hashRoutes,
-    dailyEventQuota: s.dailyEventQuota,
-    recordingSampleRate: s.recordingSampleRate,
-    recordingDailyQuota: s.recordingDailyQuota,
-    maskAllText: s.maskAllText,
-  };
-}
-
 export const sites = router();
 
 sites
@@ -186,7 +170,7 @@ sites
       const settings = c.req.valid("json");
       try {
         const row = await sitesData.createSite(c.get("db")(), c.get("caller").account.id, settings, (s) =>
-          edge(c.env).putSite(edgeRecord(s)),
+          edge(c.env).putSite(sitesData.edgeRecordOf(s)),
         );
         return c.json(present(c, row), 201);
       } catch (err) {
@@ -238,7 +222,7 @@ sites
       let row: SiteRow | null;
       try {
         row = await sitesData.updateSite(c.get("db")(), c.get("caller").account.id, siteId, changes, (s) =>
-          edge(c.env).putSite(edgeRecord(s)),
+          edge(c.env).putSite(sitesData.edgeRecordOf(s)),
         );
       } catch (err) {
         throw databaseUnavailable(err);
