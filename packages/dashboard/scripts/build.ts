@@ -14,11 +14,14 @@ const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 
 // Immutable hashed assets; everything else (index.html) is revalidated so a deploy shows at once.
 // The CSP allows inline style attributes because uPlot sizes its canvas and legend with them.
+// A replayed recording is the recorded site's DOM in a sandboxed frame of this page, so its
+// images, fonts and the stylesheets rrweb could not inline load from that site's origin;
+// scripts stay 'self' only (rrweb never replays the site's code).
 const HEADERS = `/assets/*
   Cache-Control: public, max-age=31536000, immutable
 
 /*
-  Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'
+  Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https: http:; img-src 'self' data: blob: https: http:; font-src 'self' data: https: http:; media-src 'self' blob: https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'
   X-Content-Type-Options: nosniff
   Referrer-Policy: same-origin
   X-Frame-Options: DENY
@@ -42,6 +45,10 @@ const result = await build({
   outdir: "dist/assets",
   entryNames: "[name].[hash]",
   assetNames: "[name].[hash]",
+  // The recordings player (rrweb's replayer) is imported dynamically: its own chunk, fetched
+  // only on a recording's page.
+  splitting: true,
+  chunkNames: "[name].[hash]",
   bundle: true,
   minify: true,
   sourcemap: "linked",
@@ -62,4 +69,8 @@ const size = async (name: string) => {
   const body = await readFile(`${dist}assets/${name}`);
   return `${name} ${(body.length / 1024).toFixed(1)} KiB (${(gzipSync(body).length / 1024).toFixed(1)} KiB gzipped)`;
 };
-console.log(`dashboard: ${await size(js)}, ${await size(css)}`);
+const player = Object.keys(result.metafile.outputs)
+  .map((file) => relative(`${dist}assets`, file))
+  .find((file) => file.startsWith("player.") && file.endsWith(".js"));
+if (!player) throw new Error("dashboard: the player is not a chunk of its own");
+console.log(`dashboard: ${await size(js)}, ${await size(css)}; lazy ${await size(player)}`);

@@ -11,6 +11,8 @@ import { renderLogin } from "./views/login.ts";
 import { renderNotFound } from "./views/not-found.ts";
 import { renderOverview } from "./views/overview.ts";
 import { renderPipeline } from "./views/pipeline.ts";
+import { renderRecording } from "./views/recording.ts";
+import { renderRecordings } from "./views/recordings.ts";
 import { renderSettings } from "./views/settings.ts";
 import { renderSetup } from "./views/setup.ts";
 import { renderSites } from "./views/sites.ts";
@@ -140,6 +142,10 @@ export class App {
         return renderOverview(ctx, this.frame(ctx, "overview", route.siteId), route.siteId, route.range);
       case "settings":
         return renderSettings(ctx, this.frame(ctx, "settings", route.siteId), route.siteId);
+      case "recordings":
+        return renderRecordings(ctx, this.frame(ctx, "recordings", route.siteId), route.siteId, route.search);
+      case "recording":
+        return renderRecording(ctx, this.frame(ctx, "recordings", route.siteId), route.siteId, route.recordingId);
       case "pipeline":
         return renderPipeline(ctx, this.frame(ctx, "pipeline"));
       default:
@@ -201,6 +207,7 @@ export class App {
     const siteItems = siteId
       ? [
           h("li", {}, link(paths.overview(siteId), "Overview", section === "overview")),
+          h("li", {}, link(paths.recordings(siteId), "Recordings", section === "recordings")),
           h("li", {}, link(paths.settings(siteId), "Settings", section === "settings")),
         ]
       : [];

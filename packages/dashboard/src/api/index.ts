@@ -11,6 +11,10 @@ import type {
   PageRow,
   PipelineHealth,
   QuotaDay,
+  Recording,
+  RecordingFilters,
+  RecordingSummary,
+  RrwebEvent,
   Site,
   SiteInput,
   Timeseries,
@@ -64,6 +68,24 @@ export function createApi(options: ClientOptions = {}) {
       }),
     quotaDays: (id: string, q: StatsQuery) =>
       request<{ days: QuotaDay[] }>(`${site(id)}/stats/quota-days`, { signal: q.signal, query: range(q) }),
+
+    listRecordings: (id: string, q: RecordingFilters & { cursor?: string; limit?: number } & Opts = {}) => {
+      const { signal, hasRageClicks, hasErrors, ...rest } = q;
+      return request<Page<RecordingSummary>>(`${site(id)}/recordings`, {
+        signal,
+        query: {
+          ...rest,
+          hasRageClicks: hasRageClicks === undefined ? undefined : String(hasRageClicks),
+          hasErrors: hasErrors === undefined ? undefined : String(hasErrors),
+        },
+      });
+    },
+    getRecording: (id: string, recordingId: string, o: Opts = {}) =>
+      request<Recording>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}`, o),
+    recordingEvents: (id: string, recordingId: string, o: Opts = {}) =>
+      request<RrwebEvent[]>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}/events`, o),
+    deleteRecording: (id: string, recordingId: string) =>
+      request<void>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}`, { method: "DELETE" }),
 
     pipelineHealth: (q: { cursor?: string; limit?: number } & Opts = {}) =>
       request<PipelineHealth>("/v1/health/pipeline", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),

@@ -22,6 +22,14 @@ export interface Site {
   timeZone: string;
   /** Whether hash routes (`#/…`) count as pages. */
   hashRoutes: boolean;
+  /** Share of sessions recorded, 0 to 1. */
+  recordingSampleRate: number;
+  /** Recorded sessions started per UTC day at most. */
+  recordingDailyQuota: number;
+  /** Days a recording is kept. */
+  recordingRetentionDays: number;
+  /** Recordings mask every text, not only inputs and personal-looking text. */
+  maskAllText: boolean;
   createdAt: string;
   updatedAt: string;
   /** The `<script>` tag to paste into the site's pages. */
@@ -35,6 +43,10 @@ export interface SiteInput {
   retentionDays?: number;
   timeZone?: string;
   hashRoutes?: boolean;
+  recordingSampleRate?: number;
+  recordingDailyQuota?: number;
+  recordingRetentionDays?: number;
+  maskAllText?: boolean;
 }
 
 export interface Page<T> {
@@ -133,4 +145,56 @@ export interface DeadLetterReplay {
   /** Messages that are not ingest messages, kept aside for a person. */
   unreadable: number;
   more: boolean;
+}
+
+/** One recording's index row (GET /v1/sites/{siteId}/recordings). */
+export interface RecordingSummary {
+  id: string;
+  sessionId: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** Milliseconds with pointer, key or scroll input. */
+  activeMs: number;
+  /** Distinct pages in the order first seen. */
+  pages: string[];
+  clicks: number;
+  rageClicks: number;
+  errors: number;
+  device: string;
+  country: string | null;
+  referrer: string | null;
+  bytes: number;
+  chunks: number;
+}
+
+export interface Recording extends RecordingSummary {
+  firstPage: string;
+  updatedAt: string;
+}
+
+export type RecordingSort = "start" | "duration" | "activity";
+
+/** The list's filters, as the API's query parameters take them. */
+export interface RecordingFilters {
+  sort?: RecordingSort;
+  /** ISO instants. */
+  from?: string;
+  to?: string;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  /** Exact, or a prefix when it ends in `*`. */
+  page?: string;
+  device?: string;
+  country?: string;
+  referrer?: string;
+  hasRageClicks?: boolean;
+  hasErrors?: boolean;
+}
+
+/** An rrweb event as stored; the player reads the rest. */
+export interface RrwebEvent {
+  type: number;
+  timestamp: number;
+  data?: unknown;
 }

@@ -21,6 +21,19 @@ describe("matchRoute", () => {
       range: { from: "2026-11-01", to: "2026-11-30" },
     });
     expect(matchRoute("/sites/site_01abc/settings")).toEqual({ name: "settings", siteId: "site_01abc" });
+    expect(matchRoute("/sites/site_01abc/recordings", "?device=mobile")).toEqual({
+      name: "recordings",
+      siteId: "site_01abc",
+      search: "?device=mobile",
+    });
+    expect(matchRoute("/sites/site_01abc/recordings/01934f2a-7c1e-7b3d")).toEqual({
+      name: "recording",
+      siteId: "site_01abc",
+      recordingId: "01934f2a-7c1e-7b3d",
+    });
+    expect(matchRoute("/sites/site_01abc/recordings/a%2Fb")).toEqual({ name: "not-found" });
+    expect(paths.recordings("site_1", "page=%2Fa")).toBe("/sites/site_1/recordings?page=%2Fa");
+    expect(paths.recording("site_1", "rec-1")).toBe("/sites/site_1/recordings/rec-1");
     expect(matchRoute("/pipeline")).toEqual({ name: "pipeline" });
     expect(matchRoute("/pipeline/")).toEqual({ name: "pipeline" });
     expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });

@@ -8,6 +8,8 @@ export type Route =
   | { name: "sites" }
   | { name: "overview"; siteId: string; range: RangeSpec }
   | { name: "settings"; siteId: string }
+  | { name: "recordings"; siteId: string; search: string }
+  | { name: "recording"; siteId: string; recordingId: string }
   | { name: "pipeline" }
   | { name: "not-found" };
 
@@ -25,6 +27,10 @@ export function matchRoute(pathname: string, search = ""): Route {
   if (m?.[1]) return { name: "overview", siteId: m[1], range: specFromQuery(search) };
   m = new RegExp(`^/sites/${SITE_ID}/settings$`).exec(path);
   if (m?.[1]) return { name: "settings", siteId: m[1] };
+  m = new RegExp(`^/sites/${SITE_ID}/recordings$`).exec(path);
+  if (m?.[1]) return { name: "recordings", siteId: m[1], search };
+  m = new RegExp(`^/sites/${SITE_ID}/recordings/([A-Za-z0-9_-]{1,128})$`).exec(path);
+  if (m?.[1] && m[2]) return { name: "recording", siteId: m[1], recordingId: m[2] };
   return { name: "not-found" };
 }
 
@@ -44,6 +50,10 @@ export const paths = {
     return `/sites/${encodeURIComponent(siteId)}${q ? `?${q}` : ""}`;
   },
   settings: (siteId: string) => `/sites/${encodeURIComponent(siteId)}/settings`,
+  recordings: (siteId: string, query = "") =>
+    `/sites/${encodeURIComponent(siteId)}/recordings${query ? `?${query}` : ""}`,
+  recording: (siteId: string, recordingId: string) =>
+    `/sites/${encodeURIComponent(siteId)}/recordings/${encodeURIComponent(recordingId)}`,
 };
 
 /** `#token=...` from the setup link; the fragment never reaches a server or a log. */

@@ -5,6 +5,7 @@ import { busy, field, h, messageBox } from "../lib/dom.ts";
 import { errorDetail, errorMessage } from "../lib/errors.ts";
 import { formatDateTime } from "../lib/format.ts";
 import { formatOrigins } from "../lib/origins.ts";
+import { readRecordingSettings } from "../lib/recordings.ts";
 import { paths } from "../lib/router.ts";
 import { readSiteForm } from "./site-form.ts";
 
@@ -32,7 +33,108 @@ export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId
   }
   ctx.setTitle(`${site.name} settings`);
   heading.textContent = `${site.name}: settings`;
-  main.append(installCard(site), generalCard(ctx, site, heading, notice), dangerCard(ctx, site));
+  main.append(
+    installCard(site),
+    generalCard(ctx, site, heading, notice),
+    recordingCard(ctx, site, notice),
+    dangerCard(ctx, site),
+  );
+}
+
+/** The API's bounds (LIMITS.recording.maxDailyQuota and maxRetentionDays); it checks them too. */
+const RECORDING_BOUNDS = { maxDailyQuota: 10_000_000, maxRetentionDays: 365 };
+
+function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof messageBox>): HTMLElement {
+  const rate = h("input", {
+    type: "number",
+    name: "recordingSampleRate",
+    min: 0,
+    max: 100,
+    step: "any",
+    inputmode: "decimal",
+  });
+  rate.value = String(Math.round(site.recordingSampleRate * 10_000) / 100);
+  const quota = h("input", { type: "number", name: "recordingDailyQuota", min: 0, step: 1, inputmode: "numeric" });
+  quota.value = String(site.recordingDailyQuota);
+  const retention = h("input", {
+    type: "number",
+    name: "recordingRetentionDays",
+    min: 1,
+    max: RECORDING_BOUNDS.maxRetentionDays,
+    step: 1,
+    inputmode: "numeric",
+  });
+  retention.value = String(site.recordingRetentionDays);
+  const mask = h("input", {
+    type: "checkbox",
+    name: "maskAllText",
+    id: "settings-mask-all-text",
+    "aria-describedby": "settings-mask-all-text-hint",
+  });
+  mask.checked = site.maskAllText;
+  const submit = h("button", { type: "submit", class: "button button-primary" }, "Save recording settings");
+  const error = messageBox("error");
+  const saved = messageBox("success");
+  const fields = { samplePercent: rate, dailyQuota: quota, retentionDays: retention, maskAllText: mask };
+  const form = h(
+    "form",
+    { class: "form", id: "recording-settings" },
+    error.el,
+    saved.el,
+    h(
+      "div",
+      { class: "field-row" },
+      field("settings-recording-rate", "Sessions recorded (%)", rate, "0 turns recording off."),
+      field("settings-recording-quota", "Recordings per day", quota, "Sessions recorded per UTC day at most."),
+      field("settings-recording-retention", "Keep recordings (days)", retention, "Older ones are erased."),
+    ),
+    h(
+      "div",
+      { class: "field field-check" },
+      mask,
+      h("label", { for: "settings-mask-all-text" }, "Mask all text in recordings"),
+      h(
+        "p",
+        { class: "hint", id: "settings-mask-all-text-hint" },
+        "Typed input, email addresses and long numbers are always masked; this hides every other text too.",
+      ),
+    ),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.hide();
+    saved.hide();
+    notice.hide();
+    const read = readRecordingSettings(
+      { samplePercent: rate.value, dailyQuota: quota.value, retentionDays: retention.value, maskAllText: mask.checked },
+      RECORDING_BOUNDS,
+    );
+    if (!read.ok) {
+      error.show(read.error);
+      fields[read.field].focus();
+      return;
+    }
+    try {
+      const { data } = await busy(submit, "Saving…", () => ctx.api.updateSite(site.id, read.body));
+      Object.assign(site, data);
+      rate.value = String(Math.round(data.recordingSampleRate * 10_000) / 100);
+      saved.show("Recording settings saved.");
+    } catch (err) {
+      error.show(errorMessage(err), errorDetail(err));
+    }
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "recording-heading" },
+    h("h2", { id: "recording-heading" }, "Recordings"),
+    h(
+      "p",
+      { class: "hint" },
+      "Which sessions are recorded, how many a day, for how long they are kept, and how much is masked.",
+    ),
+    form,
+  );
 }
 
 function installCard(site: Site): HTMLElement {
