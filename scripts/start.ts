@@ -16,7 +16,16 @@
  * run and kept in the state directory, so grants outlive a restart.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -337,6 +346,9 @@ async function main(): Promise<void> {
   // The snippet the dashboard shows points at this stack's ingest worker.
   const apiVars: Record<string, string> = { ...vars, INGEST_ORIGIN: ingestOrigin };
   if (setupToken) apiVars.SETUP_TOKEN = setupToken;
+  // The API serves the recordings the ingest worker writes (one bucket in production), so its
+  // local R2 is the ingest worker's, through a link.
+  shareLocalR2(join(cfg.stateDir, "ingest"), join(cfg.stateDir, "api"));
   const api = wranglerDev("api", {
     config: API_CONFIG,
     port: cfg.apiPort,
@@ -413,3 +425,19 @@ main().catch(async (err: unknown) => {
   say(`error: ${describeError(err)}`);
   await shutdown(1);
 });
+
+/**
+ * Makes `<apiState>/v3/r2` (where wrangler dev keeps the API worker's local R2) a link to the
+ * ingest worker's, replacing an R2 state of the API's own: the API only reads and erases what
+ * the ingest worker wrote. A junction on Windows, which needs no privilege.
+ */
+function shareLocalR2(ingestState: string, apiState: string): void {
+  const target = resolve(ingestState, "v3", "r2");
+  const link = resolve(apiState, "v3", "r2");
+  mkdirSync(target, { recursive: true });
+  mkdirSync(resolve(apiState, "v3"), { recursive: true });
+  const found = lstatSync(link, { throwIfNoEntry: false });
+  if (found?.isSymbolicLink()) return;
+  if (found) rmSync(link, { recursive: true, force: true });
+  symlinkSync(target, link, "junction");
+}

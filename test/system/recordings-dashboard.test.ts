@@ -2,8 +2,8 @@
  * The Recordings page and player in real Chromium on the local stack, for a site of the test's
  * own (sample rate 0, so the edge records nothing into it). The recording is real:
  * @rrweb/record (the recorder's own 2.1.6) runs on two demo pages while the test clicks and
- * types; its events go into the API worker's local R2 as two gzipped parts under
- * `recordingPrefix`, and the index row (with a decoy beside it) straight into Postgres, as the
+ * types; its events go into the ingest worker's local R2, which the API reads, as two gzipped
+ * parts under `recordingPrefix`, and the index row (with a decoy beside it) straight into Postgres, as the
  * edge would leave them. The owner finds it by a filter, opens it, plays it to the end at 8×
  * without a console error, and changes every recording setting of the site. Screenshots go to
  * test/system/artifacts/.
@@ -21,7 +21,7 @@ import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
-import { childEnv, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
+import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
 import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
 import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
@@ -30,7 +30,6 @@ const EMAIL = "player@example.test";
 const PASSWORD = "correct horse battery staple";
 const WIDE = { width: 1280, height: 860 };
 const NARROW = { width: 375, height: 812 };
-const API_CONFIG = join(ROOT, "workers", "api", "wrangler.toml");
 const RECORDER = join(
   ROOT,
   "node_modules",
@@ -360,7 +359,10 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
   });
 });
 
-/** Objects put into the API worker's local R2 with wrangler, in the state `wrangler dev` reads. */
+/**
+ * Objects put with wrangler into the ingest worker's local R2, where the edge writes parts: the
+ * API reads the same bucket (`pnpm start` links its R2 state to the ingest worker's).
+ */
 async function putObjects(stack: Stack, objects: [string, string][]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "sightline-rec-"));
   try {
@@ -377,9 +379,9 @@ async function putObjects(stack: Stack, objects: [string, string][]): Promise<vo
           `sightline-recordings/${key}`,
           "--local",
           "--persist-to",
-          join(stack.stateDir, "api"),
+          join(stack.stateDir, "ingest"),
           "--config",
-          API_CONFIG,
+          INGEST_CONFIG,
           "--file",
           file,
           "--content-type",
