@@ -2,11 +2,13 @@
  * Reading and erasing the recordings index (the API's side; the aggregators write the rows).
  * Every read is scoped by site; the caller checks the site belongs to the account.
  *
- * The list walks one index of migration 0004 in the order it sorts by, so a page costs the
- * rows it skips, not the site's whole history: (site_id, started_at DESC, id) for start,
+ * The list walks one index in the order it sorts by, so a page costs the rows it passes
+ * over, not the site's whole history: (site_id, started_at DESC, id) for start,
  * (site_id, duration_ms) and (site_id, active_ms) for the other sorts (ties on id by an
  * incremental sort), the partial indexes for "has rage clicks" / "has errors", the GIN index
- * on pages for an exact page.
+ * on pages for an exact page (0004), and (site_id, country | device | referrer, started_at
+ * DESC, id) for those equality filters (0005). A page prefix has no index: its rows are
+ * checked as the sort's index yields them.
  */
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";

@@ -1,0 +1,3 @@
+CREATE INDEX "recordings_site_country_idx" ON "recordings" USING btree ("site_id","country","started_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "recordings_site_device_idx" ON "recordings" USING btree ("site_id","device","started_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "recordings_site_referrer_idx" ON "recordings" USING btree ("site_id","referrer","started_at" DESC NULLS LAST,"id");
