@@ -102,6 +102,8 @@ describe("GET /v1/sites/{siteId}/recordings", () => {
     expect(await q("device=mobile")).toEqual([b?.id]);
     expect(await q("device=tablet")).toEqual([d?.id]);
     expect(await q("country=FR")).toEqual([b?.id]);
+    // Cloudflare's own codes (T1: Tor) are countries too.
+    expect(await q("country=T1")).toEqual([]);
     expect(await q(`referrer=${encodeURIComponent("https://search.example/")}`)).toEqual([d?.id]);
     expect(await q(`referrer=${encodeURIComponent("https://news.example/*")}`)).toEqual([b?.id]);
     expect(await q("hasRageClicks=true")).toEqual([b?.id]);

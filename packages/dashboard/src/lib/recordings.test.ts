@@ -34,6 +34,7 @@ describe("recording filters", () => {
       EMPTY_FILTERS,
     );
     expect(formFromQuery("?country=fr").country).toBe("FR");
+    expect(formFromQuery("?country=t1").country).toBe("T1");
   });
 
   it("turns days into instants (the last day included) and seconds into milliseconds", () => {

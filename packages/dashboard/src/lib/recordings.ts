@@ -53,7 +53,7 @@ export function formFromQuery(search: string): FilterForm {
     maxSeconds: seconds(q.get("max")),
     page: (q.get("page") ?? "").slice(0, 2048),
     device: DEVICES.includes(q.get("device") ?? "") ? (q.get("device") as string) : "",
-    country: /^[A-Z]{2}$/.test(country) ? country : "",
+    country: /^[A-Z][A-Z0-9]$/.test(country) ? country : "",
     referrer: (q.get("referrer") ?? "").slice(0, 2048),
     rageClicks: q.get("rage") === "1",
     errors: q.get("errors") === "1",

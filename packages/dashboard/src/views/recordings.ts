@@ -188,7 +188,7 @@ function filterForm(current: FilterForm, apply: (f: FilterForm) => void): HTMLEl
     type: "text",
     maxlength: 2,
     placeholder: "DE",
-    pattern: "[A-Za-z]{2}",
+    pattern: "[A-Za-z][A-Za-z0-9]",
   });
   const device = h(
     "select",

@@ -325,7 +325,7 @@ function dangerCard(ctx: ViewContext, site: Site): HTMLElement {
     h(
       "p",
       {},
-      "Deleting removes the site and all its statistics. Its snippet stops counting at once. This cannot be undone.",
+      "Deleting removes the site and all its statistics, and its recordings within the hour. Its snippet stops counting at once. This cannot be undone.",
     ),
     error.el,
     start,

@@ -64,7 +64,7 @@ const ListQuery = z
     device: z.enum(DEVICE_CLASSES).optional(),
     country: z
       .string()
-      .regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code such as DE")
+      .regex(/^[A-Z][A-Z0-9]$/, "a two-letter country code such as DE (or XX, T1 as Cloudflare gives them)")
       .optional(),
     referrer: exactOrPrefix("Where the session came from; a final `*` matches a prefix (`https://news.example/*`)."),
     hasRageClicks: flag,
