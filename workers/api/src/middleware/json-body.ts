@@ -14,8 +14,7 @@ const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json(;|$)/i;
 export function jsonBody(): MiddlewareHandler<HonoEnv> {
   const limit = bodyLimit({
     maxSize: LIMITS.api.maxBodyBytes,
-    onError: (c) =>
-      errorJson(c, "PAYLOAD_TOO_LARGE", `A request body holds at most ${LIMITS.api.maxBodyBytes} bytes.`),
+    onError: (c) => errorJson(c, "PAYLOAD_TOO_LARGE", `A request body holds at most ${LIMITS.api.maxBodyBytes} bytes.`),
   });
   return async function jsonBody(c, next) {
     if (c.req.raw.body === null) return next();
