@@ -406,10 +406,7 @@ function operationRequest(op: Operation): fc.Arbitrary<SentRequest> {
       body,
       credential,
       method: fc.oneof({ weight: 12, arbitrary: fc.constant(op.method) }, { weight: 1, arbitrary: anyMethod }),
-      ip: fc.oneof(
-        { weight: 9, arbitrary: clientAddress },
-        { weight: 1, arbitrary: headerValue(60) },
-      ),
+      ip: fc.oneof({ weight: 9, arbitrary: clientAddress }, { weight: 1, arbitrary: headerValue(60) }),
       extra: fc.record(
         {
           "user-agent": headerValue(500),
