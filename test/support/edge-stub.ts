@@ -14,6 +14,8 @@ export const EDGE_STUB_WORKER = {
       async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
       async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
       async deleteSite(k) { await this.env.SITES.delete("site:" + k); }
+      async eraseRecording(siteId, sessionId) { await this.env.SITES.put("erased:" + siteId + ":" + sessionId, "1"); }
+      async recordingErased(siteId, sessionId) { return (await this.env.SITES.get("erased:" + siteId + ":" + sessionId)) !== null; }
       async replayDeadLetters() { return { objects: 0, replayed: 0, unreadable: 0, more: false }; }
       async deadLetters() { return { objects: 0, messages: 0, more: false }; }
       async pipelineHealth(sites) {

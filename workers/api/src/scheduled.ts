@@ -73,6 +73,8 @@ export interface RecordingRetentionBounds {
 export interface RecordingRetentionResult {
   recordings: number;
   objects: number;
+  /** Erasure marks (erased_recordings) older than LIMITS.recording.maxRetentionDays dropped. */
+  erasuresForgotten: number;
   /** The run erased its bound; more may be due, for the next run. */
   stoppedAtBound: boolean;
 }
@@ -110,7 +112,7 @@ export async function runRecordingRetention(
   const started = performance.now();
   const batch = bounds.batch ?? LIMITS.retention.recordingBatch;
   const maxPerRun = bounds.maxPerRun ?? LIMITS.retention.maxRecordingsPerRun;
-  const result: RecordingRetentionResult = { recordings: 0, objects: 0, stoppedAtBound: false };
+  const result: RecordingRetentionResult = { recordings: 0, objects: 0, erasuresForgotten: 0, stoppedAtBound: false };
   let close: (() => Promise<void>) | undefined;
   try {
     const env = apiEnv(rawEnv);
@@ -138,6 +140,8 @@ export async function runRecordingRetention(
       );
       if (due.length < Math.min(batch, room)) break;
     }
+    const keepErasuresFrom = new Date(now.getTime() - LIMITS.recording.maxRetentionDays * 24 * 3_600_000);
+    result.erasuresForgotten = await recordingsData.pruneErasedRecordings(conn.db, keepErasuresFrom, maxPerRun);
     log.info("recording retention run", {
       now: now.toISOString(),
       ...result,

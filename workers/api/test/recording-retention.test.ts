@@ -8,6 +8,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { schema } from "@sightline/db";
 import { newId } from "@sightline/shared/ids";
+import { LIMITS } from "@sightline/shared/limits";
 import { eq, inArray } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
@@ -127,5 +128,21 @@ describe("recording retention", () => {
     expect(await objectsLeft(old)).toEqual(old.map(() => 0));
     expect(await objectsLeft(fresh)).toEqual([2]);
     expect(await keysUnder(foreign)).toHaveLength(1);
+  });
+
+  it("forgets erasure marks older than maxRetentionDays, and keeps the newer ones", async () => {
+    const siteId = await newSite(30);
+    const keep = LIMITS.recording.maxRetentionDays * DAY;
+    const marks = [
+      { siteId, sessionId: crypto.randomUUID(), erasedAt: new Date(NOW - keep - HOUR) },
+      { siteId, sessionId: crypto.randomUUID(), erasedAt: new Date(NOW - keep + HOUR) },
+    ];
+    await withDb((d) => d.insert(schema.erasedRecordings).values(marks));
+    const result = await runRecordingRetention(env, createExecutionContext(), new Date(NOW));
+    expect(result?.erasuresForgotten).toBe(1);
+    const left = await withDb((d) =>
+      d.select().from(schema.erasedRecordings).where(eq(schema.erasedRecordings.siteId, siteId)),
+    );
+    expect(left.map((m) => m.sessionId)).toEqual([marks[1]?.sessionId]);
   });
 });

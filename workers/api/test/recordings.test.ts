@@ -4,6 +4,7 @@
  * erasure, scopes and ownership; and that the list's query is served by the indexes of
  * migrations 0004 and 0005. Times are relative to the clock's now, never a calendar date.
  */
+import { env } from "cloudflare:test";
 import { recordingsData } from "@sightline/db";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -278,6 +279,18 @@ describe("DELETE /v1/sites/{siteId}/recordings/{recordingId}", () => {
     const res = await api(path, { method: "DELETE", token: write });
     expect(res.status).toBe(204);
     expect(await keysUnder(rec?.prefix ?? "-")).toEqual([]);
+    // The edge was told to take nothing more of the session, and Postgres marks it erased,
+    // so summaries still on their way write no row (workers/ingest/test/record.test.ts).
+    const edge = env.EDGE as unknown as { recordingErased(site: string, session: string): Promise<boolean> };
+    expect(await edge.recordingErased(site.id, rec?.sessionId ?? "-")).toBe(true);
+    expect(await edge.recordingErased(site.id, kept?.sessionId ?? "-")).toBe(false);
+    const { db: d, close } = db();
+    try {
+      const marks = await d.execute(sql`select session_id from erased_recordings where site_id = ${site.id}`);
+      expect(marks.rows).toEqual([{ session_id: rec?.sessionId }]);
+    } finally {
+      await close();
+    }
     expect((await api(path, { cookie })).status).toBe(404);
     expect((await api(path, { method: "DELETE", cookie })).status).toBe(404);
     // The other recording, in the same day's folder, is untouched.

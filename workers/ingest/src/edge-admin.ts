@@ -51,6 +51,17 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
     );
   }
 
+  /**
+   * A recording deleted through the API: its buffer drops what it has not written and takes
+   * nothing more of the session (the API then deletes the R2 objects and the row).
+   */
+  async eraseRecording(siteId: string, sessionId: string): Promise<void> {
+    await this.env.RECORDING_BUFFER.get(this.env.RECORDING_BUFFER.idFromName(`${siteId}:${sessionId}`)).erase(
+      siteId,
+      sessionId,
+    );
+  }
+
   /** Puts parked dead letters back on the ingest queue (queue/dead-letters.ts). */
   async replayDeadLetters(): Promise<DeadLetterReplay> {
     return replay(this.env);

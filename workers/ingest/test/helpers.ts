@@ -3,6 +3,7 @@ import { createDb } from "@sightline/db";
 import {
   deletedSites,
   dimensionStatsHourly,
+  erasedRecordings,
   pageStatsHourly,
   quotaDays,
   recordings,
@@ -109,6 +110,11 @@ function withDb<T>(read: (db: ReturnType<typeof createDb>["db"]) => Promise<T>):
 /** Leaves the tombstone a site's deletion leaves (sitesData.deleteSite), for a site id. */
 export function markSiteDeleted(siteId: string) {
   return withDb((db) => db.insert(deletedSites).values({ siteId }).onConflictDoNothing());
+}
+
+/** As the API's DELETE of a recording leaves it: the session marked erased in Postgres. */
+export function markRecordingErased(siteId: string, sessionId: string) {
+  return withDb((db) => db.insert(erasedRecordings).values({ siteId, sessionId }).onConflictDoNothing());
 }
 
 /** A site's rows in page_stats_hourly, read from the real Postgres through the bridge. */

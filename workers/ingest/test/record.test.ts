@@ -13,9 +13,17 @@ import { recordingPartKey, recordingPrefix } from "@sightline/shared/recording";
 import type { RecordingMessage } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
+import { EdgeAdmin } from "../src/edge-admin.ts";
 import worker from "../src/index.ts";
 import type { RecordingBuffer } from "../src/recordings/recording-buffer.ts";
-import { type ErrorShape, ingestMessageFor, markSiteDeleted, ORIGIN, recordingsOf } from "./helpers.ts";
+import {
+  type ErrorShape,
+  ingestMessageFor,
+  markRecordingErased,
+  markSiteDeleted,
+  ORIGIN,
+  recordingsOf,
+} from "./helpers.ts";
 import {
   bufferOf,
   chunkBody,
@@ -180,6 +188,34 @@ describe("POST /v1/record (happy)", () => {
     expect(written.buffered.chunks).toBe(0);
     expect(written.session?.failures).toBe(0);
     expect(await partsUnder(`recordings/${site.siteId}/`)).toHaveLength(1);
+  });
+
+  it("takes nothing more of a recording erased through EdgeAdmin, and writes none of what it held", async () => {
+    const { site, sessionId, grant } = await grantedSession();
+    const spec = { siteKey: site.siteKey, sessionId, grant };
+    expect((await sendChunk({ ...spec, seq: 0 })).status).toBe(202);
+    const stub = bufferOf(site.siteId, sessionId);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await sendChunk({ ...spec, seq: 1 })).status).toBe(202);
+    expect((await stub.state()).buffered.chunks).toBe(1);
+
+    await new EdgeAdmin(createExecutionContext(), env).eraseRecording(site.siteId, sessionId);
+    expect((await stub.state()).buffered.chunks).toBe(0);
+    await refusedWith(await sendChunk({ ...spec, seq: 2 }), 403, "RECORDING_NOT_GRANTED");
+    // Its alarm is now the purge, which writes nothing: R2 holds only the part written before
+    // (the API deletes it next).
+    const prefix = (await stub.state()).session?.prefix ?? "";
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const parts = await partsUnder(prefix);
+    expect(parts.map((p) => p.key)).toEqual([recordingPartKey(prefix, 0)]);
+    // Erasing a session the buffer never saw refuses its chunks too.
+    const other = await grantedSession();
+    await new EdgeAdmin(createExecutionContext(), env).eraseRecording(other.site.siteId, other.sessionId);
+    await refusedWith(
+      await sendChunk({ siteKey: other.site.siteKey, sessionId: other.sessionId, grant: other.grant, seq: 0 }),
+      403,
+      "RECORDING_NOT_GRANTED",
+    );
   });
 
   it("purges its storage once the session is written and idle", async () => {
@@ -553,6 +589,34 @@ describe("the recordings index", () => {
     }
     const [row] = await recordingsOf(siteId);
     expect(row?.pages).toEqual(pages(0));
+  });
+
+  it("writes no row for a recording erased while its summaries were on their way", async () => {
+    const siteId = `site_${uuidv7().replaceAll("-", "")}`;
+    const kept = uuidv7();
+    const erased = uuidv7();
+    await markRecordingErased(siteId, erased);
+    const message = (sessionId: string): RecordingMessage => ({
+      kind: "recording",
+      v: 1,
+      siteId,
+      shards: 1,
+      sessionId,
+      receivedAt: Date.now(),
+      seq: 0,
+      bytes: 1,
+      country: "unknown",
+      device: "desktop",
+      r2Prefix: recordingPrefix(siteId, Date.now(), sessionId),
+      summary: summary(),
+    });
+    for (const sessionId of [kept, erased]) {
+      const { name, stub } = aggregatorOf(siteId, sessionId);
+      await stub.ingestRecordings(name, [message(sessionId)]);
+      const flushed = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
+      expect(flushed.status).toBe("applied");
+    }
+    expect((await recordingsOf(siteId)).map((r) => r.sessionId)).toEqual([kept]);
   });
 
   it("writes nothing for a deleted site", async () => {

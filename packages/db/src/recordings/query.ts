@@ -12,7 +12,7 @@
  */
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
-import { recordings } from "../schema/recordings.ts";
+import { erasedRecordings, recordings } from "../schema/recordings.ts";
 
 export type RecordingRow = typeof recordings.$inferSelect;
 
@@ -132,12 +132,32 @@ export async function getRecording(db: Db, siteId: string, id: string): Promise<
   return row ?? null;
 }
 
+/**
+ * Deletes the row and marks its session erased (erased_recordings), in one transaction: a
+ * summary of the session still queued or waiting in an aggregator then writes nothing.
+ */
 export async function deleteRecording(db: Db, siteId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .delete(recordings)
-    .where(and(eq(recordings.siteId, siteId), eq(recordings.id, id)))
-    .returning({ id: recordings.id });
-  return rows.length > 0;
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .delete(recordings)
+      .where(and(eq(recordings.siteId, siteId), eq(recordings.id, id)))
+      .returning({ sessionId: recordings.sessionId });
+    const [row] = rows;
+    if (!row) return false;
+    await tx.insert(erasedRecordings).values({ siteId, sessionId: row.sessionId }).onConflictDoNothing();
+    return true;
+  });
+}
+
+/**
+ * Forgets erasures older than `before`, at most `n`: by then any summary of those sessions
+ * has long landed or expired (the retention run passes LIMITS.recording.maxRetentionDays).
+ */
+export async function pruneErasedRecordings(db: Db, before: Date, n: number): Promise<number> {
+  const result = await db.execute(sql`
+    DELETE FROM erased_recordings WHERE ctid IN (
+      SELECT ctid FROM erased_recordings WHERE erased_at < ${before.toISOString()}::timestamptz LIMIT ${n})`);
+  return result.rowCount ?? 0;
 }
 
 /** A recording the retention run is to erase: its row and its R2 objects. */

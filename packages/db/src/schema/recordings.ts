@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /**
  * The recordings index: one row per recorded session, the role Elasticsearch played in the
@@ -47,4 +47,19 @@ export const recordings = pgTable(
     index("recordings_site_device_idx").on(t.siteId, t.device, t.startedAt.desc(), t.id),
     index("recordings_site_referrer_idx").on(t.siteId, t.referrer, t.startedAt.desc(), t.id),
   ],
+);
+
+/**
+ * Recordings erased (DELETE, a data subject's request), kept until nothing in flight can
+ * name them: summaries already queued or waiting in an aggregator would otherwise bring the
+ * row back at their flush. Pruned by the retention run after LIMITS.recording.erasedKeepMs.
+ */
+export const erasedRecordings = pgTable(
+  "erased_recordings",
+  {
+    siteId: text().notNull(),
+    sessionId: text().notNull(),
+    erasedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.sessionId] })],
 );

@@ -5,11 +5,12 @@
  */
 import type { FlushBatch, RecordingDelta, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import {
   deletedSites,
   dimensionStatsHourly,
+  erasedRecordings,
   flushLog,
   pageStatsHourly,
   quotaDays,
@@ -120,7 +121,26 @@ const mergedPages = sql`(SELECT coalesce(array_agg(p ORDER BY o), '{}'::text[]) 
  * are those of its first insert; the referrer the first one known. Runs inside the flush's
  * transaction, after its flush id was logged, so a flush sent again adds nothing.
  */
-async function upsertRecordings(tx: Tx, siteId: string, deltas: RecordingDelta[]): Promise<void> {
+async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): Promise<void> {
+  // An erased recording stays erased: summaries still queued or waiting in an aggregator
+  // when it was deleted write nothing.
+  const erased = new Set<string>();
+  await inChunks(all, async (chunk) => {
+    const rows = await tx
+      .select({ sessionId: erasedRecordings.sessionId })
+      .from(erasedRecordings)
+      .where(
+        and(
+          eq(erasedRecordings.siteId, siteId),
+          inArray(
+            erasedRecordings.sessionId,
+            chunk.map((d) => d.sessionId),
+          ),
+        ),
+      );
+    for (const row of rows) erased.add(row.sessionId);
+  });
+  const deltas = erased.size === 0 ? all : all.filter((d) => !erased.has(d.sessionId));
   await inChunks(
     deltas,
     (chunk) =>

@@ -126,6 +126,7 @@ export interface EdgeAdminRpc {
   putSite(record: SiteEdgeRecord): Promise<void>;
   getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
   deleteSite(siteKey: string): Promise<void>;
+  eraseRecording(siteId: string, sessionId: string): Promise<void>;
   replayDeadLetters(): Promise<DeadLetterReplay>;
   deadLetters(): Promise<DeadLetterCount>;
   pipelineHealth(sites: { siteId: string; shards: number }[]): Promise<SitePipelineHealth[]>;

@@ -8,7 +8,7 @@ import { LIMITS } from "@sightline/shared/limits";
 import type { RecordingSummary } from "@sightline/shared/recording";
 import { DEVICE_CLASSES } from "@sightline/shared/wire";
 import type { Context } from "hono";
-import type { HonoEnv } from "../env.ts";
+import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, router } from "../lib/openapi.ts";
 import { checkedPrefix, deleteUnder, eventsStream } from "../lib/recording-objects.ts";
@@ -250,8 +250,9 @@ recordings
       tags: ["recordings"],
       summary: "Erase a recording",
       description:
-        "Deletes the recording's stored events, then its index row (a data subject's request). A failure part " +
-        "way leaves the row, so the call can be repeated.",
+        "Stops the edge taking more of the session, deletes the recording's stored events, then its index row " +
+        "(a data subject's request); summaries still on their way add nothing. A failure part way leaves the " +
+        "row, so the call can be repeated.",
       security: bearer,
       middleware: requireScope("write"),
       request: { params: RecordingParams },
@@ -267,6 +268,9 @@ recordings
         throw databaseUnavailable(err);
       }
       if (!row) return fail(c, "NOT_FOUND", "No such recording.");
+      // The edge first: a session still recording sends nothing more, and what it buffered
+      // never reaches R2; then R2, then the row with its erasure mark.
+      await edge(c.env).eraseRecording(siteId, row.sessionId);
       await deleteUnder(c.env.RECORDINGS, checkedPrefix(siteId, row.r2Prefix));
       try {
         await recordingsData.deleteRecording(db, siteId, recordingId);

@@ -15,6 +15,9 @@
  * A written chunk keeps its row (seq, size) without its events, so a retry is still a
  * duplicate. Everything is deleted once the session has been written and idle for
  * LIMITS.recording.grantTtlMs: longer than a grant lives, so the caps hold for a grant's life.
+ *
+ * `erase()` (a recording deleted through the API) drops the unwritten chunks and refuses
+ * every later one for the rest of the grant's life, so nothing of the session reaches R2 again.
  */
 import { DurableObject } from "cloudflare:workers";
 import { nextFlushDelayMs } from "@sightline/core/aggregate";
@@ -31,7 +34,8 @@ CREATE TABLE IF NOT EXISTS session (
   id INTEGER PRIMARY KEY CHECK (id = 1), site_id TEXT NOT NULL, session_id TEXT NOT NULL,
   prefix TEXT NOT NULL, bytes INTEGER NOT NULL, chunks INTEGER NOT NULL,
   first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, last_at INTEGER NOT NULL,
-  failures INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0);
+  failures INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0,
+  erased INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks (
   seq INTEGER PRIMARY KEY, events TEXT, size INTEGER NOT NULL, received_at INTEGER NOT NULL);
 `;
@@ -52,7 +56,8 @@ export type RecordingLimit = "bytes" | "chunks" | "duration";
 
 export type AppendResult =
   | { status: "stored" | "duplicate"; r2Prefix: string }
-  | { status: "limit"; limit: RecordingLimit };
+  | { status: "limit"; limit: RecordingLimit }
+  | { status: "erased" };
 
 interface SessionRow {
   site_id: string;
@@ -65,6 +70,7 @@ interface SessionRow {
   last_at: number;
   failures: number;
   parts: number;
+  erased: number;
 }
 
 /** What the buffer holds, for tests and the operator. */
@@ -97,6 +103,7 @@ export class RecordingBuffer extends DurableObject<Env> {
     const now = this.now();
     const result = this.ctx.storage.transactionSync((): AppendResult => {
       const s = this.session();
+      if (s?.erased) return { status: "erased" };
       if (s && this.sql.exec("SELECT 1 FROM chunks WHERE seq = ?", input.seq).toArray().length > 0) {
         return { status: "duplicate", r2Prefix: s.prefix };
       }
@@ -134,6 +141,29 @@ export class RecordingBuffer extends DurableObject<Env> {
     });
     if (result.status === "stored") await this.schedule(now);
     return result;
+  }
+
+  /**
+   * Forgets the session's unwritten chunks and refuses its later ones until the purge (a
+   * grant's life after now). The caller deletes what R2 already holds under the prefix.
+   */
+  async erase(siteId: string, sessionId: string): Promise<void> {
+    const now = this.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE chunks SET events = NULL");
+      this.sql.exec(
+        `INSERT INTO session (id, site_id, session_id, prefix, bytes, chunks, first_ts, last_ts, last_at, erased)
+         VALUES (1, ?, ?, '', 0, 0, ?, ?, ?, 1)
+         ON CONFLICT (id) DO UPDATE SET erased = 1, last_at = excluded.last_at`,
+        siteId,
+        sessionId,
+        now,
+        now,
+        now,
+      );
+    });
+    this.log.info("recording erased", { site: siteId });
+    if (!this.alarmRunning) await this.rearm(null);
   }
 
   /** Brings the alarm forward to when the buffer is due, unless it is running or backing off. */
@@ -274,7 +304,7 @@ export class RecordingBuffer extends DurableObject<Env> {
     return (
       this.sql
         .exec<SessionRow & Record<string, SqlStorageValue>>(
-          "SELECT site_id, session_id, prefix, bytes, chunks, first_ts, last_ts, last_at, failures, parts FROM session",
+          "SELECT site_id, session_id, prefix, bytes, chunks, first_ts, last_ts, last_at, failures, parts, erased FROM session",
         )
         .toArray()[0] ?? null
     );

@@ -232,6 +232,9 @@ record.post("/", async (c) => {
     firstTs: s.firstTs,
     lastTs: s.lastTs,
   });
+  if (stored.status === "erased") {
+    return errorJson(c, "RECORDING_NOT_GRANTED", "This recording was deleted; it takes no more chunks.", cors);
+  }
   if (stored.status === "limit") {
     c.get("logFields").limit = stored.limit;
     return errorJson(c, "RECORDING_LIMIT_REACHED", LIMIT_MESSAGES[stored.limit], cors);
