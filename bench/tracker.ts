@@ -6,6 +6,8 @@ import { childEnv, ROOT, TRACKER_SIZE_FILE } from "./lib/paths.ts";
 export interface TrackerResult {
   coreGzipBytes: number;
   coreBytes: number;
+  /** The session recorder chunk, loaded only for recorded sessions. */
+  recorderGzipBytes: number;
   built: boolean;
 }
 
@@ -27,6 +29,10 @@ export function ensureTrackerBuilt(log: (line: string) => void): boolean {
 }
 
 export function trackerSize(built: boolean): TrackerResult {
-  const j = JSON.parse(readFileSync(TRACKER_SIZE_FILE, "utf8")) as { coreBytes: number; coreGzipBytes: number };
-  return { coreGzipBytes: j.coreGzipBytes, coreBytes: j.coreBytes, built };
+  const j = JSON.parse(readFileSync(TRACKER_SIZE_FILE, "utf8")) as {
+    coreBytes: number;
+    coreGzipBytes: number;
+    recorderGzipBytes: number;
+  };
+  return { coreGzipBytes: j.coreGzipBytes, coreBytes: j.coreBytes, recorderGzipBytes: j.recorderGzipBytes, built };
 }
