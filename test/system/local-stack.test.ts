@@ -95,10 +95,13 @@ describe("migrations on a real Postgres", () => {
         "accounts",
         "api_tokens",
         "auth_sessions",
+        "deleted_sites",
         "dimension_stats_hourly",
+        "erased_recordings",
         "flush_log",
         "page_stats_hourly",
         "quota_days",
+        "recordings",
         "site_stats_hourly",
         "sites",
       ]);
