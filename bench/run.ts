@@ -18,6 +18,7 @@ import { type LoadTool, resolveLoadTool, wrkVersion } from "./lib/load.ts";
 import { BENCH_RATE_LIMIT, buildCommand, buildWorkers, STORAGE, VARIANTS, versions } from "./lib/miniflare.ts";
 import { OFFLINE_ENV, RESULTS_FILE } from "./lib/paths.ts";
 import { benchPipeline, type FreshnessResult, type PipelineResult } from "./pipeline.ts";
+import { benchRecord, type RecordResult } from "./record.ts";
 import { benchRecordingsList, type RecordingsListResult } from "./recordings.ts";
 import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.ts";
 
@@ -26,7 +27,7 @@ const profile = process.argv.includes("--profile");
 /** `--only ingest`, `--only pipeline` (with freshness and the baseline) or `--only recordings`: one section. */
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
-const SECTIONS = ["ingest", "pipeline", "recordings"] as const;
+const SECTIONS = ["ingest", "pipeline", "recordings", "record"] as const;
 if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
   console.error(`--only takes ${SECTIONS.join(", ")}`);
   process.exit(2);
@@ -55,6 +56,8 @@ const MODE = quick
       aggregatorRounds: 3,
       recordingRows: 100_000,
       recordingRepeats: 20,
+      recordSessions: 40,
+      recordChunks: 15,
       watchdogS: 360,
     }
   : {
@@ -75,6 +78,8 @@ const MODE = quick
       aggregatorRounds: 5,
       recordingRows: 100_000,
       recordingRepeats: 50,
+      recordSessions: 100,
+      recordChunks: 30,
       watchdogS: 900,
     };
 const CONCURRENCY = 32;
@@ -88,6 +93,7 @@ const PORTS = {
   pipeline: PORT_BASE + 3,
   inspector: PORT_BASE + 4,
   aggregator: PORT_BASE + 5,
+  record: PORT_BASE + 6,
 };
 
 for (const [k, v] of Object.entries(OFFLINE_ENV)) process.env[k] ??= v;
@@ -304,6 +310,20 @@ async function main(): Promise<number> {
     runs("recordings"),
   );
 
+  const record: RecordResult | null = await section(
+    "record",
+    () =>
+      benchRecord({
+        scriptPath: scripts.edge,
+        port: PORTS.record,
+        sessions: MODE.recordSessions,
+        chunksPerSession: MODE.recordChunks,
+        track,
+        log,
+      }),
+    runs("record"),
+  );
+
   await cleanupAll();
 
   const result = {
@@ -374,6 +394,7 @@ async function main(): Promise<number> {
     },
     freshness,
     recordingsList,
+    record,
     tracker: tracker && {
       coreGzipBytes: tracker.coreGzipBytes,
       coreBytes: tracker.coreBytes,
@@ -453,6 +474,7 @@ function printTable(r: {
   } | null;
   freshness: FreshnessResult | null;
   recordingsList: RecordingsListResult | null;
+  record: RecordResult | null;
   tracker: { coreGzipBytes: number; recorderGzipBytes: number } | null;
   targets: Target[];
   runtime: string;
@@ -545,6 +567,18 @@ function printTable(r: {
       `recordings list p50 (p95), ${fmt(r.recordingsList?.rows)} rows, two filters`,
       r.recordingsList ? `${fmt(r.recordingsList.p50Ms, 1)} ms (${fmt(r.recordingsList.p95Ms, 1)})` : "n/a",
       ...mark("recordings.listP50Ms"),
+    ],
+    [
+      "recording upload, workerd CPU per KB (per chunk)",
+      r.record ? `${fmt(r.record.cpuUsPerKb, 1)} µs (${fmt(r.record.cpuUsPerChunk)} µs)` : "n/a",
+      "",
+      "",
+    ],
+    [
+      "  chunks accepted, mean size",
+      r.record ? `${fmt(r.record.accepted)} / ${fmt(r.record.chunks)}, ${fmt(r.record.meanChunkBytes)} B` : "n/a",
+      "",
+      "",
     ],
   );
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => (row[c] ?? "").length)));
