@@ -379,6 +379,22 @@ describe("the recordings index", () => {
     return { name, stub: env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name)) };
   }
 
+  /** A chunk's summary as the record route queues it: seq 0, defaults elsewhere. */
+  const summaryMessage = (siteId: string, sessionId: string): RecordingMessage => ({
+    kind: "recording",
+    v: 1,
+    siteId,
+    shards: 1,
+    sessionId,
+    receivedAt: Date.now(),
+    seq: 0,
+    bytes: 1,
+    country: "unknown",
+    device: "desktop",
+    r2Prefix: recordingPrefix(siteId, Date.now(), sessionId),
+    summary: summary(),
+  });
+
   it("merges chunk summaries through the Queue and the aggregator into the recordings row", async () => {
     const { site, sessionId, grant } = await grantedSession();
     const t0 = Date.now() - 60_000;
@@ -596,23 +612,9 @@ describe("the recordings index", () => {
     const kept = uuidv7();
     const erased = uuidv7();
     await markRecordingErased(siteId, erased);
-    const message = (sessionId: string): RecordingMessage => ({
-      kind: "recording",
-      v: 1,
-      siteId,
-      shards: 1,
-      sessionId,
-      receivedAt: Date.now(),
-      seq: 0,
-      bytes: 1,
-      country: "unknown",
-      device: "desktop",
-      r2Prefix: recordingPrefix(siteId, Date.now(), sessionId),
-      summary: summary(),
-    });
     for (const sessionId of [kept, erased]) {
       const { name, stub } = aggregatorOf(siteId, sessionId);
-      await stub.ingestRecordings(name, [message(sessionId)]);
+      await stub.ingestRecordings(name, [summaryMessage(siteId, sessionId)]);
       const flushed = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
       expect(flushed.status).toBe("applied");
     }
@@ -624,22 +626,7 @@ describe("the recordings index", () => {
     const sessionId = uuidv7();
     const { name, stub } = aggregatorOf(siteId, sessionId);
     await markSiteDeleted(siteId);
-    await stub.ingestRecordings(name, [
-      {
-        kind: "recording",
-        v: 1,
-        siteId,
-        shards: 1,
-        sessionId,
-        receivedAt: Date.now(),
-        seq: 0,
-        bytes: 1,
-        country: "unknown",
-        device: "desktop",
-        r2Prefix: recordingPrefix(siteId, Date.now(), sessionId),
-        summary: summary(),
-      },
-    ]);
+    await stub.ingestRecordings(name, [summaryMessage(siteId, sessionId)]);
     const flushed = await runInDurableObject(stub, (instance: SiteAggregator) => instance.flush());
     expect(flushed.status).toBe("gone");
     expect(await recordingsOf(siteId)).toEqual([]);

@@ -11,6 +11,7 @@ import { type CollectBatch, collectBatch, type IngestMessage, pagePath } from "@
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
+import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { quotaSpent } from "../lib/quota.ts";
 import { findSite } from "../lib/sites.ts";
 import { visitorOf } from "../visitors/visitor.ts";
@@ -23,18 +24,7 @@ const JSON_TYPE = { "Content-Type": "application/json" };
 
 export const collect = new Hono<HonoEnv>();
 
-collect.options("/", (c) => {
-  // The site is in the body, so a preflight cannot be checked here; the POST is.
-  const origin = c.req.header("origin");
-  if (!origin) return c.body(null, 204);
-  return c.body(null, 204, {
-    "Access-Control-Allow-Origin": origin,
-    "Access-Control-Allow-Methods": "POST",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "86400",
-    Vary: "Origin",
-  });
-});
+collect.options("/", preflight);
 
 /**
  * The events of a batch as the aggregator takes them: in the time window, with lowercase ids,
@@ -76,10 +66,9 @@ function keptEvents(
 collect.post("/", async (c) => {
   const env = c.get("env");
   const origin = c.req.header("origin");
-  const cors: Record<string, string> = origin ? { "Access-Control-Allow-Origin": origin, Vary: "Origin" } : {};
+  const cors = corsFor(origin);
 
-  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!ACCEPTED_TYPES.includes(type)) {
+  if (!ACCEPTED_TYPES.includes(mediaType(c))) {
     return errorJson(c, "UNSUPPORTED_MEDIA_TYPE", "Send the batch as text/plain or application/json.", cors);
   }
 

@@ -28,6 +28,7 @@ import { Hono } from "hono";
 import { type HonoEnv, recordingEnv } from "../env.ts";
 import { gunzipCapped, readBytesCapped, readTextCapped } from "../lib/body.ts";
 import { checkGrant, signGrant } from "../lib/grant.ts";
+import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { findSite } from "../lib/sites.ts";
 import type { RecordingLimit } from "../recordings/recording-buffer.ts";
 
@@ -42,28 +43,8 @@ const CLOSE = 0x5d;
 
 export const record = new Hono<HonoEnv>();
 
-function preflight(c: Context<HonoEnv>) {
-  const origin = c.req.header("origin");
-  if (!origin) return c.body(null, 204);
-  return c.body(null, 204, {
-    "Access-Control-Allow-Origin": origin,
-    "Access-Control-Allow-Methods": "POST",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "86400",
-    Vary: "Origin",
-  });
-}
-
 record.options("/grant", preflight);
 record.options("/", preflight);
-
-function corsFor(origin: string | undefined): Record<string, string> {
-  return origin ? { "Access-Control-Allow-Origin": origin, Vary: "Origin" } : {};
-}
-
-function mediaType(c: Context<HonoEnv>): string {
-  return (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-}
 
 /** The checks collect makes of a site's request: known site, registered Origin, rate limits. */
 async function siteChecks(
