@@ -89,7 +89,9 @@ describe("login rate limit", () => {
       });
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
-    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    // loginAttemptsPerMinute (10), plus the one the sliding window may let through when the
+    // burst crosses a minute's edge (seen in CI: 11), as ratelimit.test.ts says of any key.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(LIMITS.api.loginAttemptsPerMinute + 1);
     expect(statuses.at(-1)).toBe(429);
     const limited = await attempt();
     expect(limited.status).toBe(429);
