@@ -290,14 +290,7 @@ async function main(): Promise<void> {
     try {
       await ensureSite(
         db,
-        // The demo records every session, so its recordings show from the first visit.
-        {
-          siteKey: cfg.siteKey,
-          name: "Demo site",
-          origins: demoOrigins,
-          shards: 1,
-          recordingSampleRate: 1,
-        },
+        { siteKey: cfg.siteKey, name: "Demo site", origins: demoOrigins, shards: 1 },
         { persistTo: join(cfg.stateDir, "ingest"), config: INGEST_CONFIG },
       );
     } finally {
