@@ -12,7 +12,8 @@ import { startAggregatorHarness } from "./lib/miniflare.ts";
 import type { SectionHooks } from "./lib/section.ts";
 import { EVENTS_PER_BATCH, pathFor } from "./pipeline.ts";
 
-const MESSAGES_PER_CALL = 100;
+export const MESSAGES_PER_CALL = 100;
+const BENCH_SITE = "site_aggregator_bench";
 
 export interface AggregatorResult {
   /** Median over the rounds. */
@@ -30,8 +31,13 @@ export interface AggregatorOptions extends SectionHooks {
   rounds: number;
 }
 
-/** Queue batches as the consumer hands them over, sent as a stream, 1 ms a message. */
-function batches(calls: number): IngestMessage[][] {
+/**
+ * Queue batches as the consumer hands them over, sent as a stream, 1 ms a message: `calls`
+ * batches of 100 messages of `eventsPerMessage` events, each session in four messages.
+ */
+export function batches(calls: number, opts: { shards?: number; eventsPerMessage?: number } = {}): IngestMessage[][] {
+  const shards = opts.shards ?? 1;
+  const perMessage = opts.eventsPerMessage ?? EVENTS_PER_BATCH;
   const messages = calls * MESSAGES_PER_CALL;
   const sessions = Array.from({ length: Math.max(1, Math.floor(messages / 4)) }, () => uuidv7());
   const start = Date.now() - messages;
@@ -41,15 +47,15 @@ function batches(calls: number): IngestMessage[][] {
       const sentAt = start + m;
       return {
         v: 1,
-        siteId: "site_aggregator_bench",
-        shards: 1,
+        siteId: BENCH_SITE,
+        shards,
         sessionId: sessions[m % sessions.length] as string,
         receivedAt: sentAt,
         country: "DE",
         device: "desktop",
-        events: Array.from({ length: EVENTS_PER_BATCH }, (_, e) => {
-          const ts = sentAt - (EVENTS_PER_BATCH - e) * 50;
-          return { id: uuidv7(ts), ts, path: pathFor(m * EVENTS_PER_BATCH + e), ref: "www.example.com" };
+        events: Array.from({ length: perMessage }, (_, e) => {
+          const ts = sentAt - (perMessage - e) * 50;
+          return { id: uuidv7(ts), ts, path: pathFor(m * perMessage + e), ref: "www.example.com" };
         }),
       } satisfies IngestMessage;
     }),
@@ -61,13 +67,16 @@ export async function benchAggregator(opts: AggregatorOptions): Promise<Aggregat
   const untrack = opts.track(() => inst.dispose());
   try {
     const events = opts.calls * MESSAGES_PER_CALL * EVENTS_PER_BATCH;
-    const run = async (name: string) => {
-      const res = await fetch(`${inst.url}/?name=${name}`);
+    const run = async (site: string) => {
+      const res = await fetch(`${inst.url}/?site=${site}`);
       const { counted } = (await res.json()) as { counted: number };
       if (counted !== events) throw new Error(`aggregator: counted ${counted} of ${events}`);
     };
     // Each round a fresh object (a new name), so every event is new to it; one warm-up round.
-    const post = await fetch(inst.url, { method: "POST", body: JSON.stringify(batches(opts.calls)) });
+    const post = await fetch(inst.url, {
+      method: "POST",
+      body: JSON.stringify(batches(opts.calls).map((messages) => ({ shard: 0, messages }))),
+    });
     if (post.status !== 204) throw new Error(`aggregator: storing the batches answered ${post.status}`);
     opts.log(`aggregator: ${opts.calls} ingest calls of ${MESSAGES_PER_CALL} x ${EVENTS_PER_BATCH} events, warm-up`);
     await run("warm-up");

@@ -418,24 +418,27 @@ export default {
 
 /**
  * The aggregator on its own: the ingest bundle's SiteAggregator behind a worker that stores
- * the queue batches POSTed to it, then on `GET /?name=<object>` hands them to that object's
- * `ingest()` one by one, as the consumer would. No Queue, no HTTP per batch, and no Postgres:
- * the object name is not a site's, so its flush alarm finds nothing to send.
+ * the calls POSTed to it, each `{ shard, messages }`, then on `GET /?site=<id>` makes them in
+ * order, each to the object `<id>#<shard>`, as the consumer would (a fresh id gives fresh
+ * objects). No Queue, no HTTP per call, and no Postgres: the object name is not a site's, so
+ * its flush alarm finds nothing to send.
  */
 export function startAggregatorHarness(port: number, scriptPath: string): Promise<Instance> {
   const dir = dirname(scriptPath);
   const harness = `export { SiteAggregator, EdgeAdmin } from "./index.js";
-let batches = [];
+let calls = [];
 export default {
   async fetch(req, env) {
     if (req.method === "POST") {
-      batches = await req.json();
+      calls = await req.json();
       return new Response(null, { status: 204 });
     }
-    const name = new URL(req.url).searchParams.get("name");
-    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    const site = new URL(req.url).searchParams.get("site");
     let counted = 0;
-    for (const b of batches) counted += (await stub.ingest(name, b)).counted;
+    for (const { shard, messages } of calls) {
+      const name = site + "#" + shard;
+      counted += (await env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name)).ingest(name, messages)).counted;
+    }
     return Response.json({ counted });
   },
 };`;
