@@ -1,4 +1,5 @@
 /** The esbuild calls that make the shipped bundles; shared by the build and the bundle test. */
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@sightline/shared/limits";
 import { build, type Plugin } from "esbuild";
@@ -12,17 +13,32 @@ export interface Bundle {
 export type CoreBundle = Bundle;
 
 /**
- * The recorder reads LIMITS.recording and two lengths of LIMITS.collect; the whole table is
- * 1.6 KB that esbuild cannot prune by property. In the bundle the import becomes those parts,
- * with the same values (tests run the sources against the real table).
+ * The recorder reads a few of LIMITS.recording (as `R.<key>`) and two lengths of
+ * LIMITS.collect; the whole table is 1.6 KB that esbuild cannot prune by property. In the
+ * bundle the import becomes just the keys the recorder's sources name, with the same values
+ * (tests run the sources against the real table).
  */
+function recordingKeysUsed(): string[] {
+  const dir = new URL("../src/recorder/", import.meta.url);
+  const keys = new Set<string>();
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith(".ts") || f.endsWith(".test.ts")) continue;
+    for (const m of readFileSync(new URL(f, dir), "utf8").matchAll(/\b(?:R|LIMITS\.recording)\.(\w+)/g)) {
+      keys.add(m[1] as string);
+    }
+  }
+  return [...keys].filter((k) => k in LIMITS.recording).sort();
+}
+
 const recorderLimits: Plugin = {
   name: "recorder-limits",
   setup(b) {
     b.onResolve({ filter: /^@sightline\/shared\/limits$/ }, () => ({ path: "limits", namespace: "recorder-limits" }));
     b.onLoad({ filter: /.*/, namespace: "recorder-limits" }, () => ({
       contents: `export const LIMITS = ${JSON.stringify({
-        recording: LIMITS.recording,
+        recording: Object.fromEntries(
+          recordingKeysUsed().map((k) => [k, LIMITS.recording[k as keyof typeof LIMITS.recording]]),
+        ),
         collect: { maxUrlLength: LIMITS.collect.maxUrlLength, maxReferrerLength: LIMITS.collect.maxReferrerLength },
       })};`,
       loader: "js",
@@ -50,7 +66,7 @@ async function bundle(entry: string, target: string, plugins: Plugin[] = []): Pr
 export const bundleCore = (): Promise<Bundle> => bundle("../src/core.ts", "es2019");
 
 /**
- * `recorder.<hash>.js`: @rrweb/record and the uploader, loaded only for granted sessions. ES2020:
+ * `recorder.<hash>.js`: @rrweb/record, the grant request and the uploader, loaded only for sampled sessions. ES2020:
  * it runs only where rrweb 2 does, and its gzip needs CompressionStream (2020 onwards) anyway.
  */
 export const bundleRecorder = (): Promise<Bundle> => bundle("../src/recorder/index.ts", "es2020", [recorderLimits]);

@@ -57,7 +57,7 @@ export function start(w: Host): void {
     const now = Date.now();
     sid = session(now);
     q.track(pageview(now, w.location.href, referrer, w.document.title), sid);
-    void rec.begin(sid);
+    rec.begin(sid);
   };
   track(w.document.referrer);
   watchNavigation(w, track, cfg.hashRoutes);

@@ -6,7 +6,6 @@ import { fnv1a32 } from "../hash/index.ts";
 
 /** Whether the site samples this session: deterministic, so every page of a session agrees. */
 export function sessionSampled(siteKey: string, sessionId: string, sampleRate: number): boolean {
-  if (sampleRate <= 0) return false;
-  if (sampleRate >= 1) return true;
+  // A rate of 0 picks none (nothing is below 0) and 1 picks all (every bucket is below 10,000).
   return fnv1a32(`rec:${siteKey}:${sessionId}`) % 10_000 < Math.round(sampleRate * 10_000);
 }

@@ -2,7 +2,7 @@
  * The tracker as a CDN asset. `GET /s/<siteKey>.js` is the short-lived loader: the site's
  * public config plus a pointer to the core bundle. `GET /t/core.<hash>.js` is the bundle,
  * immutable under its content hash, so browsers and the edge cache it for a year; so is
- * `GET /t/recorder.<hash>.js`, the recording chunk the core loads for granted sessions only.
+ * `GET /t/recorder.<hash>.js`, the recording chunk the core loads for sampled sessions only.
  */
 import { errorJson } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
@@ -30,7 +30,7 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
   const origin = new URL(c.req.url).origin;
   const config = JSON.stringify({
     ...trackerConfig(site, origin),
-    // Only sites that record name the chunk; the core never asks for a grant without it.
+    // Only sites that record name the chunk; without it the core loads no recorder.
     ...(site.recordingSampleRate > 0 ? { recorderUrl: origin + recorderPath } : {}),
   });
   const body = `window.__sl=${config};(function(d){var s=d.createElement("script");s.async=true;s.src=${JSON.stringify(origin + corePath)};(d.head||d.documentElement).appendChild(s)})(document);`;
