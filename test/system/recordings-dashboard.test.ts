@@ -42,6 +42,8 @@ const RECORDER = join(
   "record.umd.min.cjs",
 );
 const TYPED = "zq-typed-secret-8814";
+/** Between the two pages the visitor reads for 5 minutes: the idle stretch "Skip inactivity" skips. */
+const IDLE_MS = 300_000;
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -67,6 +69,8 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
   let siteId = "";
   const recordingId = randomUUID();
   const decoyId = randomUUID();
+  /** Where the recording's idle stretch (the visitor reading for IDLE_MS) begins, from its start. */
+  let idleAtMs = 0;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -190,11 +194,16 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     await visitor.close();
     expect(first.some((e) => e.type === 2)).toBe(true);
     expect(second.some((e) => e.type === 2)).toBe(true);
+    // The second page opens after the visitor read the first for IDLE_MS, without input.
+    const lastOfFirst = first.at(-1)?.timestamp ?? 0;
+    const shift = lastOfFirst + IDLE_MS - (second[0]?.timestamp ?? 0);
+    for (const e of second) e.timestamp += shift;
     const all = [...first, ...second];
     // Masked at the source: nothing typed is in what is stored.
     expect(JSON.stringify(all)).not.toContain(TYPED.slice(0, 8));
 
     const startedAt = all[0]?.timestamp ?? Date.now();
+    idleAtMs = lastOfFirst - startedAt;
     const endedAt = all.at(-1)?.timestamp ?? startedAt;
     const sessionId = randomUUID();
     const prefix = recordingPrefix(siteId, startedAt, sessionId);
@@ -262,7 +271,7 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     await page.locator(`tr[data-recording-id="${decoyId}"]`).waitFor();
   });
 
-  it("opens the recording and plays it to the end at 8× with skip inactivity", async () => {
+  it("opens the recording, plays it to the end at 8×, and skips the idle stretch only with skip inactivity on", async () => {
     const { stack, page } = need();
     await page.goto(`${stack.apiUrl}/sites/${siteId}/recordings?page=%2Fdocs*`);
     await page.locator(`tr[data-recording-id="${recordingId}"] a`).click();
@@ -294,6 +303,30 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     const text = await page.frameLocator("#player-stage iframe").locator("body").textContent();
     expect(text).toContain("Docs");
     await shot(page, "recording-player-end-1280");
+
+    // The 5 idle minutes went by as a skip, shown while it lasted.
+    expect(Number(await page.getAttribute("#player", "data-skips"))).toBeGreaterThanOrEqual(1);
+    expect(await page.isHidden("#player-skipping")).toBe(true);
+
+    // Without skip inactivity the same stretch plays at the chosen speed: well into it, no skip began.
+    await page.uncheck("#player-skip");
+    const skips = await page.getAttribute("#player", "data-skips");
+    await page.locator("#player-timeline").evaluate(
+      (el, at) => {
+        const input = el as HTMLInputElement;
+        input.value = String(at);
+        input.dispatchEvent(new Event("input"));
+      },
+      Math.max(0, idleAtMs - 500),
+    );
+    await page.click("#player-play");
+    await expect
+      .poll(async () => Number(await page.getAttribute("#player", "data-position")), { timeout: 30_000 })
+      .toBeGreaterThan(idleAtMs + 5_000);
+    expect(await page.getAttribute("#player", "data-skips")).toBe(skips);
+    expect(await page.isHidden("#player-skipping")).toBe(true);
+    await page.click("#player-play");
+    expect(await page.getAttribute("#player", "data-state")).toBe("paused");
 
     // The page list seeks: its first page is the start.
     await page.locator("#player-pages li button").first().click();

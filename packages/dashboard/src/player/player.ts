@@ -69,6 +69,13 @@ export function mountPlayer(host: HTMLElement, events: RrwebEvent[], signal: Abo
   );
   const skip = h("input", { type: "checkbox", id: "player-skip" });
   skip.checked = true;
+  // Shown while rrweb fast-forwards an idle stretch (no input for 10 s of recording, times the speed).
+  const skipping = h(
+    "span",
+    { class: "player-skipping", id: "player-skipping", role: "status" },
+    "Skipping inactivity",
+  );
+  skipping.hidden = true;
   const controls = h(
     "div",
     { class: "player-controls" },
@@ -77,6 +84,7 @@ export function mountPlayer(host: HTMLElement, events: RrwebEvent[], signal: Abo
     time,
     h("label", { class: "player-option" }, "Speed ", speed),
     h("label", { class: "player-option", for: "player-skip" }, skip, " Skip inactivity"),
+    skipping,
   );
   host.append(controls);
 
@@ -112,7 +120,17 @@ export function mountPlayer(host: HTMLElement, events: RrwebEvent[], signal: Abo
     const dim = d as { width: number; height: number };
     fit(dim.width, dim.height);
   });
+  let skips = 0;
+  host.dataset.skips = "0";
+  replayer.on("skip-start", () => {
+    skipping.hidden = false;
+    host.dataset.skips = String(++skips);
+  });
+  replayer.on("skip-end", () => {
+    skipping.hidden = true;
+  });
   replayer.on("finish", () => {
+    skipping.hidden = true;
     setState("ended");
     show();
   });
@@ -156,6 +174,7 @@ export function mountPlayer(host: HTMLElement, events: RrwebEvent[], signal: Abo
   play.addEventListener("click", () => (playing ? player.pause() : player.play()));
   timeline.addEventListener("input", () => player.seek(Number(timeline.value)));
   speed.addEventListener("change", () => replayer.setConfig({ speed: Number(speed.value) }));
+  // Turned off mid-skip, rrweb goes back to the chosen speed and says so (skip-end).
   skip.addEventListener("change", () => replayer.setConfig({ skipInactive: skip.checked }));
   signal.addEventListener("abort", () => player.destroy(), { once: true });
 
