@@ -19,6 +19,7 @@ import { BENCH_RATE_LIMIT, buildCommand, buildWorkers, STORAGE, VARIANTS, versio
 import { OFFLINE_ENV, RESULTS_FILE } from "./lib/paths.ts";
 import { benchPipeline, type FreshnessResult, type PipelineResult } from "./pipeline.ts";
 import { benchRecord, type RecordResult } from "./record.ts";
+import { benchRecordingMinute, type RecordingMinuteResult } from "./recording-minute.ts";
 import { benchRecordingsList, type RecordingsListResult } from "./recordings.ts";
 import { benchShards, type ShardRun, type ShardsResult } from "./shards.ts";
 import { ensureTrackerBuilt, type TrackerResult, trackerSize } from "./tracker.ts";
@@ -57,6 +58,7 @@ const MODE = quick
       aggregatorRounds: 3,
       shardCalls: 60,
       shardRounds: 3,
+      recordedSeconds: 30,
       recordingRows: 100_000,
       recordingRepeats: 20,
       recordSessions: 40,
@@ -81,6 +83,7 @@ const MODE = quick
       aggregatorRounds: 5,
       shardCalls: 150,
       shardRounds: 5,
+      recordedSeconds: 60,
       recordingRows: 100_000,
       recordingRepeats: 50,
       recordSessions: 100,
@@ -101,6 +104,8 @@ const PORTS = {
   record: PORT_BASE + 6,
   // and + 8
   shards: PORT_BASE + 7,
+  // and + 10
+  recordingMinute: PORT_BASE + 9,
 };
 
 for (const [k, v] of Object.entries(OFFLINE_ENV)) process.env[k] ??= v;
@@ -345,6 +350,19 @@ async function main(): Promise<number> {
     runs("record"),
   );
 
+  const recordingMinute: RecordingMinuteResult | null = await section(
+    "recordingMinute",
+    () =>
+      benchRecordingMinute({
+        scriptPath: scripts.edge,
+        port: PORTS.recordingMinute,
+        seconds: MODE.recordedSeconds,
+        track,
+        log,
+      }),
+    runs("record"),
+  );
+
   await cleanupAll();
 
   const result = {
@@ -417,6 +435,7 @@ async function main(): Promise<number> {
     shards,
     recordingsList,
     record,
+    recordingMinute,
     tracker: tracker && {
       coreGzipBytes: tracker.coreGzipBytes,
       coreBytes: tracker.coreBytes,
@@ -515,6 +534,7 @@ function printTable(r: {
   shards: ShardsResult | null;
   recordingsList: RecordingsListResult | null;
   record: RecordResult | null;
+  recordingMinute: RecordingMinuteResult | null;
   tracker: { coreGzipBytes: number; recorderGzipBytes: number } | null;
   targets: Target[];
   runtime: string;
@@ -618,6 +638,20 @@ function printTable(r: {
     [
       "  chunks accepted, mean size",
       r.record ? `${fmt(r.record.accepted)} / ${fmt(r.record.chunks)}, ${fmt(r.record.meanChunkBytes)} B` : "n/a",
+      "",
+      "",
+    ],
+    [
+      `a recorded minute of the demo (${fmt(r.recordingMinute?.seconds)} s in Chromium): stored in R2 (uploaded)`,
+      r.recordingMinute
+        ? `${fmt(r.recordingMinute.storedBytesPerMin)} B (${fmt(r.recordingMinute.uploadedBytesPerMin)} B)`
+        : "n/a",
+      "",
+      "",
+    ],
+    [
+      "  chunks, R2 writes a minute",
+      r.recordingMinute ? `${fmt(r.recordingMinute.chunksPerMin)}, ${fmt(r.recordingMinute.r2WritesPerMin, 1)}` : "n/a",
       "",
       "",
     ],
