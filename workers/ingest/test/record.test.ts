@@ -168,6 +168,7 @@ describe("POST /v1/record (happy)", () => {
         put: async () => {
           throw new Error("R2 unavailable");
         },
+        delete: async () => {},
       });
       return () => {
         instance.store = real;
@@ -216,6 +217,39 @@ describe("POST /v1/record (happy)", () => {
       403,
       "RECORDING_NOT_GRANTED",
     );
+  });
+
+  it("deletes a part whose R2 write was in flight when the recording was erased", async () => {
+    const { site, sessionId, grant } = await grantedSession();
+    expect((await sendChunk({ siteKey: site.siteKey, sessionId, grant, seq: 0 })).status).toBe(202);
+    const stub = bufferOf(site.siteId, sessionId);
+    // R2 holds the put until the test lets it land, after the erase and the API's delete of the prefix.
+    let land: () => void = () => {};
+    const landed = new Promise<void>((r) => {
+      land = r;
+    });
+    let putStarted: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      putStarted = r;
+    });
+    await runInDurableObject(stub, (instance: RecordingBuffer) => {
+      const real = instance.store();
+      instance.store = () => ({
+        put: async (...args: Parameters<R2Bucket["put"]>) => {
+          putStarted();
+          await landed;
+          return real.put(...args);
+        },
+        delete: (keys: string | string[]) => real.delete(keys),
+      });
+    });
+    const alarm = runDurableObjectAlarm(stub);
+    await started;
+    await new EdgeAdmin(createExecutionContext(), env).eraseRecording(site.siteId, sessionId);
+    land();
+    expect(await alarm).toBe(true);
+    expect(await partsUnder(`recordings/${site.siteId}/`)).toEqual([]);
+    expect((await bufferOf(site.siteId, sessionId).state()).session?.erased).toBe(1);
   });
 
   it("purges its storage once the session is written and idle", async () => {

@@ -17,7 +17,8 @@
  * LIMITS.recording.grantTtlMs: longer than a grant lives, so the caps hold for a grant's life.
  *
  * `erase()` (a recording deleted through the API) drops the unwritten chunks and refuses
- * every later one for the rest of the grant's life, so nothing of the session reaches R2 again.
+ * every later one for the rest of the grant's life, so nothing of the session reaches R2 again;
+ * a part whose write was in flight when it ran is deleted once the write lands.
  */
 import { DurableObject } from "cloudflare:workers";
 import { nextFlushDelayMs } from "@sightline/core/aggregate";
@@ -82,7 +83,7 @@ export interface BufferState {
 }
 
 /** The part of an R2 bucket the buffer uses; tests stand in a failing one. */
-export type PartStore = Pick<R2Bucket, "put">;
+export type PartStore = Pick<R2Bucket, "put" | "delete">;
 
 export class RecordingBuffer extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -239,6 +240,8 @@ export class RecordingBuffer extends DurableObject<Env> {
   }
 
   private async writePart(prefix: string, seqs: number[]): Promise<void> {
+    // Erased while an earlier part of this flush was on its way: its chunks are gone.
+    if (this.session()?.erased) return;
     const bodies: string[] = [];
     for (let i = 0; i < seqs.length; i += MAX_PARAMS) {
       const part = seqs.slice(i, i + MAX_PARAMS);
@@ -255,10 +258,15 @@ export class RecordingBuffer extends DurableObject<Env> {
       }
     }
     const gz = await gzip(`[${bodies.join(",")}]`);
+    const key = recordingPartKey(prefix, seqs[0] as number);
     // The bytes are the gzip file itself (`.json.gz`), not a JSON object served compressed.
-    await this.store().put(recordingPartKey(prefix, seqs[0] as number), gz, {
-      httpMetadata: { contentType: "application/gzip" },
-    });
+    await this.store().put(key, gz, { httpMetadata: { contentType: "application/gzip" } });
+    // An erase can run while the put is in flight (R2 is I/O, not storage: the object takes
+    // other calls meanwhile), and the API's delete of the prefix can go before the put lands.
+    if (this.session()?.erased) {
+      await this.store().delete(key);
+      return;
+    }
     for (let i = 0; i < seqs.length; i += MAX_PARAMS) {
       const part = seqs.slice(i, i + MAX_PARAMS);
       this.sql.exec(`UPDATE chunks SET events = NULL WHERE seq IN (${part.map(() => "?").join(", ")})`, ...part);
