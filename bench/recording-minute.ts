@@ -137,9 +137,10 @@ export async function benchRecordingMinute(opts: RecordingMinuteOptions): Promis
     let events = 0;
     for (const o of mine) {
       const body = await bucket.get(o.key);
+      if (!body) throw new Error(`recording minute: ${o.key} listed but not readable`);
       const text = new TextDecoder().decode(
         await new Response(
-          (body?.body as unknown as ReadableStream<Uint8Array>).pipeThrough(new DecompressionStream("gzip")),
+          (body.body as unknown as ReadableStream<Uint8Array>).pipeThrough(new DecompressionStream("gzip")),
         ).arrayBuffer(),
       );
       events += (JSON.parse(text) as unknown[]).length;

@@ -264,7 +264,7 @@ describe("recorder capture in Chromium", () => {
     if (!browser) throw new Error("no browser");
     edge.recordingSampleRate = 0.5;
     let sid = uuidv7();
-    while (sessionSampled(SITE_KEY, sid, 0.5)) sid = uuidv7();
+    while (sessionSampled(sid, 0.5)) sid = uuidv7();
     const context = await browser.newContext();
     // The session the tracker will find in storage, chosen so the rule leaves it out.
     await context.addInitScript(`localStorage.setItem("sl_s", "${sid}." + Date.now())`);

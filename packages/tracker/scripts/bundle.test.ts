@@ -65,6 +65,8 @@ describe("recorder bundle", () => {
     // The recording limits the recorder names are in; the edge's are not.
     expect(/[{,]chunkIntervalMs:/.test(recorder.js) && /[{,]rageRadiusPx:/.test(recorder.js)).toBe(true);
     expect(/flushAgeMs|grantTtlMs|maxRetentionDays/.test(recorder.js)).toBe(false);
+    // Silent on the customer's page: rrweb's console calls are dropped.
+    expect(/\bconsole\./.test(recorder.js)).toBe(false);
   });
 
   it("is measured (the target is 25 KB gzipped; not held here)", () => {

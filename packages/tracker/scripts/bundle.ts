@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@sightline/shared/limits";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 
 export interface Bundle {
   js: string;
@@ -46,7 +46,11 @@ const recorderLimits: Plugin = {
   },
 };
 
-async function bundle(entry: string, target: string, plugins: Plugin[] = []): Promise<Bundle> {
+async function bundle(
+  entry: string,
+  target: string,
+  { plugins = [], drop = [] }: Pick<BuildOptions, "plugins" | "drop"> = {},
+): Promise<Bundle> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
@@ -58,6 +62,7 @@ async function bundle(entry: string, target: string, plugins: Plugin[] = []): Pr
     metafile: true,
     write: false,
     plugins,
+    drop,
   });
   return { js: result.outputFiles[0]?.text ?? "", inputs: Object.keys(result.metafile.inputs) };
 }
@@ -66,7 +71,14 @@ async function bundle(entry: string, target: string, plugins: Plugin[] = []): Pr
 export const bundleCore = (): Promise<Bundle> => bundle("../src/core.ts", "es2019");
 
 /**
- * `recorder.<hash>.js`: @rrweb/record, the grant request and the uploader, loaded only for sampled sessions. ES2020:
- * it runs only where rrweb 2 does, and its gzip needs CompressionStream (2020 onwards) anyway.
+ * `recorder.<hash>.js`: @rrweb/record, the grant request and the uploader, loaded only for
+ * sampled sessions. ES2020: it runs only where rrweb 2 does, and its gzip needs
+ * CompressionStream (2020 onwards) anyway.
  */
-export const bundleRecorder = (): Promise<Bundle> => bundle("../src/recorder/index.ts", "es2020", [recorderLimits]);
+export const bundleRecorder = (): Promise<Bundle> =>
+  bundle("../src/recorder/index.ts", "es2020", {
+    plugins: [recorderLimits],
+    // rrweb's console.warn/error calls are diagnostics for its own developers; on a customer's
+    // page the recorder stays silent (340 B gzipped less, the warning texts go with them).
+    drop: ["console", "debugger"],
+  });

@@ -72,7 +72,7 @@ describe("recording in the core", () => {
       const p = page({ rate: 0.5 });
       start(p.host);
       await settle();
-      if (sessionSampled("site_key_1", sessionOf(p), 0.5)) sampled++;
+      if (sessionSampled(sessionOf(p), 0.5)) sampled++;
       loaded += p.scripts.length;
     }
     expect(loaded).toBe(sampled);

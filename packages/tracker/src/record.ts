@@ -32,7 +32,7 @@ export function recording(w: RecordHost, cfg: TrackerConfig) {
   const begin = (sid: string): void => {
     const url = cfg.recorderUrl;
     // `__slr` is set while this page has the recorder loading or running, so once a page.
-    if (w.__slr || !url || !sessionSampled(cfg.siteKey, sid, cfg.recordingSampleRate)) return;
+    if (w.__slr || !url || !sessionSampled(sid, cfg.recordingSampleRate)) return;
     // Where storage throws, nothing is recorded: no grant could be kept for the session.
     try {
       const ls = w.localStorage;

@@ -148,7 +148,7 @@ describe("sites", () => {
         "VALIDATION_FAILED",
       );
     }
-    // Rates finer than sessionSampled's 1/10,000 round (the hostile test's 5e-324 underflowed real).
+    // Rates finer than 1/10,000 round (the hostile test's 5e-324 underflowed real).
     const fine = await api(url, { method: "PATCH", cookie, json: { recordingSampleRate: 5e-324 } });
     expect(await fine.json()).toMatchObject({ recordingSampleRate: 0 });
     const third = await api(url, { method: "PATCH", cookie, json: { recordingSampleRate: 1 / 3 } });

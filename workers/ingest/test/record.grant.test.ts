@@ -47,7 +47,7 @@ describe("POST /v1/record/grant", () => {
   it("follows the site's sample rate, deterministically per session, as the tracker does", async () => {
     const site = await makeSite({ recordingSampleRate: 0.5 });
     const ids = Array.from({ length: 40 }, () => uuidv7());
-    const sampled = ids.filter((id) => sessionSampled(site.siteKey, id, 0.5));
+    const sampled = ids.filter((id) => sessionSampled(id, 0.5));
     expect(sampled.length).toBeGreaterThan(0);
     expect(sampled.length).toBeLessThan(ids.length);
     for (const id of ids.slice(0, 12)) {

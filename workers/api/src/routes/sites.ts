@@ -57,7 +57,7 @@ const SiteSettings = z.object({
     .number()
     .min(0)
     .max(1)
-    // sessionSampled tells rates apart to 1/10,000; finer ones (5e-324 underflows Postgres' real) round.
+    // Kept to 1/10,000 (what the dashboard offers); finer ones round (5e-324 underflows Postgres' real).
     .overwrite((r) => Math.round(r * 10_000) / 10_000)
     .default(0)
     .openapi({

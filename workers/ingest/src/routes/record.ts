@@ -105,7 +105,7 @@ record.post("/grant", async (c) => {
   const { site } = checked;
   if (c.req.header("sec-gpc") === "1") return notGranted(c, "Global Privacy Control", cors);
   if (site.respectDnt && c.req.header("dnt") === "1") return notGranted(c, "Do Not Track", cors);
-  if (!sessionSampled(siteKey, sessionId, site.recordingSampleRate)) return notGranted(c, "not sampled", cors);
+  if (!sessionSampled(sessionId, site.recordingSampleRate)) return notGranted(c, "not sampled", cors);
 
   const renv = recordingEnv(c.env);
   const now = Date.now();
