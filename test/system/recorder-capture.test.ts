@@ -74,6 +74,7 @@ class FakeEdge {
       sessionIdleMs: 30 * 60 * 1000,
       respectDnt: true,
       hashRoutes: true,
+      heatmaps: false,
       recordingSampleRate: this.recordingSampleRate,
       recorderUrl: `${this.edge}/t/recorder.test.js`,
     };

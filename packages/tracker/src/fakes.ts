@@ -13,6 +13,7 @@ export const config = (over: Partial<TrackerConfig> = {}): TrackerConfig => ({
   retryBaseMs: 1_000,
   sessionIdleMs: 30 * 60 * 1000,
   respectDnt: true,
+  heatmaps: true,
   hashRoutes: true,
   recordingSampleRate: 0,
   ...over,

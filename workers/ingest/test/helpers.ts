@@ -31,6 +31,7 @@ export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise
     recordingSampleRate: 0,
     recordingDailyQuota: 10_000,
     maskAllText: false,
+    heatmaps: true,
     ...overrides,
   };
   await env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));

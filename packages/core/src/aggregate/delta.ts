@@ -1,4 +1,4 @@
-import type { Dimension } from "@sightline/shared/wire";
+import type { Dimension, HeatDevice, HeatmapType } from "@sightline/shared/wire";
 
 /** Counts to add for one page in one hour; sessions new to the page in that hour. */
 export interface PageHourDelta {
@@ -44,6 +44,24 @@ export interface FlushBatch {
   quotaDays?: { day: string; reachedAt: number }[];
   /** Recording summaries merged per session since the last flush (the `recordings` rows). */
   recordings?: RecordingDelta[];
+  /** Heatmap counts per cell since the last flush (`heatmap_elements`, `heatmap_cells`). */
+  heat?: HeatDelta[];
+}
+
+/**
+ * A heatmap count to add: with a selector, one cell inside that element (`heatmap_elements`,
+ * kinds click, rage, dead); without (selector ""), one page-grid cell or, for scroll, one depth
+ * bucket (`heatmap_cells`).
+ */
+export interface HeatDelta {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  path: string;
+  device: HeatDevice;
+  kind: HeatmapType;
+  selector: string;
+  cell: number;
+  count: number;
 }
 
 /**

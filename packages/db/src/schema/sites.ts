@@ -20,6 +20,11 @@ export const sites = pgTable(
     recordingRetentionDays: integer().notNull().default(30),
     /** Mask every text node in recordings and snapshots, not only inputs and personal text. */
     maskAllText: boolean().notNull().default(false),
+    /**
+     * Heatmaps: clicks, rage clicks and scroll depth in the core tracker, and the interactions
+     * chunk (resting-pointer moves, dead clicks, page snapshots). Off: the tracker sends none.
+     */
+    heatmaps: boolean().notNull().default(true),
     /** Events accepted per UTC day before ingestion refuses more. */
     dailyEventQuota: integer().notNull().default(1_000_000),
     /** Days of statistics kept; a scheduled job deletes older hours. */

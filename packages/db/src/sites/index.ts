@@ -26,6 +26,7 @@ export function edgeRecordOf(s: SiteRow): SiteEdgeRecord {
     recordingSampleRate: s.recordingSampleRate,
     recordingDailyQuota: s.recordingDailyQuota,
     maskAllText: s.maskAllText,
+    heatmaps: s.heatmaps,
   };
 }
 

@@ -4,9 +4,12 @@
  */
 
 import { COLLECT_LIMITS } from "./collect.ts";
+import { HEATMAP_LIMITS } from "./heatmap.ts";
 
 export const LIMITS = {
   collect: COLLECT_LIMITS,
+  /** Heatmap capture and binning (docs/HEATMAPS.md). */
+  heatmap: HEATMAP_LIMITS,
   rateLimit: {
     /** Ratelimit binding periods are 10 or 60 s; these are per location and approximate. */
     perSitePer10s: 50_000,
@@ -92,10 +95,10 @@ export const LIMITS = {
     maxRetentionDays: 365,
     /** Distinct pages kept on a recording's index row. */
     maxPagesPerRecording: 50,
-    /** Rage click: this many clicks within rageWindowMs and rageRadiusPx (PostHog's defaults). */
-    rageClicks: 3,
-    rageWindowMs: 1_000,
-    rageRadiusPx: 30,
+    /** Rage click, as heatmaps count it. */
+    rageClicks: HEATMAP_LIMITS.rageClicks,
+    rageWindowMs: HEATMAP_LIMITS.rageWindowMs,
+    rageRadiusPx: HEATMAP_LIMITS.rageRadiusPx,
   },
   loader: {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */

@@ -40,6 +40,8 @@ export const siteEdgeRecord = z.object({
     .default(LIMITS.recording.defaultDailyQuota),
   /** Mask every text node in recordings, not only inputs and personal-looking text. */
   maskAllText: z.boolean().default(false),
+  /** Heatmaps: clicks, rage clicks and scroll depth, and the interactions chunk (moves, dead clicks, snapshots). */
+  heatmaps: z.boolean().default(true),
 });
 
 export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
@@ -63,6 +65,15 @@ export interface TrackerConfig {
   recordingSampleRate: number;
   /** The recorder chunk `/t/recorder.<hash>.js`; set by the loader when the site records. */
   recorderUrl?: string;
+  /** Whether the core sends clicks, rage clicks and scroll depth (the site's `heatmaps`). */
+  heatmaps: boolean;
+  /**
+   * The interactions chunk `/t/interactions.<hash>.js` (resting-pointer moves, dead clicks, and
+   * asking the edge whether this page needs a snapshot); set by the loader when heatmaps are on.
+   */
+  interactionsUrl?: string;
+  /** The snapshot chunk `/t/snapshot.<hash>.js`, loaded only when the edge grants a snapshot. */
+  snapshotUrl?: string;
 }
 
 export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {
@@ -78,6 +89,7 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
     respectDnt: site.respectDnt,
     hashRoutes: site.hashRoutes,
     recordingSampleRate: site.recordingSampleRate,
+    heatmaps: site.heatmaps,
   };
 }
 

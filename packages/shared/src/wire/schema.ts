@@ -3,12 +3,20 @@
  * one definition. index.ts exports them with zod's compiled fast path installed (parsers.gen.ts).
  */
 import { z } from "zod";
+import { HEATMAP_LIMITS } from "../limits/heatmap.ts";
 import { LIMITS } from "../limits/index.ts";
 import { chunkSummary } from "../recording/index.ts";
 
 const L = LIMITS.collect;
+const H = HEATMAP_LIMITS;
 
-export const EVENT_TYPES = ["pageview"] as const;
+export const EVENT_TYPES = ["pageview", "click", "deadclick", "scroll", "move"] as const;
+/** Heatmap device classes, from the viewport width (HEATMAP_LIMITS.tabletMinPx, desktopMinPx). */
+export const HEAT_DEVICES = ["mobile", "tablet", "desktop"] as const;
+export type HeatDevice = (typeof HEAT_DEVICES)[number];
+/** What a heatmap shows: element clicks, rage and dead clicks, resting-pointer moves, scroll depth. */
+export const HEATMAP_TYPES = ["click", "rage", "dead", "move", "scroll"] as const;
+export type HeatmapType = (typeof HEATMAP_TYPES)[number];
 
 /** Breakdowns kept per hour beside page stats. */
 export const DIMENSIONS = ["referrer", "device", "country", "utm_source", "utm_medium", "utm_campaign"] as const;
@@ -40,7 +48,64 @@ export const pageviewEvent = z.object({
   title: z.string().max(L.maxTitleLength).optional(),
 });
 
-export const wireEvent = z.discriminatedUnion("type", [pageviewEvent]);
+const url = z.string().min(1).max(L.maxUrlLength);
+const fraction = z.number().min(0).max(1);
+const pagePx = z.number().int().min(0).max(H.maxPagePx);
+const viewportWidth = z.number().int().min(1).max(H.maxViewportPx);
+
+/**
+ * A click (or a keyboard activation, at the element's centre): the target's stable selector
+ * when it has one, with the position inside its box (0..1), the page position, and the
+ * viewport width (the device class). `rage` marks the click that made a burst a rage click,
+ * once per burst.
+ */
+export const clickEvent = z.object({
+  type: z.literal("click"),
+  id: eventId,
+  ts: timestamp,
+  url,
+  sel: z.string().min(1).max(H.maxSelectorLength).optional(),
+  ex: fraction.optional(),
+  ey: fraction.optional(),
+  x: pagePx,
+  y: pagePx,
+  vw: viewportWidth,
+  rage: z.literal(true).optional(),
+});
+
+/** A click that changed nothing within HEATMAP_LIMITS.deadClickWindowMs (the interactions chunk). */
+export const deadClickEvent = clickEvent.omit({ rage: true }).extend({ type: z.literal("deadclick") });
+
+/** The deepest point a pageview reached, as a fraction of the page height; sent when the page is left. */
+export const scrollEvent = z.object({
+  type: z.literal("scroll"),
+  id: eventId,
+  ts: timestamp,
+  url,
+  depth: fraction,
+  vw: viewportWidth,
+});
+
+/** Page positions where the pointer rested (the interactions chunk). */
+export const moveEvent = z.object({
+  type: z.literal("move"),
+  id: eventId,
+  ts: timestamp,
+  url,
+  vw: viewportWidth,
+  pts: z
+    .array(z.tuple([pagePx, pagePx]))
+    .min(1)
+    .max(H.maxMovePointsPerEvent),
+});
+
+export const wireEvent = z.discriminatedUnion("type", [
+  pageviewEvent,
+  clickEvent,
+  deadClickEvent,
+  scrollEvent,
+  moveEvent,
+]);
 
 export const collectBatch = z.object({
   v: z.literal(1),
@@ -52,7 +117,39 @@ export const collectBatch = z.object({
 
 export type WireEvent = z.infer<typeof wireEvent>;
 export type PageviewEvent = z.infer<typeof pageviewEvent>;
+export type ClickEvent = z.infer<typeof clickEvent>;
+export type DeadClickEvent = z.infer<typeof deadClickEvent>;
+export type ScrollEvent = z.infer<typeof scrollEvent>;
+export type MoveEvent = z.infer<typeof moveEvent>;
 export type CollectBatch = z.infer<typeof collectBatch>;
+
+/**
+ * One heatmap event as the aggregator counts it, binned at the edge. `k` is the event's kind;
+ * `cells` are, for a click or dead click with a selector, the one cell inside the element
+ * (HEATMAP_LIMITS.elementGrid squared); without one, the one page-grid cell; for a move, its
+ * page-grid cells; for scroll, the one depth bucket (0..scrollBuckets).
+ */
+export const heatItem = z.object({
+  id: z.uuid(),
+  ts: timestamp,
+  path: z.string().max(L.maxUrlLength),
+  device: z.enum(HEAT_DEVICES),
+  k: z.enum(["click", "dead", "move", "scroll"]),
+  rage: z.literal(true).optional(),
+  sel: z.string().min(1).max(H.maxSelectorLength).optional(),
+  cells: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(H.pageGridColumns * H.maxPageGridRows - 1),
+    )
+    .min(1)
+    .max(H.maxMovePointsPerEvent),
+});
+
+export type HeatItem = z.infer<typeof heatItem>;
 
 /**
  * What the ingest worker puts on the Queue: one message per accepted batch, carrying the
@@ -75,6 +172,7 @@ export const ingestMessage = z.object({
   visitor: z.string().min(1).max(64).optional(),
   /** The site's daily event quota when the edge accepted the batch. Absent in older messages. */
   quota: z.number().int().nonnegative().optional(),
+  /** Pageviews. Empty when the batch carried only heatmap events. */
   events: z
     .array(
       z.object({
@@ -89,8 +187,9 @@ export const ingestMessage = z.object({
         utm_campaign: z.string().min(1).max(L.maxCampaignValueLength).optional(),
       }),
     )
-    .min(1)
     .max(L.maxEventsPerBatch),
+  /** Heatmap events, binned at the edge (@sightline/core/heatmap). Absent in older messages. */
+  heat: z.array(heatItem).max(L.maxEventsPerBatch).optional(),
 });
 
 export type IngestMessage = z.infer<typeof ingestMessage>;

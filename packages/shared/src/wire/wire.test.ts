@@ -66,7 +66,19 @@ describe("ingestMessage", () => {
     };
     expect(ingestMessage.safeParse(m).success).toBe(true);
     expect(ingestMessage.safeParse({ ...m, shards: LIMITS.aggregate.maxShardsPerSite + 1 }).success).toBe(false);
-    expect(ingestMessage.safeParse({ ...m, events: [] }).success).toBe(false);
+    const many = Array.from({ length: LIMITS.collect.maxEventsPerBatch + 1 }, () => m.events[0]);
+    expect(ingestMessage.safeParse({ ...m, events: many }).success).toBe(false);
+  });
+
+  it("carries binned heatmap events beside pageviews, or alone", () => {
+    const heat = { id: uuidv7(), ts: 1, path: "/", device: "desktop", k: "click", sel: "#buy", cells: [36] };
+    const m = { v: 1, siteId: "site_1", shards: 1, sessionId: uuidv7(), receivedAt: 1, events: [], heat: [heat] };
+    expect(ingestMessage.safeParse(m).success).toBe(true);
+    expect(ingestMessage.safeParse({ ...m, heat: [{ ...heat, device: "bot" }] }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, heat: [{ ...heat, cells: [] }] }).success).toBe(false);
+    const tooFar = LIMITS.heatmap.pageGridColumns * LIMITS.heatmap.maxPageGridRows;
+    expect(ingestMessage.safeParse({ ...m, heat: [{ ...heat, cells: [tooFar] }] }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, heat: [{ ...heat, sel: "x".repeat(257) }] }).success).toBe(false);
   });
 
   it("parses messages queued before country, device and ref, and bounds the new fields", () => {

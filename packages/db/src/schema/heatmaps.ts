@@ -1,0 +1,48 @@
+import { HEAT_DEVICES, HEATMAP_TYPES } from "@sightline/shared/wire";
+import { bigint, date, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+
+/**
+ * Clicks, rage clicks and dead clicks per element (its stable CSS selector) per page, device
+ * class and UTC day, with where inside the element's box they landed: `cells` is the
+ * HEATMAP_LIMITS.elementGrid squared grid, row by row. Merged from aggregator flushes
+ * (idempotent through flush_log, like the statistics); no foreign key to sites, as for them.
+ */
+export const heatmapElements = pgTable(
+  "heatmap_elements",
+  {
+    siteId: text().notNull(),
+    path: text().notNull(),
+    device: text({ enum: HEAT_DEVICES }).notNull(),
+    kind: text({ enum: HEATMAP_TYPES }).notNull(),
+    day: date({ mode: "string" }).notNull(),
+    selector: text().notNull(),
+    count: bigint({ mode: "number" }).notNull().default(0),
+    cells: integer().array().notNull(),
+  },
+  (t) => [
+    // The key's prefix (site, page, device, kind, day) serves the heatmap query.
+    primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.selector] }),
+    // The frustration ranking reads rage and dead clicks of a site over days, every page.
+    index("heatmap_elements_site_kind_day").on(t.siteId, t.kind, t.day),
+  ],
+);
+
+/**
+ * Page-grid counts per page, device class and UTC day: resting-pointer moves, clicks (and rage
+ * and dead clicks) that found no stable selector, in cells of HEATMAP_LIMITS.pageGridColumns
+ * across the viewport by pageGridRowPx down; and for `scroll`, pageviews per deepest 5% step
+ * (cell 0..scrollBuckets).
+ */
+export const heatmapCells = pgTable(
+  "heatmap_cells",
+  {
+    siteId: text().notNull(),
+    path: text().notNull(),
+    device: text({ enum: HEAT_DEVICES }).notNull(),
+    kind: text({ enum: HEATMAP_TYPES }).notNull(),
+    day: date({ mode: "string" }).notNull(),
+    cell: integer().notNull(),
+    count: bigint({ mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.cell] })],
+);
