@@ -100,6 +100,19 @@ export const LIMITS = {
     rageWindowMs: HEATMAP_LIMITS.rageWindowMs,
     rageRadiusPx: HEATMAP_LIMITS.rageRadiusPx,
   },
+  /** Page snapshots for heatmaps (docs/HEATMAPS.md). */
+  snapshot: {
+    /** One upload, gzipped: a page with its stylesheets inlined; not a beacon, so over 64 KiB is fine. */
+    maxBytes: 2 * 1024 * 1024,
+    /** Inflated at the edge only to check it is one JSON document; a zip bomb stops here. */
+    maxInflatedBytes: 24 * 1024 * 1024,
+    /** A page's snapshot for a device class is taken again once the newest is this old. */
+    refreshAfterMs: 7 * 24 * 60 * 60 * 1000,
+    /** A grant is good this long; meanwhile no other visitor is asked for the same page. */
+    grantTtlMs: 10 * 60 * 1000,
+    /** Older snapshots of a page are deleted once a newer one is this old. */
+    keepPreviousMs: 30 * 24 * 60 * 60 * 1000,
+  },
   loader: {
     /** The per-site loader is short-lived; the core bundle it points to is immutable. */
     maxAgeSeconds: 300,
