@@ -233,7 +233,11 @@ async function withInstance<T>(
   }
 }
 
-/** The ingest section's site and request body: one session's batch of 20 pageviews on 7 pages. */
+/**
+ * The ingest section's site and request body: one session's batch of 20 events on 7 pages,
+ * as a page with heatmaps on sends them: pageviews and clicks in turn, two of the clicks rage
+ * clicks, and the scroll depth last.
+ */
 export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: string } {
   const site: SiteEdgeRecord = {
     siteId: newId("site"),
@@ -246,9 +250,10 @@ export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: 
     recordingSampleRate: 0,
     recordingDailyQuota: 0,
     maskAllText: false,
+    heatmaps: true,
   };
   const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, i) => `/ingest/page-${i % 7}`);
-  return { site, paths, body: collectBody(site.siteKey, uuidv7(), paths) };
+  return { site, paths, body: collectBody(site.siteKey, uuidv7(), paths, Date.now(), { clicks: true }) };
 }
 
 export async function benchIngest(opts: IngestOptions): Promise<IngestResult> {

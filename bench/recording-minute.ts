@@ -81,6 +81,7 @@ export async function benchRecordingMinute(opts: RecordingMinuteOptions): Promis
     recordingSampleRate: 1,
     recordingDailyQuota: LIMITS.recording.maxDailyQuota,
     maskAllText: false,
+    heatmaps: false,
   };
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
