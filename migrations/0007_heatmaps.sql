@@ -22,4 +22,5 @@ CREATE TABLE "heatmap_elements" (
 );
 --> statement-breakpoint
 ALTER TABLE "sites" ADD COLUMN "heatmaps" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+CREATE INDEX "heatmap_cells_site_kind_day" ON "heatmap_cells" USING btree ("site_id","kind","day");--> statement-breakpoint
 CREATE INDEX "heatmap_elements_site_kind_day" ON "heatmap_elements" USING btree ("site_id","kind","day");

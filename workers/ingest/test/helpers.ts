@@ -4,6 +4,8 @@ import {
   deletedSites,
   dimensionStatsHourly,
   erasedRecordings,
+  heatmapCells,
+  heatmapElements,
   pageStatsHourly,
   quotaDays,
   recordings,
@@ -125,6 +127,31 @@ export function statsOf(siteId: string) {
     return rows
       .map((r) => ({ hour: r.hour.getTime(), path: r.path, pageviews: r.pageviews, sessions: r.sessions }))
       .sort((a, b) => a.path.localeCompare(b.path) || a.hour - b.hour);
+  });
+}
+
+/** A site's heatmap rows: per element (with its cells) and per page-grid cell, sorted. */
+export function heatOf(siteId: string) {
+  return withDb(async (db) => {
+    const elements = await db.select().from(heatmapElements).where(eq(heatmapElements.siteId, siteId));
+    const cells = await db.select().from(heatmapCells).where(eq(heatmapCells.siteId, siteId));
+    const key = (r: { kind: string; path: string }) => `${r.kind} ${r.path}`;
+    return {
+      elements: elements
+        .map(({ path, device, kind, day, selector, count, cells }) => ({
+          path,
+          device,
+          kind,
+          day,
+          selector,
+          count,
+          cells,
+        }))
+        .sort((a, b) => key(a).localeCompare(key(b)) || a.selector.localeCompare(b.selector)),
+      cells: cells
+        .map(({ path, device, kind, day, cell, count }) => ({ path, device, kind, day, cell, count }))
+        .sort((a, b) => key(a).localeCompare(key(b)) || a.cell - b.cell),
+    };
   });
 }
 

@@ -5,6 +5,7 @@ export { dayOf, dayString, secondsToNextDay } from "./day.ts";
 export type {
   DimensionHourDelta,
   FlushBatch,
+  HeatDelta,
   PageHourDelta,
   RecordingDelta,
   SiteHourDelta,

@@ -22,7 +22,7 @@ export const heatmapElements = pgTable(
   (t) => [
     // The key's prefix (site, page, device, kind, day) serves the heatmap query.
     primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.selector] }),
-    // The frustration ranking reads rage and dead clicks of a site over days, every page.
+    // The frustration ranking reads rage and dead clicks of a site over days, every page; retention its old days.
     index("heatmap_elements_site_kind_day").on(t.siteId, t.kind, t.day),
   ],
 );
@@ -44,5 +44,9 @@ export const heatmapCells = pgTable(
     cell: integer().notNull(),
     count: bigint({ mode: "number" }).notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.cell] })],
+  (t) => [
+    primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.cell] }),
+    // Retention finds a site's old days per kind.
+    index("heatmap_cells_site_kind_day").on(t.siteId, t.kind, t.day),
+  ],
 );

@@ -4,6 +4,7 @@ import { newId } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
+import { heatmapCells, heatmapElements } from "../schema/heatmaps.ts";
 import { sites } from "../schema/sites.ts";
 import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
 import { siteLock } from "../stats/apply-flush.ts";
@@ -131,6 +132,8 @@ export async function deleteSite(
     await tx.delete(siteStatsHourly).where(eq(siteStatsHourly.siteId, siteId));
     await tx.delete(dimensionStatsHourly).where(eq(dimensionStatsHourly.siteId, siteId));
     await tx.delete(quotaDays).where(eq(quotaDays.siteId, siteId));
+    await tx.delete(heatmapElements).where(eq(heatmapElements.siteId, siteId));
+    await tx.delete(heatmapCells).where(eq(heatmapCells.siteId, siteId));
     await unpublish(row);
     return true;
   });

@@ -3,7 +3,7 @@
  * land together or not at all. The flush id goes into flush_log first; when it is already
  * there the flush landed before (a retry after a lost reply) and nothing is added twice.
  */
-import type { FlushBatch, RecordingDelta, StatsSink } from "@sightline/core/aggregate";
+import type { FlushBatch, HeatDelta, RecordingDelta, StatsSink } from "@sightline/core/aggregate";
 import { LIMITS } from "@sightline/shared/limits";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
@@ -12,6 +12,8 @@ import {
   dimensionStatsHourly,
   erasedRecordings,
   flushLog,
+  heatmapCells,
+  heatmapElements,
   pageStatsHourly,
   quotaDays,
   recordings,
@@ -37,7 +39,12 @@ export const siteLock = (siteId: string) => sql`hashtext(${`site:${siteId}`})`;
 
 export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" | "duplicate" | "gone"> {
   const { siteId } = batch;
-  const rows = batch.rows.length + batch.site.length + batch.dimensions.length + (batch.recordings?.length ?? 0);
+  const rows =
+    batch.rows.length +
+    batch.site.length +
+    batch.dimensions.length +
+    (batch.recordings?.length ?? 0) +
+    (batch.heat?.length ?? 0);
   return db.transaction(async (tx) => {
     // Two statements: under READ COMMITTED the check must start after the lock is held.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${siteLock(siteId)})`);
@@ -102,6 +109,7 @@ export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" |
         }),
     );
     if (batch.recordings?.length) await upsertRecordings(tx, siteId, batch.recordings);
+    if (batch.heat?.length) await upsertHeat(tx, siteId, batch.heat);
     return "applied";
   });
 }
@@ -188,6 +196,68 @@ async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): 
           },
         }),
     RECORDING_CHUNK,
+  );
+}
+
+const CELLS = LIMITS.heatmap.elementGrid ** 2;
+
+/**
+ * Adds a flush's heatmap counts: per element (a selector), the cells inside it folded into
+ * one row of `heatmap_elements` per page, device, kind, day and selector, whose counts and
+ * cell arrays are added element-wise to what is there; page-grid cells and scroll buckets to
+ * `heatmap_cells`. Inside the flush's transaction, after its id was logged.
+ */
+async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<void> {
+  const elements = new Map<string, { h: HeatDelta; count: number; cells: number[] }>();
+  const cells: (typeof heatmapCells.$inferInsert)[] = [];
+  for (const h of heat) {
+    if (h.selector === "") {
+      cells.push({ siteId, path: h.path, device: h.device, kind: h.kind, day: h.day, cell: h.cell, count: h.count });
+      continue;
+    }
+    const key = [h.path, h.device, h.kind, h.day, h.selector].join("\0");
+    let e = elements.get(key);
+    if (!e) {
+      e = { h, count: 0, cells: new Array<number>(CELLS).fill(0) };
+      elements.set(key, e);
+    }
+    e.count += h.count;
+    if (h.cell >= 0 && h.cell < CELLS) e.cells[h.cell] = (e.cells[h.cell] ?? 0) + h.count;
+  }
+  const t = heatmapElements;
+  // Each row carries 64 cells as one array parameter: 8 parameters a row.
+  await inChunks([...elements.values()], (chunk) =>
+    tx
+      .insert(t)
+      .values(
+        chunk.map(({ h, count, cells }) => ({
+          siteId,
+          path: h.path,
+          device: h.device,
+          kind: h.kind,
+          day: h.day,
+          selector: h.selector,
+          count,
+          cells,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [t.siteId, t.path, t.device, t.kind, t.day, t.selector],
+        set: {
+          count: sql`${t.count} + excluded.count`,
+          cells: sql`ARRAY(SELECT a + b FROM unnest(${t.cells}, excluded.cells) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`,
+        },
+      }),
+  );
+  const c = heatmapCells;
+  await inChunks(cells, (chunk) =>
+    tx
+      .insert(c)
+      .values(chunk)
+      .onConflictDoUpdate({
+        target: [c.siteId, c.path, c.device, c.kind, c.day, c.cell],
+        set: { count: sql`${c.count} + excluded.count` },
+      }),
   );
 }
 

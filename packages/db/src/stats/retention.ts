@@ -1,12 +1,12 @@
 /**
- * Retention: deletes each site's statistics older than its `retentionDays`, flush_log rows
+ * Retention: deletes each site's statistics and heatmap days older than its `retentionDays`, flush_log rows
  * older than a fixed window, and expired dashboard sessions, in bounded batches. One run makes at most
  * `maxStatements` DELETEs of at most `batchRows` rows each; the next run takes the rest.
  */
 import { hourOf } from "@sightline/core/aggregate";
 import { ID_PREFIXES, uuidv7Floor } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
-import { DIMENSIONS } from "@sightline/shared/wire";
+import { DIMENSIONS, HEATMAP_TYPES } from "@sightline/shared/wire";
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 
@@ -23,6 +23,8 @@ export const RETENTION_TABLES = [
   "siteStatsHourly",
   "dimensionStatsHourly",
   "quotaDays",
+  "heatmapElements",
+  "heatmapCells",
   "flushLog",
   "authSessions",
 ] as const;
@@ -40,6 +42,8 @@ export interface RetentionResult {
 
 /** Every breakdown dimension, as one array literal bound as a parameter. */
 const dimensions = `{${DIMENSIONS.join(",")}}`;
+/** Every heatmap kind, likewise. */
+const heatKinds = `{${HEATMAP_TYPES.join(",")}}`;
 
 /**
  * Each statement picks at most `n` row ids and deletes them by id (a TID scan). Rows are found
@@ -75,6 +79,17 @@ function deleteBatch(table: RetentionTable, now: Date, nowHour: string, flushCut
         SELECT t.ctid FROM sites s CROSS JOIN LATERAL (
           SELECT ctid FROM quota_days WHERE site_id = s.id AND day < (${cutoff} AT TIME ZONE 'UTC')::date LIMIT ${n}
         ) t LIMIT ${n}))`;
+    case "heatmapElements":
+    case "heatmapCells": {
+      // Heatmap days expire with the site's statistics; (site_id, kind, day) is indexed.
+      const t = sql.raw(table === "heatmapElements" ? "heatmap_elements" : "heatmap_cells");
+      return sql`DELETE FROM ${t} WHERE ctid = ANY(ARRAY(
+        SELECT x.ctid FROM sites s CROSS JOIN unnest(${heatKinds}::text[]) k(kind)
+        CROSS JOIN LATERAL (
+          SELECT ctid FROM ${t}
+          WHERE site_id = s.id AND kind = k.kind AND day < (${cutoff} AT TIME ZONE 'UTC')::date LIMIT ${n}
+        ) x LIMIT ${n}))`;
+    }
     case "flushLog": {
       // Flush ids are `fl_` + a UUIDv7 minted before the flush landed, so every row flushed
       // before the cutoff has an id below this bound: a range of the primary key, where
@@ -107,6 +122,8 @@ export async function applyRetention(db: Db, opts: RetentionOptions): Promise<Re
       siteStatsHourly: 0,
       dimensionStatsHourly: 0,
       quotaDays: 0,
+      heatmapElements: 0,
+      heatmapCells: 0,
       flushLog: 0,
       authSessions: 0,
     },

@@ -14,6 +14,7 @@ import {
   dayOf,
   dayString,
   type FlushBatch,
+  type HeatDelta,
   hourOf,
   mergePages,
   nextFlushDelayMs,
@@ -30,6 +31,7 @@ import type { AggregatorHealth } from "@sightline/shared/site";
 import {
   DIMENSIONS,
   type Dimension,
+  type HeatItem,
   type IngestMessage,
   OTHER_PATH,
   type RecordingMessage,
@@ -84,6 +86,10 @@ CREATE TABLE IF NOT EXISTS recording_deltas (
   bytes INTEGER NOT NULL, chunks INTEGER NOT NULL, pages TEXT NOT NULL,
   device TEXT NOT NULL, country TEXT NOT NULL, referrer TEXT, r2_prefix TEXT NOT NULL,
   PRIMARY KEY (flush_id, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heat_deltas (
+  flush_id TEXT NOT NULL, day TEXT NOT NULL, path TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+  selector TEXT NOT NULL, cell INTEGER NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (flush_id, day, path, device, kind, selector, cell)) WITHOUT ROWID;
 `;
 
 /**
@@ -125,10 +131,11 @@ const SITE_DELTAS: DeltaTable = { table: "site_deltas", keys: [], counts: [...CO
 const DIMENSION_DELTAS: DeltaTable = { table: "dimension_deltas", keys: ["dimension", "value"], counts: COUNTS };
 const DELTA_TABLES = [PAGE_DELTAS, SITE_DELTAS, DIMENSION_DELTAS];
 /**
- * Every table a flush takes under its id: the statistics, and the recording summaries merged
- * per session (recording_deltas: one row per session and flush, merged again by Postgres).
+ * Every table a flush takes under its id: the statistics, the recording summaries merged per
+ * session (recording_deltas: one row per session and flush, merged again by Postgres), and
+ * heatmap counts per cell (heat_deltas).
  */
-const FLUSHED_TABLES = [...DELTA_TABLES.map((t) => t.table), "recording_deltas"];
+const FLUSHED_TABLES = [...DELTA_TABLES.map((t) => t.table), "recording_deltas", "heat_deltas"];
 
 /** DO SQLite allows 100 bound parameters a statement. */
 const MAX_PARAMS = 100;
@@ -226,13 +233,14 @@ export class SiteAggregator extends DurableObject<Env> {
       this.countSessions(t);
       this.countVisitors(t);
       this.addDeltas(t.counts.values());
-      return { tally: t, quota };
+      const heat = this.addHeat(messages, fresh);
+      return { tally: t, quota, heat };
     });
-    const { tally, quota } = result;
-    if (tally.counted > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
+    const { tally, quota, heat } = result;
+    if (tally.counted + heat.counted > 0) await this.armAlarm(LIMITS.aggregate.flushIntervalMs);
     return {
-      counted: tally.counted,
-      duplicates: tally.total - tally.counted - quota.refused,
+      counted: tally.counted + heat.counted,
+      duplicates: tally.total + heat.total - tally.counted - heat.counted - quota.refused,
       overQuota: quota.refused,
       ...(quota.spentDay === undefined ? {} : { quotaSpentDay: quota.spentDay }),
     };
@@ -369,7 +377,7 @@ export class SiteAggregator extends DurableObject<Env> {
    */
   private markSeen(messages: IngestMessage[]): Set<string> {
     const fresh = new Set<string>();
-    const ids = messages.flatMap((m) => m.events.map((e) => e.id));
+    const ids = messages.flatMap((m) => withHeat(m).map((e) => e.id));
     for (const part of chunks(ids, MAX_PARAMS)) {
       const sql = `INSERT OR IGNORE INTO seen_events (id, ts) VALUES ${tuples(part.length, "?, 0")} RETURNING id`;
       for (const [id] of this.sql.exec(sql, ...part).raw<[string]>()) fresh.add(id);
@@ -395,7 +403,7 @@ export class SiteAggregator extends DurableObject<Env> {
     for (const m of messages) {
       const day = dayOf(m.receivedAt);
       let ids = byDay.get(day);
-      for (const e of m.events) {
+      for (const e of withHeat(m)) {
         if (!fresh.has(e.id)) continue;
         if (!ids) {
           ids = [];
@@ -440,7 +448,7 @@ export class SiteAggregator extends DurableObject<Env> {
     const byHour = new Map<number, Set<string>>();
     for (const m of messages) {
       if (m.device === "bot") continue;
-      for (const e of m.events) {
+      for (const e of withHeat(m)) {
         if (e.path === OTHER_PATH || !fresh.has(e.id)) continue;
         const hour = hourOf(e.ts);
         let paths = byHour.get(hour);
@@ -475,10 +483,51 @@ export class SiteAggregator extends DurableObject<Env> {
     }
     if (refused.size === 0) return;
     for (const m of messages) {
-      for (const e of m.events) {
+      for (const e of withHeat(m)) {
         if (refused.get(hourOf(e.ts))?.has(e.path)) e.path = OTHER_PATH;
       }
     }
+  }
+
+  /**
+   * Adds the fresh heatmap items to heat_deltas, a count per (day, page, device, kind,
+   * selector, cell): a rage click counts as a click and a rage click; a move once per cell.
+   * Items of a page the path cap folded into OTHER_PATH are not kept: a heatmap of "(other)"
+   * shows nothing anyone can look at.
+   */
+  private addHeat(messages: IngestMessage[], fresh: Set<string>): { total: number; counted: number } {
+    const counts = new Map<string, [string, string, string, string, string, number, number]>();
+    let total = 0;
+    let counted = 0;
+    const add = (day: string, h: HeatItem, kind: string, cell: number) => {
+      const sel = h.sel ?? "";
+      const key = `${day}\0${h.path}\0${h.device}\0${kind}\0${sel}\0${cell}`;
+      const row = counts.get(key);
+      if (row) row[6]++;
+      else counts.set(key, [day, h.path, h.device, kind, sel, cell, 1]);
+    };
+    for (const m of messages) {
+      for (const h of m.heat ?? []) {
+        total++;
+        // delete, not has: an id repeated within this call counts once too.
+        if (!fresh.delete(h.id)) continue;
+        counted++;
+        if (h.path === OTHER_PATH) continue;
+        const day = dayString(dayOf(h.ts));
+        for (const cell of h.cells) add(day, h, h.k, cell);
+        if (h.rage) add(day, h, "rage", h.cells[0] ?? 0);
+      }
+    }
+    const rows = [...counts.values()];
+    for (const part of chunks(rows, Math.floor(MAX_PARAMS / 7))) {
+      this.sql.exec(
+        `INSERT INTO heat_deltas (flush_id, day, path, device, kind, selector, cell, count)
+         VALUES ${tuples(part.length, "'', ?, ?, ?, ?, ?, ?, ?")}
+         ON CONFLICT (flush_id, day, path, device, kind, selector, cell) DO UPDATE SET count = count + excluded.count`,
+        ...part.flat(),
+      );
+    }
+    return { total, counted };
   }
 
   /**
@@ -648,6 +697,13 @@ export class SiteAggregator extends DurableObject<Env> {
         r2Prefix: r.r2_prefix,
       }));
     }
+    const heat = this.sql
+      .exec<HeatDelta & Record<string, SqlStorageValue>>(
+        "SELECT day, path, device, kind, selector, cell, count FROM heat_deltas WHERE flush_id = ?",
+        flushId,
+      )
+      .toArray();
+    if (heat.length > 0) batch.heat = heat;
     const quotaDays = this.sql
       .exec<{ day: number; reached_at: number }>(
         "SELECT day, reached_at FROM quota WHERE reached_at IS NOT NULL AND reported = 0",
@@ -656,7 +712,7 @@ export class SiteAggregator extends DurableObject<Env> {
     if (quotaDays.length > 0) {
       batch.quotaDays = quotaDays.map((q) => ({ day: dayString(q.day), reachedAt: q.reached_at }));
     }
-    const rows = batch.rows.length + batch.site.length + batch.dimensions.length + recordings.length;
+    const rows = batch.rows.length + batch.site.length + batch.dimensions.length + recordings.length + heat.length;
     const log = this.log.with({ site: target.siteId, shard: target.shard, flushId });
     const started = performance.now();
     let sink: (StatsSink & { close(): Promise<void> }) | null = null;
@@ -716,7 +772,8 @@ export class SiteAggregator extends DurableObject<Env> {
         p.rows +
         p.site.rows +
         Object.values(p.dimensions).reduce((n, d) => n + d.rows, 0) +
-        (await this.pendingRecordings()).rows,
+        (await this.pendingRecordings()).rows +
+        this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM heat_deltas").one().n,
       pendingPageviews: p.site.pageviews,
       inFlight: p.inFlight,
     };
@@ -809,6 +866,11 @@ export class SiteAggregator extends DurableObject<Env> {
   private setMetaOnce(key: string, value: string): void {
     this.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
+}
+
+/** A message's pageviews and heatmap items: what is deduplicated, counted against the quota and path-capped. */
+function withHeat(m: IngestMessage): { id: string; ts: number; path: string }[] {
+  return m.heat ? [...m.events, ...m.heat] : m.events;
 }
 
 /** One SELECT over every table a flush takes. */
