@@ -59,6 +59,7 @@ export function createDb(opts: DbOptions) {
 export type Db = ReturnType<typeof createDb>["db"];
 
 export * as accountsData from "./accounts/index.ts";
+export * as heatmapsData from "./heatmaps/query.ts";
 export type { RecordingRow } from "./recordings/query.ts";
 export * as recordingsData from "./recordings/query.ts";
 export type { SiteRow } from "./sites/index.ts";

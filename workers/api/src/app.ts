@@ -10,6 +10,7 @@ import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
+import { heatmaps } from "./routes/heatmaps.ts";
 import { pipeline } from "./routes/pipeline.ts";
 import { recordings } from "./routes/recordings.ts";
 import { sites } from "./routes/sites.ts";
@@ -50,6 +51,7 @@ app.route("/v1", account);
 app.route("/v1", sites);
 app.route("/v1", stats);
 app.route("/v1", recordings);
+app.route("/v1", heatmaps);
 app.route("/v1", pipeline);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "session", {

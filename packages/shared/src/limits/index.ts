@@ -148,6 +148,10 @@ export const LIMITS = {
     maxOrigins: 50,
     maxOriginLength: 256,
     maxTokensPerAccount: 100,
+    /** Elements a heatmap answer lists, most clicked first. */
+    maxHeatmapElements: 500,
+    /** Page and element rows the frustration ranking answers. */
+    maxFrustrationRows: 50,
     defaultDailyEventQuota: 1_000_000,
     maxDailyEventQuota: 1_000_000_000,
     /** Login and setup attempts per client address (CF-Connecting-IP), whatever the email. */

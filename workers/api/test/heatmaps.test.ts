@@ -1,0 +1,165 @@
+/**
+ * The heatmap routes against a real Postgres, with rows written by the aggregators' own sink
+ * (`postgresStatsSink`), so the reads are tested against what flushes leave. Days are relative
+ * to today (UTC), never a calendar date.
+ */
+import type { HeatDelta } from "@sightline/core/aggregate";
+import { postgresStatsSink } from "@sightline/db";
+import { newId } from "@sightline/shared/ids";
+import { LIMITS } from "@sightline/shared/limits";
+import { describe, expect, it } from "vitest";
+import { api, createSite, db, type ErrorShape, expectMatchesDocument, otherAccount, ownerCookie } from "./helpers.ts";
+
+const DAY_MS = 86_400_000;
+const day = (ago: number) => new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10);
+
+async function flush(siteId: string, heat: Omit<HeatDelta, "device">[], device: HeatDelta["device"] = "desktop") {
+  const { db: d, close } = db();
+  try {
+    await postgresStatsSink(d).apply({
+      flushId: newId("flush"),
+      siteId,
+      shard: 0,
+      rows: [],
+      site: [],
+      dimensions: [],
+      heat: heat.map((h) => ({ ...h, device })),
+    });
+  } finally {
+    await close();
+  }
+}
+
+const at = (h: Partial<Omit<HeatDelta, "device">>): Omit<HeatDelta, "device"> => ({
+  day: day(0),
+  path: "/pricing",
+  kind: "click",
+  selector: "#buy",
+  cell: 36,
+  count: 1,
+  ...h,
+});
+
+const PATH = "/v1/sites/{siteId}/heatmaps";
+
+describe("GET /v1/sites/{siteId}/heatmaps", () => {
+  it("sums elements and their cells across days, most clicked first, with the page grid beside them", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Heat");
+    await flush(site.id, [
+      at({ count: 3 }),
+      at({ day: day(1), cell: 37, count: 2 }),
+      at({ selector: "#menu", cell: 0, count: 1 }),
+      at({ selector: "", cell: 160, count: 4 }),
+      at({ kind: "rage", count: 1 }),
+      at({ path: "/other", count: 9 }),
+      at({ day: day(40), count: 9 }),
+    ]);
+    // Another device class and a retried flush id never mix in.
+    await flush(site.id, [at({ count: 7 })], "mobile");
+    const res = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing`, { cookie });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = (await expectMatchesDocument("GET", PATH, res)) as {
+      total: number;
+      items: { selector: string; count: number; cells: number[] }[];
+      grid: { cell: number; count: number }[];
+    };
+    expect(body.total).toBe(10);
+    expect(body.items.map((i) => [i.selector, i.count])).toEqual([
+      ["#buy", 5],
+      ["#menu", 1],
+    ]);
+    expect(body.items[0]?.cells).toHaveLength(64);
+    expect([body.items[0]?.cells[36], body.items[0]?.cells[37]]).toEqual([3, 2]);
+    expect(body.grid).toEqual([{ cell: 160, count: 4 }]);
+
+    const rage = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing&type=rage`, { cookie });
+    expect(((await rage.json()) as { items: unknown[] }).items).toHaveLength(1);
+    const mobile = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing&device=mobile`, { cookie });
+    expect(((await mobile.json()) as { total: number }).total).toBe(7);
+    const old = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing&from=${day(45)}&to=${day(35)}`, { cookie });
+    expect(((await old.json()) as { total: number }).total).toBe(9);
+  });
+
+  it("answers the share of pageviews that reached each depth, and the move grid", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Scroll");
+    await flush(site.id, [
+      at({ kind: "scroll", selector: "", cell: 10, count: 1 }),
+      at({ kind: "scroll", selector: "", cell: 20, count: 1 }),
+      at({ kind: "move", selector: "", cell: 5, count: 2 }),
+    ]);
+    const res = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing&type=scroll`, { cookie });
+    const scroll = (await expectMatchesDocument("GET", PATH, res)) as {
+      pageviews: number;
+      reach: { depth: number; share: number }[];
+    };
+    expect(scroll.pageviews).toBe(2);
+    expect(scroll.reach).toHaveLength(21);
+    expect(scroll.reach.find((r) => r.depth === 0.5)?.share).toBe(1);
+    expect(scroll.reach.find((r) => r.depth === 0.55)?.share).toBe(0.5);
+    expect(scroll.reach.at(-1)?.share).toBe(0.5);
+    const move = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing&type=move`, { cookie });
+    expect(await move.json()).toEqual({ type: "move", total: 2, grid: [{ cell: 5, count: 2 }] });
+  });
+
+  it(`lists at most ${LIMITS.api.maxHeatmapElements} elements`, async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Many");
+    const n = LIMITS.api.maxHeatmapElements + 1;
+    await flush(
+      site.id,
+      Array.from({ length: n }, (_, i) => at({ selector: `#e${i}`, count: i + 1 })),
+    );
+    const res = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing`, { cookie });
+    const body = (await res.json()) as { total: number; items: { selector: string }[] };
+    expect(body.items).toHaveLength(LIMITS.api.maxHeatmapElements);
+    expect(body.items[0]?.selector).toBe(`#e${n - 1}`);
+    expect(body.total).toBe((n * (n + 1)) / 2);
+  });
+
+  it("refuses bad input with 400 codes, a stranger's site with 404, no caller with 401", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Guarded");
+    const base = `/v1/sites/${site.id}/heatmaps`;
+    for (const q of [
+      "",
+      "?path=/&device=watch",
+      "?path=/&type=hover",
+      `?path=/&from=${day(1)}&to=${day(2)}`,
+      `?path=/&from=${day(LIMITS.api.maxRangeDays + 1)}&to=${day(0)}`,
+      "?path=/&from=yesterday",
+      `?path=${"a".repeat(LIMITS.collect.maxUrlLength + 1)}`,
+    ]) {
+      const res = await api(`${base}${q}`, { cookie });
+      expect(res.status, q).toBe(400);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
+    }
+    const other = await otherAccount();
+    const stranger = await api(`${base}?path=/`, { cookie: other.cookie });
+    expect(stranger.status).toBe(404);
+    expect((await api(`${base}?path=/`)).status).toBe(401);
+  });
+});
+
+describe("GET /v1/sites/{siteId}/frustration", () => {
+  it("ranks pages and elements by rage and dead clicks over every device", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Frustrated");
+    await flush(site.id, [
+      at({ kind: "rage", count: 2 }),
+      at({ kind: "dead", selector: "#menu", count: 5 }),
+      at({ kind: "click", selector: "#calm", count: 50 }),
+    ]);
+    await flush(site.id, [at({ kind: "dead", count: 1 })], "mobile");
+    const res = await api(`/v1/sites/${site.id}/frustration`, { cookie });
+    expect(res.status).toBe(200);
+    const body = await expectMatchesDocument("GET", "/v1/sites/{siteId}/frustration", res);
+    expect(body).toEqual({
+      items: [
+        { path: "/pricing", selector: "#menu", rage: 0, dead: 5 },
+        { path: "/pricing", selector: "#buy", rage: 2, dead: 1 },
+      ],
+    });
+  });
+});
