@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { migrate } from "../scripts/migrate.ts";
 import { type AggregatorResult, benchAggregator } from "./aggregator.ts";
 import { type BaselineResult, benchBaseline } from "./baseline.ts";
+import { benchHeatmapQuery, type HeatmapQueryResult } from "./heatmaps.ts";
 import { benchIngest, type IngestResult } from "./ingest.ts";
 import { type BenchDb, DATABASE_URL, openDb, startBridge } from "./lib/db.ts";
 import { type LoadTool, resolveLoadTool, wrkVersion } from "./lib/load.ts";
@@ -29,7 +30,7 @@ const profile = process.argv.includes("--profile");
 /** `--only <section>` (pipeline: with freshness, the baseline and the aggregator alone): one section. */
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
-const SECTIONS = ["ingest", "pipeline", "shards", "recordings", "record"] as const;
+const SECTIONS = ["ingest", "pipeline", "shards", "recordings", "record", "heatmaps"] as const;
 if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
   console.error(`--only takes ${SECTIONS.join(", ")}`);
   process.exit(2);
@@ -61,6 +62,8 @@ const MODE = quick
       recordedSeconds: 30,
       recordingRows: 100_000,
       recordingRepeats: 20,
+      heatmapClicks: 1_000_000,
+      heatmapRepeats: 20,
       recordSessions: 40,
       recordChunks: 15,
       watchdogS: 360,
@@ -86,6 +89,8 @@ const MODE = quick
       recordedSeconds: 60,
       recordingRows: 100_000,
       recordingRepeats: 50,
+      heatmapClicks: 1_000_000,
+      heatmapRepeats: 50,
       recordSessions: 100,
       recordChunks: 30,
       watchdogS: 900,
@@ -336,6 +341,12 @@ async function main(): Promise<number> {
     runs("recordings"),
   );
 
+  const heatmaps: HeatmapQueryResult | null = await section(
+    "heatmaps",
+    () => benchHeatmapQuery({ db: admin, clicks: MODE.heatmapClicks, repeats: MODE.heatmapRepeats, track, log }),
+    runs("heatmaps"),
+  );
+
   const record: RecordResult | null = await section(
     "record",
     () =>
@@ -434,6 +445,7 @@ async function main(): Promise<number> {
     freshness,
     shards,
     recordingsList,
+    heatmaps,
     record,
     recordingMinute,
     tracker: tracker && {
@@ -470,6 +482,7 @@ async function main(): Promise<number> {
     // Two shards on two cores: the split must not eat what the second thread gives.
     target("shards.scaling", result.shards?.scaling, ">=", 1.5),
     target("recordings.listP50Ms", result.recordingsList?.p50Ms, "<=", 100),
+    target("heatmaps.clickP50Ms", result.heatmaps?.p50Ms, "<=", 50),
     // Issue 11's 25 KB, read as KiB.
     target("tracker.recorderGzipBytes", result.tracker?.recorderGzipBytes, "<=", 25 * 1024),
     // With --only, the sections left out have no figure to hold to a target.
@@ -533,6 +546,7 @@ function printTable(r: {
   freshness: FreshnessResult | null;
   shards: ShardsResult | null;
   recordingsList: RecordingsListResult | null;
+  heatmaps: HeatmapQueryResult | null;
   record: RecordResult | null;
   recordingMinute: RecordingMinuteResult | null;
   tracker: { coreGzipBytes: number; recorderGzipBytes: number } | null;
@@ -628,6 +642,11 @@ function printTable(r: {
       `recordings list p50 (p95), ${fmt(r.recordingsList?.rows)} rows, two filters`,
       r.recordingsList ? `${fmt(r.recordingsList.p50Ms, 1)} ms (${fmt(r.recordingsList.p95Ms, 1)})` : "n/a",
       ...mark("recordings.listP50Ms"),
+    ],
+    [
+      `click heatmap p50 (p95), ${fmt(r.heatmaps?.clicks)} clicks on one page`,
+      r.heatmaps ? `${fmt(r.heatmaps.p50Ms, 1)} ms (${fmt(r.heatmaps.p95Ms, 1)})` : "n/a",
+      ...mark("heatmaps.clickP50Ms"),
     ],
     [
       "recording upload, workerd CPU per KB (per chunk)",

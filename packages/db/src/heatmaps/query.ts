@@ -66,23 +66,24 @@ export async function heatmap(db: Db, siteId: string, q: HeatmapQuery): Promise<
     const reach = scrollReach(histogram);
     return { type: "scroll", pageviews: reach[0]?.pageviews ?? 0, reach };
   }
-  const cells = await grid(db, siteId, q, q.type);
-  const gridTotal = cells.reduce((n, c) => n + c.count, 0);
-  if (q.type === "move") return { type: "move", total: gridTotal, grid: cells };
-  const rows = await db.execute<{ selector: string; count: string; cells: string[] }>(sql`
-    SELECT selector, sum(count) AS count, ${SUMMED_CELLS} AS cells FROM heatmap_elements
-    WHERE site_id = ${siteId} AND path = ${q.path} AND device = ${q.device} AND kind = ${q.type}
-      AND day BETWEEN ${q.from} AND ${q.to}
-    GROUP BY selector ORDER BY sum(count) DESC, selector
-    LIMIT ${LIMITS.api.maxHeatmapElements}`);
-  const items = rows.rows.map((r) => ({ selector: r.selector, count: Number(r.count), cells: r.cells.map(Number) }));
-  const [all] = (
-    await db.execute<{ n: string | null }>(sql`
-      SELECT sum(count) AS n FROM heatmap_elements
+  if (q.type === "move") {
+    const cells = await grid(db, siteId, q, "move");
+    return { type: "move", total: cells.reduce((n, c) => n + c.count, 0), grid: cells };
+  }
+  // Two statements at once, on two of the pool's connections: the page grid and the elements.
+  const [cells, rows] = await Promise.all([
+    grid(db, siteId, q, q.type),
+    db.execute<{ selector: string; count: string; total: string; cells: string[] }>(sql`
+      SELECT selector, sum(count) AS count, sum(sum(count)) OVER () AS total, ${SUMMED_CELLS} AS cells
+      FROM heatmap_elements
       WHERE site_id = ${siteId} AND path = ${q.path} AND device = ${q.device} AND kind = ${q.type}
-        AND day BETWEEN ${q.from} AND ${q.to}`)
-  ).rows;
-  return { type: q.type, total: Number(all?.n ?? 0) + gridTotal, items, grid: cells };
+        AND day BETWEEN ${q.from} AND ${q.to}
+      GROUP BY selector ORDER BY sum(count) DESC, selector
+      LIMIT ${LIMITS.api.maxHeatmapElements}`),
+  ]);
+  const items = rows.rows.map((r) => ({ selector: r.selector, count: Number(r.count), cells: r.cells.map(Number) }));
+  const total = Number(rows.rows[0]?.total ?? 0) + cells.reduce((n, c) => n + c.count, 0);
+  return { type: q.type, total, items, grid: cells };
 }
 
 /** Pages and elements ranked by rage and dead clicks over the range, every device. */
