@@ -304,11 +304,15 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     const hashRoutes = page.getByLabel("Count hash routes (#/…) as pages");
     expect(await hashRoutes.isChecked()).toBe(true);
     await hashRoutes.uncheck();
+    const heatmaps = page.getByLabel("Collect heatmaps");
+    expect(await heatmaps.isChecked()).toBe(true);
+    await heatmaps.uncheck();
     await page.getByRole("button", { name: "Save changes" }).click();
     await page.getByText("Changes saved.").waitFor();
     await page.reload();
     await expect.poll(() => page.inputValue("#settings-time-zone")).toBe("Asia/Tokyo");
     expect(await page.isChecked("#settings-hash-routes")).toBe(false);
+    expect(await page.isChecked("#settings-heatmaps")).toBe(false);
 
     // Rows about ten days back, placed by Tokyo's clock (UTC+9, no daylight saving).
     const TOKYO = 9 * HOUR;
@@ -457,6 +461,8 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
       await sleep(2_000);
     }
     expect(loader).toContain('"hashRoutes":false');
+    // And heatmaps off: the tracker is told to send no clicks or scroll depth.
+    expect(loader).toContain('"heatmaps":false');
   });
 
   it("deletes a site after confirmation, and a lost session leads to login and back", async () => {

@@ -33,6 +33,7 @@ describe("sites", () => {
       recordingSampleRate: 0,
       recordingDailyQuota: LIMITS.recording.defaultDailyQuota,
       maskAllText: false,
+      heatmaps: true,
     });
     expect(site).toMatchObject({
       timeZone: "UTC",
@@ -78,6 +79,11 @@ describe("sites", () => {
     const noHash = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { hashRoutes: false } });
     expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", noHash)).toMatchObject({ hashRoutes: false });
     expect(await edge().getSite(site.key)).toMatchObject({ hashRoutes: false, origins: ["https://new.example"] });
+
+    const noHeat = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { heatmaps: false } });
+    expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", noHeat)).toMatchObject({ heatmaps: false });
+    expect(await edge().getSite(site.key)).toMatchObject({ heatmaps: false, hashRoutes: false });
+    expect((await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { heatmaps: "no" } })).status).toBe(400);
     expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ hashRoutes: false });
 
     // A hot site gets more aggregator shards; the edge splits its sessions over them.

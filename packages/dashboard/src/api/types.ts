@@ -30,6 +30,8 @@ export interface Site {
   recordingRetentionDays: number;
   /** Recordings mask every text, not only inputs and personal-looking text. */
   maskAllText: boolean;
+  /** Whether the tracker sends clicks, rage clicks and scroll depth. */
+  heatmaps: boolean;
   createdAt: string;
   updatedAt: string;
   /** The `<script>` tag to paste into the site's pages. */
@@ -47,6 +49,7 @@ export interface SiteInput {
   recordingDailyQuota?: number;
   recordingRetentionDays?: number;
   maskAllText?: boolean;
+  heatmaps?: boolean;
 }
 
 export interface Page<T> {

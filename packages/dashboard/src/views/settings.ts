@@ -205,6 +205,13 @@ function generalCard(
     "aria-describedby": "settings-hash-routes-hint",
   });
   hashRoutes.checked = site.hashRoutes;
+  const heatmaps = h("input", {
+    type: "checkbox",
+    name: "heatmaps",
+    id: "settings-heatmaps",
+    "aria-describedby": "settings-heatmaps-hint",
+  });
+  heatmaps.checked = site.heatmaps;
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Save changes");
   const error = messageBox("error");
   const saved = messageBox("success");
@@ -234,6 +241,17 @@ function generalCard(
         "For single-page apps that route with #/ or #!/ links. Other fragments never count.",
       ),
     ),
+    h(
+      "div",
+      { class: "field field-check" },
+      heatmaps,
+      h("label", { for: "settings-heatmaps" }, "Collect heatmaps"),
+      h(
+        "p",
+        { class: "hint", id: "settings-heatmaps-hint" },
+        "Clicks, rage clicks and how far visitors scroll. Off: the tracker sends none of them.",
+      ),
+    ),
     h("div", { class: "actions" }, submit),
   );
   form.addEventListener("submit", async (e) => {
@@ -241,7 +259,7 @@ function generalCard(
     error.hide();
     saved.hide();
     notice.hide();
-    const read = readSiteForm({ name, origins, quota, retention, timeZone, hashRoutes });
+    const read = readSiteForm({ name, origins, quota, retention, timeZone, hashRoutes, heatmaps });
     if (!read.ok) {
       error.show(read.errors.join(" "));
       read.focus.focus();

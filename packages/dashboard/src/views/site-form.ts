@@ -10,6 +10,7 @@ export interface SiteFields {
   retention?: HTMLInputElement;
   timeZone?: HTMLSelectElement;
   hashRoutes?: HTMLInputElement;
+  heatmaps?: HTMLInputElement;
 }
 
 export type SiteFormResult = { ok: true; body: SiteInput } | { ok: false; errors: string[]; focus: HTMLElement };
@@ -37,5 +38,6 @@ export function readSiteForm(f: SiteFields): SiteFormResult {
   }
   if (f.timeZone?.value) body.timeZone = f.timeZone.value;
   if (f.hashRoutes) body.hashRoutes = f.hashRoutes.checked;
+  if (f.heatmaps) body.heatmaps = f.heatmaps.checked;
   return { ok: true, body };
 }

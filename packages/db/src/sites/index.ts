@@ -48,6 +48,8 @@ export interface SiteSettings {
   /** Days a recording is kept, 1 to LIMITS.recording.maxRetentionDays. */
   recordingRetentionDays: number;
   maskAllText: boolean;
+  /** Clicks, rage clicks, scroll depth and the interactions chunk; off: the tracker sends none. */
+  heatmaps: boolean;
 }
 
 export async function listSites(db: Db, accountId: string, limit: number, after?: string): Promise<SiteRow[]> {

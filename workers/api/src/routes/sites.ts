@@ -78,6 +78,10 @@ const SiteSettings = z.object({
     description:
       "Mask every text in recordings, not only inputs, email addresses and long digit runs (which are always masked).",
   }),
+  heatmaps: z.boolean().default(true).openapi({
+    description:
+      "Heatmaps: the tracker sends clicks, rage clicks and scroll depth. Off: it sends none, and the edge drops any that come.",
+  }),
 });
 
 export const Site = z
@@ -95,6 +99,7 @@ export const Site = z
     recordingDailyQuota: z.number().int().openapi({ description: "Recorded sessions started per UTC day at most." }),
     recordingRetentionDays: z.number().int().openapi({ description: "Days a recording is kept." }),
     maskAllText: z.boolean().openapi({ description: "Whether recordings mask every text." }),
+    heatmaps: z.boolean().openapi({ description: "Whether the tracker sends heatmap events." }),
     createdAt: z.string(),
     updatedAt: z.string(),
     snippet: z.string(),
@@ -119,6 +124,7 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     recordingDailyQuota: s.recordingDailyQuota,
     recordingRetentionDays: s.recordingRetentionDays,
     maskAllText: s.maskAllText,
+    heatmaps: s.heatmaps,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
     snippet: `<script async src="${ingest}/s/${s.key}.js"></script>`,
