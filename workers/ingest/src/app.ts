@@ -4,6 +4,7 @@ import { type HonoEnv, ingestEnv } from "./env.ts";
 import { collect } from "./routes/collect.ts";
 import { health } from "./routes/health.ts";
 import { record } from "./routes/record.ts";
+import { snapshot } from "./routes/snapshot.ts";
 import { tracker } from "./routes/tracker.ts";
 
 export const app = new Hono<HonoEnv>();
@@ -16,6 +17,7 @@ app.use(async function init(c, next) {
 app.route("/health", health);
 app.route("/v1/collect", collect);
 app.route("/v1/record", record);
+app.route("/v1/snapshot", snapshot);
 app.route("/", tracker);
 app.onError(onError);
 app.notFound(onNotFound);

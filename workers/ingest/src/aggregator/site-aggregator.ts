@@ -86,6 +86,8 @@ CREATE TABLE IF NOT EXISTS recording_deltas (
   bytes INTEGER NOT NULL, chunks INTEGER NOT NULL, pages TEXT NOT NULL,
   device TEXT NOT NULL, country TEXT NOT NULL, referrer TEXT, r2_prefix TEXT NOT NULL,
   PRIMARY KEY (flush_id, session)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshot_pages (
+  page TEXT PRIMARY KEY, taken_at INTEGER NOT NULL DEFAULT 0, granted_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS heat_deltas (
   flush_id TEXT NOT NULL, day TEXT NOT NULL, path TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
   selector TEXT NOT NULL, cell INTEGER NOT NULL, count INTEGER NOT NULL,
@@ -358,6 +360,45 @@ export class SiteAggregator extends DurableObject<Env> {
         day,
       );
       return true;
+    });
+  }
+
+  /**
+   * Whether a visitor should take `page`'s snapshot (called on shard 0, which keeps the site's
+   * snapshot index): "fresh" when one was taken within refreshAfterMs, "pending" while another
+   * visitor's grant runs, else "granted" (and that grant is now the pending one).
+   */
+  async snapshotGrant(name: string, page: string, now: number): Promise<"granted" | "fresh" | "pending"> {
+    return this.ctx.storage.transactionSync(() => {
+      this.setMetaOnce("name", name);
+      const row = this.sql
+        .exec<{ taken_at: number; granted_until: number }>(
+          "SELECT taken_at, granted_until FROM snapshot_pages WHERE page = ?",
+          page,
+        )
+        .toArray()[0];
+      if (row && row.taken_at > now - LIMITS.snapshot.refreshAfterMs) return "fresh";
+      if (row && row.granted_until > now) return "pending";
+      this.sql.exec(
+        `INSERT INTO snapshot_pages (page, granted_until) VALUES (?, ?)
+         ON CONFLICT (page) DO UPDATE SET granted_until = excluded.granted_until`,
+        page,
+        now + LIMITS.snapshot.grantTtlMs,
+      );
+      return "granted";
+    });
+  }
+
+  /** Records that `page`'s snapshot was stored at `takenAt`: no visitor is asked again until it is old. */
+  async snapshotTaken(name: string, page: string, takenAt: number): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      this.setMetaOnce("name", name);
+      this.sql.exec(
+        `INSERT INTO snapshot_pages (page, taken_at) VALUES (?, ?)
+         ON CONFLICT (page) DO UPDATE SET taken_at = max(taken_at, excluded.taken_at), granted_until = 0`,
+        page,
+        takenAt,
+      );
     });
   }
 
@@ -838,6 +879,12 @@ export class SiteAggregator extends DurableObject<Env> {
       this.sql.exec("DELETE FROM sessions WHERE hour < ?", hourOf(cutoff));
       this.sql.exec("DELETE FROM page_paths WHERE hour < ?", hourOf(cutoff));
       this.sql.exec("DELETE FROM recording_seen WHERE at < ?", cutoff);
+      // A page whose snapshot is due again and has no grant running is asked for as if new.
+      this.sql.exec(
+        "DELETE FROM snapshot_pages WHERE taken_at < ? AND granted_until < ?",
+        now - LIMITS.snapshot.refreshAfterMs,
+        now,
+      );
       this.sql.exec("DELETE FROM visitors WHERE day < ?", dayOf(now) - 1);
       this.sql.exec("DELETE FROM quota WHERE day < ? AND (reached_at IS NULL OR reported = 1)", dayOf(now) - 1);
       this.setMeta("prunedAt", String(now));

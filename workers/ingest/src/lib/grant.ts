@@ -1,12 +1,13 @@
 /**
- * Recording grants: stateless proof that the edge chose to record a session. A grant is
- * base64url(payload) "." base64url(HMAC-SHA256(RECORDING_GRANT_SECRET, payload)), the payload
- * binding the site key, the session id and the expiry, so one grant opens one session of one
- * site until it expires, and no one without the secret can make one.
+ * Grants: stateless proof that the edge chose a session to record, or a visitor to take a
+ * page's snapshot. A grant is base64url(payload) "." base64url(HMAC-SHA256(RECORDING_GRANT_SECRET,
+ * payload)), the payload binding the site key, the subject (a session id, or `snapshotSubject`)
+ * and the expiry, so one grant opens one session or one page snapshot of one site until it
+ * expires, and no one without the secret can make one.
  */
 
 interface GrantPayload {
-  /** Site key, session id, expiry (epoch ms). */
+  /** Site key, subject (session id or snapshot page), expiry (epoch ms). */
   k: string;
   s: string;
   e: number;
@@ -55,6 +56,9 @@ export async function signGrant(
   const bytes = encoder.encode(JSON.stringify(payload));
   return `${toBase64Url(bytes)}.${toBase64Url(await mac(secret, bytes))}`;
 }
+
+/** The subject of a snapshot grant: one page of one device class (distinct from any session id). */
+export const snapshotSubject = (device: string, path: string): string => `snapshot:${device}:${path}`;
 
 export type GrantCheck = "ok" | "invalid" | "expired" | "foreign";
 

@@ -47,7 +47,7 @@ record.options("/grant", preflight);
 record.options("/", preflight);
 
 /** The checks collect makes of a site's request: known site, registered Origin, rate limits. */
-async function siteChecks(
+export async function siteChecks(
   c: Context<HonoEnv>,
   siteKey: string,
   cors: Record<string, string>,

@@ -1,0 +1,153 @@
+/**
+ * Page snapshots at the edge: who is asked to take one (heatmaps on, consent, no fresh
+ * snapshot, no other grant running), and what an upload must be to land in R2.
+ */
+import { env, SELF } from "cloudflare:test";
+import { type SnapshotGrantResponse, snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
+import { LIMITS } from "@sightline/shared/limits";
+import { describe, expect, it } from "vitest";
+import { signGrant, snapshotSubject } from "../src/lib/grant.ts";
+import { type ErrorShape, makeSite, ORIGIN } from "./helpers.ts";
+
+const S = LIMITS.snapshot;
+const PAGE = `${ORIGIN}/pricing?plan=pro#faq`;
+
+function askGrant(siteKey: string, init: { url?: string; vw?: number; headers?: Record<string, string> } = {}) {
+  return SELF.fetch("https://ingest.test/v1/snapshot/grant", {
+    method: "POST",
+    headers: { "content-type": "text/plain", origin: ORIGIN, ...init.headers },
+    body: JSON.stringify({ siteKey, url: init.url ?? PAGE, vw: init.vw ?? 1440 }),
+  });
+}
+
+async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+const SNAPSHOT = JSON.stringify({ node: { type: 0, childNodes: [], id: 1 }, width: 1440, height: 3000 });
+
+async function upload(siteKey: string, grant: string, payload: Uint8Array, init: { url?: string; vw?: number } = {}) {
+  const header = new TextEncoder().encode(
+    `${JSON.stringify({ v: 1, siteKey, grant, url: init.url ?? PAGE, vw: init.vw ?? 1440 })}\n`,
+  );
+  const body = new Uint8Array(header.byteLength + payload.byteLength);
+  body.set(header);
+  body.set(payload, header.byteLength);
+  return SELF.fetch("https://ingest.test/v1/snapshot", {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream", origin: ORIGIN },
+    body,
+  });
+}
+
+async function stored(siteId: string, device: "desktop" | "mobile" = "desktop") {
+  const listed = await env.RECORDINGS.list({
+    prefix: await snapshotPrefix(siteId, device, "/pricing"),
+    include: ["customMetadata"],
+  });
+  return listed.objects;
+}
+
+async function refused(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(((await res.json()) as ErrorShape).error.code).toBe(code);
+}
+
+describe("POST /v1/snapshot/grant", () => {
+  it("asks one visitor per page and device class, not the next while its grant runs, nor once a snapshot is fresh", async () => {
+    const site = await makeSite();
+    const first = (await (await askGrant(site.siteKey)).json()) as SnapshotGrantResponse;
+    expect(first).toMatchObject({ snapshot: true, maskAllText: false });
+    // The second visitor of the same page and class: another one is on it.
+    expect(await (await askGrant(site.siteKey)).json()).toEqual({ snapshot: false });
+    // Another device class of the same page, or the same page under another query, is its own question.
+    expect(await (await askGrant(site.siteKey, { vw: 390 })).json()).toMatchObject({ snapshot: true });
+    expect(await (await askGrant(site.siteKey, { url: `${ORIGIN}/pricing?x=1` })).json()).toEqual({ snapshot: false });
+
+    if (!first.snapshot) throw new Error("no grant");
+    const res = await upload(site.siteKey, first.grant, await gzip(SNAPSHOT));
+    expect(res.status).toBe(201);
+    expect(await (await askGrant(site.siteKey)).json()).toEqual({ snapshot: false });
+  });
+
+  it("asks no one where the site has heatmaps off, or the visitor sends GPC or DNT", async () => {
+    const off = await makeSite({ heatmaps: false });
+    expect(await (await askGrant(off.siteKey)).json()).toEqual({ snapshot: false });
+    const site = await makeSite();
+    expect(await (await askGrant(site.siteKey, { headers: { "sec-gpc": "1" } })).json()).toEqual({ snapshot: false });
+    expect(await (await askGrant(site.siteKey, { headers: { dnt: "1" } })).json()).toEqual({ snapshot: false });
+    expect(await (await askGrant(site.siteKey)).json()).toMatchObject({ snapshot: true });
+  });
+
+  it("refuses an unknown site, a foreign origin and a bad body", async () => {
+    const site = await makeSite();
+    await refused(await askGrant("no_such_site_key"), 404, "UNKNOWN_SITE");
+    const foreign = await SELF.fetch("https://ingest.test/v1/snapshot/grant", {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "https://evil.example" },
+      body: JSON.stringify({ siteKey: site.siteKey, url: PAGE, vw: 1440 }),
+    });
+    await refused(foreign, 403, "ORIGIN_NOT_ALLOWED");
+    await refused(await askGrant(site.siteKey, { vw: LIMITS.heatmap.maxViewportPx + 1 }), 400, "VALIDATION_FAILED");
+  });
+});
+
+describe("POST /v1/snapshot", () => {
+  it("stores the snapshot gzipped with its page and size, newest first, and drops one whose successor is old", async () => {
+    const site = await makeSite();
+    const prefix = await snapshotPrefix(site.siteId, "desktop", "/pricing");
+    // Two older snapshots: the newer of them is past keepPreviousMs, so the oldest goes.
+    const now = Date.now();
+    await env.RECORDINGS.put(snapshotKey(prefix, now - S.keepPreviousMs - 2_000), "old");
+    await env.RECORDINGS.put(snapshotKey(prefix, now - S.keepPreviousMs - 1_000), "older");
+    const grant = (await (await askGrant(site.siteKey)).json()) as SnapshotGrantResponse;
+    if (!grant.snapshot) throw new Error("no grant");
+    const res = await upload(site.siteKey, grant.grant, await gzip(SNAPSHOT));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ path: "/pricing", device: "desktop" });
+    await expect.poll(async () => (await stored(site.siteId)).length, { timeout: 5_000 }).toBe(2);
+    const [newest] = await stored(site.siteId);
+    expect(newest?.customMetadata).toMatchObject({
+      path: "/pricing",
+      device: "desktop",
+      width: "1440",
+      height: "3000",
+    });
+    const body = await env.RECORDINGS.get(newest?.key ?? "");
+    const text = await new Response(body?.body.pipeThrough(new DecompressionStream("gzip"))).text();
+    expect(JSON.parse(text)).toEqual(JSON.parse(SNAPSHOT));
+  });
+
+  it("refuses uploads without a grant for this page and device class, and stores nothing", async () => {
+    const site = await makeSite();
+    const payload = await gzip(SNAPSHOT);
+    const secret = (env as unknown as { RECORDING_GRANT_SECRET: string }).RECORDING_GRANT_SECRET;
+    const subject = snapshotSubject("desktop", "/pricing");
+    await refused(await upload(site.siteKey, "forged.grant", payload), 403, "SNAPSHOT_NOT_GRANTED");
+    const expired = await signGrant(secret, site.siteKey, subject, Date.now() - 1);
+    await refused(await upload(site.siteKey, expired, payload), 403, "SNAPSHOT_NOT_GRANTED");
+    const otherPage = await signGrant(secret, site.siteKey, snapshotSubject("desktop", "/other"), Date.now() + 60_000);
+    await refused(await upload(site.siteKey, otherPage, payload), 403, "SNAPSHOT_NOT_GRANTED");
+    const good = await signGrant(secret, site.siteKey, subject, Date.now() + 60_000);
+    // The grant is for desktop; a phone-width upload of the same page is another class.
+    await refused(await upload(site.siteKey, good, payload, { vw: 390 }), 403, "SNAPSHOT_NOT_GRANTED");
+    expect(await stored(site.siteId)).toEqual([]);
+    expect(await stored(site.siteId, "mobile")).toEqual([]);
+  });
+
+  it("refuses oversize bodies, zip bombs and payloads that are not a snapshot", async () => {
+    const site = await makeSite();
+    const secret = (env as unknown as { RECORDING_GRANT_SECRET: string }).RECORDING_GRANT_SECRET;
+    const grant = await signGrant(secret, site.siteKey, snapshotSubject("desktop", "/pricing"), Date.now() + 60_000);
+    await refused(await upload(site.siteKey, grant, new Uint8Array(S.maxBytes + 1)), 413, "PAYLOAD_TOO_LARGE");
+    const bomb = await gzip(`{"node":{},"pad":"${"a".repeat(S.maxInflatedBytes)}"}`);
+    expect(bomb.byteLength).toBeLessThan(S.maxBytes);
+    await refused(await upload(site.siteKey, grant, bomb), 413, "PAYLOAD_TOO_LARGE");
+    for (const bad of ["not json", "[1,2]", '{"node":{},"width":0,"height":10}', ' {"node":{},"width":1,"height":1}']) {
+      await refused(await upload(site.siteKey, grant, await gzip(bad)), 400, "VALIDATION_FAILED");
+    }
+    await refused(await upload(site.siteKey, grant, new TextEncoder().encode("plain")), 400, "VALIDATION_FAILED");
+    expect(await stored(site.siteId)).toEqual([]);
+  });
+});
