@@ -155,7 +155,9 @@ snapshot.post("/", async (c) => {
   const payload = body.subarray(nl + 1);
   let meta: { width: number; height: number };
   try {
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await gunzipCapped(payload, S.maxInflatedBytes));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      await gunzipCapped(payload, S.maxInflatedBytes),
+    );
     meta = checkedSnapshot(text);
   } catch (err) {
     if (err instanceof SightlineError) return errorJson(c, err.code, err.message, cors);
