@@ -5,10 +5,12 @@
  */
 import type { HeatDelta } from "@sightline/core/aggregate";
 import { postgresStatsSink } from "@sightline/db";
+import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { newId } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { describe, expect, it } from "vitest";
 import { api, createSite, db, type ErrorShape, expectMatchesDocument, otherAccount, ownerCookie } from "./helpers.ts";
+import { bucket, gzip } from "./recording-fixtures.ts";
 
 const DAY_MS = 86_400_000;
 const day = (ago: number) => new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10);
@@ -161,5 +163,39 @@ describe("GET /v1/sites/{siteId}/frustration", () => {
         { path: "/pricing", selector: "#buy", rage: 2, dead: 1 },
       ],
     });
+  });
+});
+
+describe("GET /v1/sites/{siteId}/heatmaps/snapshot", () => {
+  it("answers the newest snapshot of the page for the device class, or 404 SNAPSHOT_NOT_FOUND", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Snapped");
+    const url = `/v1/sites/${site.id}/heatmaps/snapshot?path=/pricing`;
+    const none = await api(url, { cookie });
+    expect(none.status).toBe(404);
+    expect(((await none.json()) as ErrorShape).error.code).toBe("SNAPSHOT_NOT_FOUND");
+
+    const prefix = await snapshotPrefix(site.id, "desktop", "/pricing");
+    const node = { type: 0, id: 1, childNodes: [{ type: 2, tagName: "button", id: 2, attributes: { id: "buy" } }] };
+    const now = Date.now();
+    await bucket().put(
+      snapshotKey(prefix, now - DAY_MS),
+      await gzip(JSON.stringify({ node: {}, width: 1, height: 1 })),
+    );
+    await bucket().put(snapshotKey(prefix, now), await gzip(JSON.stringify({ node, width: 1440, height: 3000 })));
+    const res = await api(url, { cookie });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await expectMatchesDocument("GET", "/v1/sites/{siteId}/heatmaps/snapshot", res)).toEqual({
+      path: "/pricing",
+      device: "desktop",
+      takenAt: new Date(now).toISOString(),
+      node,
+      width: 1440,
+      height: 3000,
+    });
+    expect((await api(`${url}&device=mobile`, { cookie })).status).toBe(404);
+    const other = await otherAccount();
+    expect((await api(url, { cookie: other.cookie })).status).toBe(404);
+    expect((await api(`/v1/sites/${site.id}/heatmaps/snapshot`, { cookie })).status).toBe(400);
   });
 });

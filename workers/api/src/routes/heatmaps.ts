@@ -3,10 +3,12 @@
  * with the grid inside it, the page grid, the scroll reach, and the frustration ranking.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { heatmapsData, sitesData } from "@sightline/db";
+import { heatmapsData, type SiteRow, sitesData } from "@sightline/db";
+import { snapshotPrefix, snapshotTakenAt } from "@sightline/shared/heatmap";
 import { LIMITS } from "@sightline/shared/limits";
 import { HEAT_DEVICES, HEATMAP_TYPES } from "@sightline/shared/wire";
-import { bearer, errorResponses, json, router } from "../lib/openapi.ts";
+import { databaseUnavailable } from "../lib/db-errors.ts";
+import { bearer, errorResponses, fail, json, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
 
@@ -66,6 +68,44 @@ const Heatmap = z
   })
   .openapi("Heatmap");
 
+const SnapshotQuery = z.object({
+  path: z.string().min(1).max(LIMITS.collect.maxUrlLength).openapi({ example: "/pricing" }),
+  device: z.enum(HEAT_DEVICES).default("desktop"),
+});
+const Snapshot = z
+  .object({
+    path: z.string(),
+    device: z.enum(HEAT_DEVICES),
+    takenAt: z.string(),
+    width: z.number().int().openapi({ description: "The page's width in CSS pixels when it was taken." }),
+    height: z.number().int().openapi({ description: "The page's full height in CSS pixels." }),
+    node: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "The page's DOM as rrweb-snapshot serialises it, masked as recordings are; rebuild it with rrweb-snapshot.",
+    }),
+  })
+  .openapi("PageSnapshot");
+
+/**
+ * The stored `{"node":…,"width":…,"height":…}`, inflated and streamed behind the snapshot's own
+ * fields: `{"path":…,"device":…,"takenAt":…,` then the stored object without its `{`.
+ */
+function snapshotBody(gzipped: ReadableStream<Uint8Array>, fields: Record<string, string>): ReadableStream<Uint8Array> {
+  const head = new TextEncoder().encode(`${JSON.stringify(fields).slice(0, -1)},`);
+  let first = true;
+  return gzipped.pipeThrough(new DecompressionStream("gzip")).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        if (first && chunk.byteLength > 0) {
+          first = false;
+          out.enqueue(head);
+          out.enqueue(chunk.subarray(1));
+        } else out.enqueue(chunk);
+      },
+    }),
+  );
+}
+
 const Frustration = z
   .object({
     items: z.array(
@@ -99,6 +139,47 @@ heatmaps
         if (!(await sitesData.getSite(db, accountId, siteId))) return null;
         return heatmapsData.heatmap(db, siteId, q);
       });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/sites/{siteId}/heatmaps/snapshot",
+      tags: ["heatmaps"],
+      summary: "The page to draw a heatmap over",
+      description:
+        "The newest snapshot of the page for the device class, taken by a visitor's browser when the edge asked " +
+        "one to (the first visitor of a page, then again once it is a week old).",
+      security: bearer,
+      middleware: requireScope("read"),
+      request: { params: Params, query: SnapshotQuery },
+      responses: { 200: json(Snapshot, "The snapshot"), ...errorResponses(400, 401, 403, 404, 503) },
+    }),
+    async (c) => {
+      const { siteId } = c.req.valid("param");
+      const { path, device } = c.req.valid("query");
+      let site: SiteRow | null;
+      try {
+        site = await sitesData.getSite(c.get("db")(), c.get("caller").account.id, siteId);
+      } catch (err) {
+        throw databaseUnavailable(err);
+      }
+      if (!site) return fail(c, "NOT_FOUND", "No such site.");
+      const bucket = c.env.RECORDINGS;
+      const [newest] = (await bucket.list({ prefix: await snapshotPrefix(siteId, device, path), limit: 1 })).objects;
+      const object = newest ? await bucket.get(newest.key) : null;
+      if (!newest || !object) {
+        return fail(
+          c,
+          "SNAPSHOT_NOT_FOUND",
+          "No snapshot of this page for this device yet: the next visitor of it with heatmaps on takes one.",
+        );
+      }
+      const takenAt = new Date(snapshotTakenAt(newest.key)).toISOString();
+      return c.body(snapshotBody(object.body, { path, device, takenAt }), 200, {
+        "Content-Type": "application/json",
+        "Cache-Control": "private, max-age=60",
+      }) as never;
     },
   )
   .openapi(
