@@ -478,7 +478,7 @@ async function main(): Promise<number> {
     target("pipeline.lost", result.pipeline?.lost, "=", 0),
     target("pipeline.singleEvent.lost", result.pipeline?.singleEvent?.lost, "=", 0),
     target("freshness.p95Ms", result.freshness?.p95Ms, "<=", 15_000),
-    target("tracker.coreGzipBytes", result.tracker?.coreGzipBytes, "<=", 5_120),
+    target("tracker.coreGzipBytes", result.tracker?.coreGzipBytes, "<=", 3_072),
     // Two shards on two cores: the split must not eat what the second thread gives.
     target("shards.scaling", result.shards?.scaling, ">=", 1.5),
     target("recordings.listP50Ms", result.recordingsList?.p50Ms, "<=", 100),

@@ -13,7 +13,7 @@ export const config = (over: Partial<TrackerConfig> = {}): TrackerConfig => ({
   retryBaseMs: 1_000,
   sessionIdleMs: 30 * 60 * 1000,
   respectDnt: true,
-  heatmaps: true,
+  heatmaps: false,
   hashRoutes: true,
   recordingSampleRate: 0,
   ...over,
@@ -85,7 +85,7 @@ export function fakeBeacon(accept = true) {
   return { beacon, calls };
 }
 
-type Listener = () => void;
+type Listener = (e?: unknown) => void;
 
 /** A window with just what the tracker touches, navigable through its own history. */
 export function fakeHost(opts: {
@@ -98,9 +98,11 @@ export function fakeHost(opts: {
 }) {
   let url = new URL(opts.href ?? "https://site.test/home");
   const listeners = new Map<string, Listener[]>();
-  const on = (type: string, fn: Listener) => listeners.set(type, [...(listeners.get(type) ?? []), fn]);
-  const emit = (type: string) => {
-    for (const fn of listeners.get(type) ?? []) fn();
+  const on = (type: string, fn: (e: never) => void) => {
+    listeners.set(type, [...(listeners.get(type) ?? []), fn as Listener]);
+  };
+  const emit = (type: string, e?: unknown) => {
+    for (const fn of listeners.get(type) ?? []) fn(e);
   };
   const navigate = (_state: unknown, _unused: string, to?: string | URL | null) => {
     if (to) url = new URL(to, url);
@@ -130,11 +132,16 @@ export function fakeHost(opts: {
       },
     },
     history: { pushState: navigate, replaceState: navigate },
+    scrollX: 0,
+    scrollY: 0,
+    innerWidth: 1280,
+    innerHeight: 800,
     localStorage: store,
     document: {
       referrer: "https://search.test/?q=sightline",
       title: "Home",
       visibilityState: "visible",
+      documentElement: { scrollHeight: 2_000 },
       addEventListener: on,
       createElement: () => ({ src: "" }),
       head: {

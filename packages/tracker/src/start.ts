@@ -1,5 +1,6 @@
 /** Wires the tracker to a page. Apart from core.ts so tests can run it against a fake window. */
 import type { TrackerConfig } from "@sightline/shared/site";
+import { type HeatHost, heatmaps } from "./heatmap/index.ts";
 import { type NavHost, watchNavigation } from "./navigation.ts";
 import { pageview } from "./pageview.ts";
 import { optedOut, type PrivacySignals } from "./privacy.ts";
@@ -9,23 +10,29 @@ import { type SessionStore, sessions } from "./session.ts";
 import { type Beacon, type Fetch, transport } from "./transport.ts";
 
 /** The parts of `window` the tracker touches. */
-export interface Host extends NavHost, PrivacySignals, RecordHost {
+export interface Host
+  extends NavHost,
+    PrivacySignals,
+    RecordHost,
+    Omit<HeatHost, "document" | "addEventListener" | "location"> {
   /** Set by the loader script `/s/<siteKey>.js`. */
   __sl?: TrackerConfig;
   /** Set by the core once running; also the guard against loading twice. */
   sightline?: Api;
   /** A getter that may throw where storage is blocked. */
   readonly localStorage: SessionStore;
-  document: RecordHost["document"] & {
-    referrer: string;
-    title: string;
-    visibilityState: string;
-    addEventListener(type: "visibilitychange", fn: () => void): void;
-  };
+  document: RecordHost["document"] &
+    HeatHost["document"] & {
+      referrer: string;
+      title: string;
+      visibilityState: string;
+      addEventListener(type: "visibilitychange", fn: () => void): void;
+    };
   navigator: PrivacySignals["navigator"] & { sendBeacon?: Beacon };
   fetch: Fetch;
   setTimeout(fn: () => void, ms: number): unknown;
   addEventListener(type: "popstate" | "hashchange" | "pagehide", fn: () => void): void;
+  addEventListener(type: "scroll", fn: () => void, opts: { passive: boolean }): void;
 }
 
 /** `window.sightline`: `sightline('consent', false)` stops recording; `flush()` sends the queue now. */
@@ -60,10 +67,22 @@ export function start(w: Host): void {
     rec.begin(sid);
   };
   track(w.document.referrer);
-  watchNavigation(w, track, cfg.hashRoutes);
+  const heat = cfg.heatmaps ? heatmaps(w, Date.now, (e) => q.track(e, sid)) : undefined;
+  watchNavigation(
+    w,
+    (prev) => {
+      // The page just left sends its scroll depth before the next pageview starts.
+      heat?.page();
+      track(prev);
+    },
+    cfg.hashRoutes,
+  );
 
   // pagehide rather than unload: unload breaks the back/forward cache and often never fires on mobile.
-  const leave = () => void q.flush(true);
+  const leave = () => {
+    heat?.leave();
+    void q.flush(true);
+  };
   w.addEventListener("pagehide", leave);
   w.document.addEventListener("visibilitychange", () => {
     if (w.document.visibilityState === "hidden") leave();

@@ -61,7 +61,7 @@ export const LIMITS = {
     retryBaseMs: 1_000,
     /** A session ends after this long without activity, as in GA, Hotjar and PostHog. */
     sessionIdleMs: 30 * 60 * 1000,
-    maxCoreGzipBytes: 5_120,
+    maxCoreGzipBytes: 3_072,
   },
   /** Session recordings (docs/RECORDINGS.md). */
   recording: {

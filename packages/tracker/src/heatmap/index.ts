@@ -1,0 +1,117 @@
+/**
+ * Heatmap capture in the core tracker: clicks (with rage clicks) and the scroll depth of each
+ * pageview. Moves, dead clicks and page snapshots are the interactions chunk's.
+ */
+import { uuidv7 } from "@sightline/shared/ids";
+import type { ClickEvent, ScrollEvent } from "@sightline/shared/wire";
+import { RAGE_CLICKS, RAGE_RADIUS_PX, RAGE_WINDOW_MS } from "./limits.ts";
+import { type SelectorElement, selectorOf } from "./selector.ts";
+
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+interface ClickTarget extends SelectorElement {
+  getBoundingClientRect(): Box;
+}
+
+/** What of a click the tracker reads; `detail` is 0 for a keyboard activation. */
+export interface ClickLike {
+  target: unknown;
+  clientX: number;
+  clientY: number;
+  detail: number;
+}
+
+export interface HeatHost {
+  location: { href: string };
+  scrollX: number;
+  scrollY: number;
+  innerWidth: number;
+  innerHeight: number;
+  document: {
+    documentElement: { scrollHeight: number };
+    addEventListener(type: "click", fn: (e: ClickLike) => void, capture: boolean): void;
+  };
+  addEventListener(type: "scroll", fn: () => void, opts: { passive: boolean }): void;
+}
+
+const fraction = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
+
+/**
+ * Starts capture on the current pageview. `page()` is called when navigation starts the next
+ * one (sending this one's depth first, under its URL); `leave()` when the page is hidden or
+ * left. Each pageview sends its depth at most once: at its first leave or at navigation, so a
+ * tab hidden and shown again does not count the pageview twice in the scroll histogram.
+ */
+export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | ScrollEvent) => void) {
+  let url = w.location.href;
+  let deepest = 0;
+  let sent = false;
+  const measure = () => {
+    const depth = (w.scrollY + w.innerHeight) / Math.max(1, w.document.documentElement.scrollHeight);
+    if (depth > deepest) deepest = Math.min(1, depth);
+  };
+  const leave = () => {
+    if (sent) return;
+    sent = true;
+    const ts = now();
+    emit({ type: "scroll", id: uuidv7(ts), ts, url, depth: fraction(deepest), vw: w.innerWidth });
+  };
+  measure();
+  w.addEventListener("scroll", measure, { passive: true });
+
+  // The current burst: its last click's time and place, and how many so far (0 once marked).
+  let lastTs = -1e9;
+  let lastX = 0;
+  let lastY = 0;
+  let n = 0;
+  w.document.addEventListener(
+    "click",
+    (e) => {
+      const el = e.target as ClickTarget | null;
+      if (!el?.getBoundingClientRect) return;
+      const r = el.getBoundingClientRect();
+      // A keyboard activation has no pointer: it counts at the element's centre.
+      const key = e.detail === 0;
+      const cx = key ? r.left + r.width / 2 : e.clientX;
+      const cy = key ? r.top + r.height / 2 : e.clientY;
+      const x = Math.round(cx + w.scrollX);
+      const y = Math.round(cy + w.scrollY);
+      const ts = now();
+      // A marked burst (n = 0) counts on without marking again, until a click breaks it.
+      n = ts - lastTs <= RAGE_WINDOW_MS && Math.hypot(x - lastX, y - lastY) <= RAGE_RADIUS_PX ? n && n + 1 : 1;
+      lastTs = ts;
+      lastX = x;
+      lastY = y;
+      const click: ClickEvent = { type: "click", id: uuidv7(ts), ts, url: w.location.href, x, y, vw: w.innerWidth };
+      const sel = selectorOf(el);
+      if (sel) {
+        click.sel = sel;
+        // A box without width or height (0 / 0) counts at its edge.
+        click.ex = fraction((cx - r.left) / r.width || 0);
+        click.ey = fraction((cy - r.top) / r.height || 0);
+      }
+      if (n >= RAGE_CLICKS) {
+        n = 0;
+        click.rage = true;
+      }
+      emit(click);
+    },
+    true,
+  );
+
+  return {
+    page() {
+      leave();
+      url = w.location.href;
+      deepest = 0;
+      sent = false;
+      measure();
+    },
+    leave,
+  };
+}
