@@ -1,22 +1,28 @@
 /**
- * Bundles src/core.ts and src/recorder/index.ts into minified IIFEs and writes dist/core.js,
- * dist/recorder.js, dist/bundle.js (the scripts as string modules for the ingest worker) and
+ * Bundles the tracker's scripts into minified IIFEs: the core (every page), the recorder
+ * (sampled sessions), the interactions chunk (sites with heatmaps on) and the snapshot chunk
+ * (a visitor the edge asks for a page's snapshot). Writes dist/<name>.js, dist/bundle.js (the
+ * scripts as string modules for the ingest worker, with their hashes and gzipped sizes) and
  * dist/size.json. Fails when the gzipped core exceeds LIMITS.tracker.maxCoreGzipBytes or when
- * zod slipped into either bundle. The recorder's size is reported, not held to a limit.
+ * zod slipped into any bundle. The chunks' sizes are reported, not held to a limit here.
  */
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { LIMITS } from "@sightline/shared/limits";
-import { type Bundle, bundleCore, bundleRecorder } from "./bundle.ts";
+import { type Bundle, bundleCore, bundleInteractions, bundleRecorder, bundleSnapshot } from "./bundle.ts";
 
 const dist = new URL("../dist/", import.meta.url);
-const [core, recorder] = await Promise.all([bundleCore(), bundleRecorder()]);
+const NAMES = ["core", "recorder", "interactions", "snapshot"] as const;
+const built = await Promise.all([bundleCore(), bundleRecorder(), bundleInteractions(), bundleSnapshot()]);
 
-for (const [name, b] of [
-  ["core", core],
-  ["recorder", recorder],
-] as const) {
+const measure = ({ js }: Bundle) => ({
+  hash: createHash("sha256").update(js).digest("hex").slice(0, 12),
+  bytes: Buffer.byteLength(js),
+  gzipBytes: gzipSync(js).length,
+});
+const bundles = NAMES.map((name, i) => {
+  const b = built[i] as Bundle;
   const leaked = b.inputs.filter((p) => p.includes("node_modules/zod/"));
   if (leaked.length > 0) {
     console.error(
@@ -24,57 +30,59 @@ for (const [name, b] of [
     );
     process.exit(1);
   }
-}
-
-const measure = ({ js }: Bundle) => ({
-  hash: createHash("sha256").update(js).digest("hex").slice(0, 12),
-  bytes: Buffer.byteLength(js),
-  gzipBytes: gzipSync(js).length,
+  return { name, js: b.js, ...measure(b) };
 });
-const c = measure(core);
-const r = measure(recorder);
 
 await mkdir(dist, { recursive: true });
 await Promise.all([
-  writeFile(new URL("core.js", dist), core.js),
-  writeFile(new URL("recorder.js", dist), recorder.js),
+  ...bundles.map((b) => writeFile(new URL(`${b.name}.js`, dist), b.js)),
   writeFile(
     new URL("bundle.js", dist),
-    [
-      `export const coreJs = ${JSON.stringify(core.js)};`,
-      `export const coreHash = "${c.hash}";`,
-      `export const coreGzipBytes = ${c.gzipBytes};`,
-      `export const recorderJs = ${JSON.stringify(recorder.js)};`,
-      `export const recorderHash = "${r.hash}";`,
-      `export const recorderGzipBytes = ${r.gzipBytes};`,
-      "",
-    ].join("\n"),
+    `${bundles
+      .map((b) =>
+        [
+          `export const ${b.name}Js = ${JSON.stringify(b.js)};`,
+          `export const ${b.name}Hash = "${b.hash}";`,
+          `export const ${b.name}GzipBytes = ${b.gzipBytes};`,
+        ].join("\n"),
+      )
+      .join("\n")}\n`,
   ),
   writeFile(
     new URL("bundle.d.ts", dist),
-    [
-      "/** The tracker core script, served as `/t/core.<coreHash>.js`. */",
-      "export declare const coreJs: string;",
-      "/** First 12 hex digits of the SHA-256 of coreJs. */",
-      "export declare const coreHash: string;",
-      "export declare const coreGzipBytes: number;",
-      "/** The recorder chunk, served as `/t/recorder.<recorderHash>.js`. */",
-      "export declare const recorderJs: string;",
-      "export declare const recorderHash: string;",
-      "export declare const recorderGzipBytes: number;",
-      "",
-    ].join("\n"),
+    `${bundles
+      .map((b) =>
+        [
+          `/** The ${b.name} script, served as \`/t/${b.name}.<${b.name}Hash>.js\`. */`,
+          `export declare const ${b.name}Js: string;`,
+          `/** First 12 hex digits of the SHA-256 of ${b.name}Js. */`,
+          `export declare const ${b.name}Hash: string;`,
+          `export declare const ${b.name}GzipBytes: number;`,
+        ].join("\n"),
+      )
+      .join("\n")}\n`,
   ),
   writeFile(
     new URL("size.json", dist),
-    `${JSON.stringify({ coreBytes: c.bytes, coreGzipBytes: c.gzipBytes, recorderBytes: r.bytes, recorderGzipBytes: r.gzipBytes })}\n`,
+    `${JSON.stringify(
+      Object.fromEntries(
+        bundles.flatMap((b) => [
+          [`${b.name}Bytes`, b.bytes],
+          [`${b.name}GzipBytes`, b.gzipBytes],
+        ]),
+      ),
+    )}\n`,
   ),
 ]);
 
 const max = LIMITS.tracker.maxCoreGzipBytes;
-console.log(`tracker: core.${c.hash}.js ${c.bytes} B, ${c.gzipBytes} B gzipped (limit ${max})`);
-console.log(`tracker: recorder.${r.hash}.js ${r.bytes} B, ${r.gzipBytes} B gzipped`);
-if (c.gzipBytes > max) {
-  console.error(`tracker: gzipped core is ${c.gzipBytes} B, over the ${max} B limit`);
+for (const b of bundles) {
+  console.log(
+    `tracker: ${b.name}.${b.hash}.js ${b.bytes} B, ${b.gzipBytes} B gzipped${b.name === "core" ? ` (limit ${max})` : ""}`,
+  );
+}
+const core = bundles[0];
+if (core && core.gzipBytes > max) {
+  console.error(`tracker: gzipped core is ${core.gzipBytes} B, over the ${max} B limit`);
   process.exit(1);
 }

@@ -82,3 +82,13 @@ export const bundleRecorder = (): Promise<Bundle> =>
     // page the recorder stays silent (340 B gzipped less, the warning texts go with them).
     drop: ["console", "debugger"],
   });
+
+/** `interactions.<hash>.js`: moves, dead clicks and the snapshot request, for sites with heatmaps on. */
+export const bundleInteractions = (): Promise<Bundle> => bundle("../src/interactions/index.ts", "es2019");
+
+/**
+ * `snapshot.<hash>.js`: rrweb-snapshot and the upload, loaded only when the edge asks this
+ * visitor for a page's snapshot. ES2020 and silent, as the recorder.
+ */
+export const bundleSnapshot = (): Promise<Bundle> =>
+  bundle("../src/snapshot/index.ts", "es2020", { drop: ["console", "debugger"] });

@@ -1,6 +1,13 @@
 import { SELF } from "cloudflare:test";
 import { LIMITS } from "@sightline/shared/limits";
-import { coreHash, coreJs } from "@sightline/tracker/bundle";
+import {
+  coreHash,
+  coreJs,
+  interactionsHash,
+  interactionsJs,
+  snapshotHash,
+  snapshotJs,
+} from "@sightline/tracker/bundle";
 import { describe, expect, it } from "vitest";
 import { type ErrorShape, makeSite } from "./helpers.ts";
 
@@ -18,6 +25,30 @@ describe("GET /s/<siteKey>.js", () => {
     expect(config).toMatchObject({ siteKey: site.siteKey, endpoint: BASE, respectDnt: false });
     expect(JSON.stringify(config)).not.toContain(site.siteId);
     expect(body).toContain(`${BASE}/t/core.${coreHash}.js`);
+  });
+
+  it("adds the interactions chunk and names the snapshot chunk only for sites with heatmaps on", async () => {
+    const config = (body: string) => JSON.parse(body.slice("window.__sl=".length, body.indexOf(";(function")));
+    const on = await (await SELF.fetch(`${BASE}/s/${(await makeSite()).siteKey}.js`)).text();
+    expect(config(on)).toMatchObject({
+      heatmaps: true,
+      interactionsUrl: `${BASE}/t/interactions.${interactionsHash}.js`,
+      snapshotUrl: `${BASE}/t/snapshot.${snapshotHash}.js`,
+    });
+    expect(on).toContain(`["${BASE}/t/core.${coreHash}.js","${BASE}/t/interactions.${interactionsHash}.js"]`);
+    const off = await (await SELF.fetch(`${BASE}/s/${(await makeSite({ heatmaps: false })).siteKey}.js`)).text();
+    expect(config(off).heatmaps).toBe(false);
+    expect(config(off).interactionsUrl).toBeUndefined();
+    expect(off).not.toContain("interactions.");
+    for (const [name, hash, js] of [
+      ["interactions", interactionsHash, interactionsJs],
+      ["snapshot", snapshotHash, snapshotJs],
+    ] as const) {
+      const res = await SELF.fetch(`${BASE}/t/${name}.${hash}.js`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toContain("immutable");
+      expect(await res.text()).toBe(js);
+    }
   });
 
   it("answers 304 to a matching ETag", async () => {

@@ -42,6 +42,38 @@ export interface HeatHost {
 const fraction = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
 
 /**
+ * A click's heatmap fields: the target's selector with the position inside its box, the page
+ * position and the viewport width; undefined without an element. Shared with the interactions
+ * chunk's dead clicks.
+ */
+export function clickAt(w: Omit<HeatHost, "document" | "addEventListener">, e: ClickLike, ts: number) {
+  const el = e.target as ClickTarget | null;
+  if (!el?.getBoundingClientRect) return;
+  const r = el.getBoundingClientRect();
+  // A keyboard activation has no pointer: it counts at the element's centre.
+  const key = e.detail === 0;
+  const cx = key ? r.left + r.width / 2 : e.clientX;
+  const cy = key ? r.top + r.height / 2 : e.clientY;
+  const click: ClickEvent = {
+    type: "click",
+    id: uuidv7(ts),
+    ts,
+    url: w.location.href,
+    x: Math.round(cx + w.scrollX),
+    y: Math.round(cy + w.scrollY),
+    vw: w.innerWidth,
+  };
+  const sel = selectorOf(el);
+  if (sel) {
+    click.sel = sel;
+    // A box without width or height (0 / 0) counts at its edge.
+    click.ex = fraction((cx - r.left) / r.width || 0);
+    click.ey = fraction((cy - r.top) / r.height || 0);
+  }
+  return click;
+}
+
+/**
  * Starts capture on the current pageview. `page()` is called when navigation starts the next
  * one (sending this one's depth first, under its URL); `leave()` when the page is hidden or
  * left. Each pageview sends its depth at most once: at its first leave or at navigation, so a
@@ -72,29 +104,15 @@ export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | 
   w.document.addEventListener(
     "click",
     (e) => {
-      const el = e.target as ClickTarget | null;
-      if (!el?.getBoundingClientRect) return;
-      const r = el.getBoundingClientRect();
-      // A keyboard activation has no pointer: it counts at the element's centre.
-      const key = e.detail === 0;
-      const cx = key ? r.left + r.width / 2 : e.clientX;
-      const cy = key ? r.top + r.height / 2 : e.clientY;
-      const x = Math.round(cx + w.scrollX);
-      const y = Math.round(cy + w.scrollY);
       const ts = now();
+      const click = clickAt(w, e, ts);
+      if (!click) return;
+      const { x, y } = click;
       // A marked burst (n = 0) counts on without marking again, until a click breaks it.
       n = ts - lastTs <= RAGE_WINDOW_MS && Math.hypot(x - lastX, y - lastY) <= RAGE_RADIUS_PX ? n && n + 1 : 1;
       lastTs = ts;
       lastX = x;
       lastY = y;
-      const click: ClickEvent = { type: "click", id: uuidv7(ts), ts, url: w.location.href, x, y, vw: w.innerWidth };
-      const sel = selectorOf(el);
-      if (sel) {
-        click.sel = sel;
-        // A box without width or height (0 / 0) counts at its edge.
-        click.ex = fraction((cx - r.left) / r.width || 0);
-        click.ey = fraction((cy - r.top) / r.height || 0);
-      }
       if (n >= RAGE_CLICKS) {
         n = 0;
         click.rage = true;

@@ -39,3 +39,12 @@ export function maskInput(text: string, el: HTMLElement): string {
   const mark = el.closest(RULE);
   return mark?.hasAttribute(UNMASK_ATTR) ? maskPersonal(text) : "*".repeat(text.length);
 }
+
+/** The masking rrweb applies, the same for recordings and page snapshots. */
+export const maskOptions = (maskAllText: boolean) => ({
+  maskAllInputs: true,
+  maskInputFn: maskInput,
+  maskTextSelector: "*",
+  maskTextFn: maskText(maskAllText),
+  blockSelector: BLOCK_SELECTOR,
+});

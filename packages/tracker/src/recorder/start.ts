@@ -13,7 +13,7 @@ import type { TrackerConfig } from "@sightline/shared/site";
 import type { SessionStore } from "../session.ts";
 import { type Beacon, CONTENT_TYPE, type Fetch } from "../transport.ts";
 import { browserGzip, frame, type Gzip, jsonArray, MAX_PAYLOAD_BYTES, runs } from "./chunk.ts";
-import { BLOCK_SELECTOR, maskInput, maskText } from "./mask.ts";
+import { maskOptions } from "./mask.ts";
 import { recState } from "./state.ts";
 import { CUSTOM, ERROR_TAG, PAGE_TAG, type RecEvent, summarizer } from "./summary.ts";
 
@@ -221,11 +221,7 @@ export function startRecorder(
   stopRrweb = record({
     emit,
     checkoutEveryNms: R.checkoutEveryMs,
-    maskAllInputs: true,
-    maskInputFn: maskInput,
-    maskTextSelector: "*",
-    maskTextFn: maskText(grant.maskAllText),
-    blockSelector: BLOCK_SELECTOR,
+    ...maskOptions(grant.maskAllText),
     slimDOMOptions: "all",
     sampling: { input: "last" },
     // Left at rrweb's defaults, off: recordCanvas, collectFonts, inlineImages (pixels, fonts, images stay out).

@@ -1,13 +1,24 @@
 /**
  * The tracker as a CDN asset. `GET /s/<siteKey>.js` is the short-lived loader: the site's
  * public config plus a pointer to the core bundle. `GET /t/core.<hash>.js` is the bundle,
- * immutable under its content hash, so browsers and the edge cache it for a year; so is
- * `GET /t/recorder.<hash>.js`, the recording chunk the core loads for sampled sessions only.
+ * immutable under its content hash, so browsers and the edge cache it for a year; so are the
+ * chunks: `recorder` (the core loads it for sampled sessions only), `interactions` (the loader
+ * adds it for sites with heatmaps on) and `snapshot` (the interactions chunk loads it only when
+ * the edge asks this visitor for a page's snapshot).
  */
 import { errorJson } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
 import { siteKeySchema, trackerConfig } from "@sightline/shared/site";
-import { coreHash, coreJs, recorderHash, recorderJs } from "@sightline/tracker/bundle";
+import {
+  coreHash,
+  coreJs,
+  interactionsHash,
+  interactionsJs,
+  recorderHash,
+  recorderJs,
+  snapshotHash,
+  snapshotJs,
+} from "@sightline/tracker/bundle";
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { findSite } from "../lib/sites.ts";
@@ -15,6 +26,8 @@ import { findSite } from "../lib/sites.ts";
 const JS = "application/javascript; charset=utf-8";
 export const corePath = `/t/core.${coreHash}.js`;
 export const recorderPath = `/t/recorder.${recorderHash}.js`;
+export const interactionsPath = `/t/interactions.${interactionsHash}.js`;
+export const snapshotPath = `/t/snapshot.${snapshotHash}.js`;
 
 export const tracker = new Hono<HonoEnv>();
 
@@ -32,8 +45,12 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
     ...trackerConfig(site, origin),
     // Only sites that record name the chunk; without it the core loads no recorder.
     ...(site.recordingSampleRate > 0 ? { recorderUrl: origin + recorderPath } : {}),
+    ...(site.heatmaps ? { interactionsUrl: origin + interactionsPath, snapshotUrl: origin + snapshotPath } : {}),
   });
-  const body = `window.__sl=${config};(function(d){var s=d.createElement("script");s.async=true;s.src=${JSON.stringify(origin + corePath)};(d.head||d.documentElement).appendChild(s)})(document);`;
+  // The core first, then (heatmaps on) the interactions chunk: scripts added this way run as
+  // they arrive, and each waits for nothing of the other's.
+  const scripts = [origin + corePath, ...(site.heatmaps ? [origin + interactionsPath] : [])];
+  const body = `window.__sl=${config};(function(d){${JSON.stringify(scripts)}.forEach(function(u){var s=d.createElement("script");s.async=true;s.src=u;(d.head||d.documentElement).appendChild(s)})})(document);`;
   const etag = `W/"${await sha256Hex(body, 16)}"`;
   const headers = {
     "Content-Type": JS,
@@ -48,6 +65,8 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
 for (const [name, hash, js] of [
   ["core", coreHash, coreJs],
   ["recorder", recorderHash, recorderJs],
+  ["interactions", interactionsHash, interactionsJs],
+  ["snapshot", snapshotHash, snapshotJs],
 ] as const) {
   const path = `/t/${name}.${hash}.js`;
   const etag = `"${hash}"`;

@@ -1,0 +1,210 @@
+/**
+ * The interactions chunk: what heatmaps need beyond the core's clicks and scroll depth, for
+ * sites with heatmaps on. Moves: where the pointer rests (moveRestMs), at most maxMovesPerPage
+ * points a page, sent maxMovePointsPerEvent to an event. Dead clicks: a click (not on a link or
+ * a form control, no modifier key) after which nothing changes (no DOM mutation, navigation,
+ * scroll or selection change) within deadClickWindowMs. Snapshots: asks the edge, once per page
+ * it sees, whether this visitor should take the page's snapshot, and loads the snapshot chunk
+ * when it should. It sends through a queue of its own, to the same `/v1/collect`, under the
+ * session the core keeps, so the core carries none of this.
+ */
+
+import { uuidv7 } from "@sightline/shared/ids";
+import { HEATMAP_LIMITS } from "@sightline/shared/limits/heatmap";
+import type { TrackerConfig } from "@sightline/shared/site";
+import type { DeadClickEvent, MoveEvent, WireEvent } from "@sightline/shared/wire";
+import { type ClickLike, clickAt } from "../heatmap/index.ts";
+import { type NavHost, watchNavigation } from "../navigation.ts";
+import { queue } from "../queue.ts";
+import { type SessionStore, sessions } from "../session.ts";
+import { type Beacon, type Fetch, transport } from "../transport.ts";
+
+const H = HEATMAP_LIMITS;
+
+/** A snapshot the edge asked this visitor for: what the snapshot chunk needs to take it. */
+export interface SnapshotJob {
+  endpoint: string;
+  siteKey: string;
+  grant: string;
+  maskAllText: boolean;
+  url: string;
+  vw: number;
+}
+
+/** `window.__sls`: jobs for the snapshot chunk; an array until it loads, then its own `push`. */
+export type SnapshotQueue = { push(job: SnapshotJob): unknown };
+
+interface PointerLike {
+  clientX: number;
+  clientY: number;
+}
+
+interface ClickEventLike extends ClickLike {
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  shiftKey?: boolean;
+  altKey?: boolean;
+}
+
+export interface InteractionsHost extends NavHost {
+  __sl?: TrackerConfig;
+  __sls?: SnapshotQueue;
+  location: NavHost["location"];
+  scrollX: number;
+  scrollY: number;
+  innerWidth: number;
+  innerHeight: number;
+  readonly localStorage: SessionStore;
+  navigator: { sendBeacon?: Beacon };
+  fetch: Fetch;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+  MutationObserver?: new (fn: () => void) => { observe(target: unknown, opts: object): void };
+  document: {
+    documentElement: unknown;
+    visibilityState: string;
+    createElement(tag: "script"): { src: string };
+    head: { appendChild(node: never): unknown };
+    addEventListener(type: "click", fn: (e: ClickEventLike) => void, capture: boolean): void;
+    addEventListener(type: "visibilitychange" | "selectionchange", fn: () => void): void;
+  };
+  addEventListener(type: "pointermove", fn: (e: PointerLike) => void, opts: { passive: boolean }): void;
+  addEventListener(type: "scroll", fn: () => void, opts: { passive: boolean }): void;
+  addEventListener(type: "pagehide" | "popstate" | "hashchange", fn: () => void): void;
+}
+
+/** Elements whose click is an interaction the page handles by itself, or a navigation. */
+const SKIP = "a[href],input,select,textarea,label,option";
+
+interface Closest {
+  closest?(selector: string): unknown;
+}
+
+export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: () => number = Date.now): void {
+  const session = sessions(() => w.localStorage, cfg.sessionIdleMs);
+  const q = queue({
+    cfg,
+    now,
+    send: transport(`${cfg.endpoint}/v1/collect`, (u, i) => w.fetch(u, i), w.navigator.sendBeacon?.bind(w.navigator)),
+    later: (fn, ms) => w.setTimeout(fn, ms),
+  });
+  const track = (e: WireEvent) => q.track(e, session(now()));
+
+  // Moves of the current page: the points not sent yet, and how many it has taken in all.
+  let page = w.location.href;
+  let points: [number, number][] = [];
+  let taken = 0;
+  const sendMoves = () => {
+    if (points.length === 0) return;
+    const ts = now();
+    const e: MoveEvent = { type: "move", id: uuidv7(ts), ts, url: page, vw: w.innerWidth, pts: points };
+    points = [];
+    track(e);
+  };
+  let rest: unknown;
+  w.addEventListener(
+    "pointermove",
+    (e) => {
+      w.clearTimeout(rest);
+      const x = Math.round(e.clientX + w.scrollX);
+      const y = Math.round(e.clientY + w.scrollY);
+      rest = w.setTimeout(() => {
+        if (taken >= H.maxMovesPerPage) return;
+        taken++;
+        points.push([x, y]);
+        if (points.length >= H.maxMovePointsPerEvent) sendMoves();
+      }, H.moveRestMs);
+    },
+    { passive: true },
+  );
+
+  // Anything that shows the page reacted: every change bumps the counter a click compares with.
+  let changes = 0;
+  const changed = () => {
+    changes++;
+  };
+  if (w.MutationObserver) {
+    new w.MutationObserver(changed).observe(w.document.documentElement, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
+  }
+  w.addEventListener("scroll", changed, { passive: true });
+  w.document.addEventListener("selectionchange", changed);
+  w.document.addEventListener(
+    "click",
+    (e) => {
+      if (e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+      if ((e.target as Closest | null)?.closest?.(SKIP)) return;
+      const ts = now();
+      const click = clickAt(w, e, ts);
+      if (!click) return;
+      const before = changes;
+      const href = w.location.href;
+      w.setTimeout(() => {
+        if (changes !== before || w.location.href !== href) return;
+        const { type: _click, rage: _rage, ...fields } = click;
+        const dead: DeadClickEvent = { ...fields, type: "deadclick" };
+        track(dead);
+      }, H.deadClickWindowMs);
+    },
+    true,
+  );
+
+  const askSnapshot = () => {
+    if (!cfg.snapshotUrl) return;
+    const url = w.location.href;
+    const vw = w.innerWidth;
+    w.fetch(`${cfg.endpoint}/v1/snapshot/grant`, {
+      method: "POST",
+      body: JSON.stringify({ siteKey: cfg.siteKey, url, vw }),
+      headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      credentials: "omit",
+    })
+      .then((res) => (res.status === 200 ? res.json() : null))
+      .then((answer) => {
+        const a = answer as { snapshot?: boolean; grant?: string; maskAllText?: boolean } | null;
+        if (!a?.snapshot || !a.grant) return;
+        const job: SnapshotJob = {
+          endpoint: cfg.endpoint,
+          siteKey: cfg.siteKey,
+          grant: a.grant,
+          maskAllText: !!a.maskAllText,
+          url,
+          vw,
+        };
+        if (w.__sls) {
+          w.__sls.push(job);
+          return;
+        }
+        w.__sls = [job];
+        const script = w.document.createElement("script");
+        script.src = cfg.snapshotUrl as string;
+        w.document.head.appendChild(script as never);
+      })
+      .catch(() => {});
+  };
+  askSnapshot();
+
+  watchNavigation(
+    w,
+    () => {
+      sendMoves();
+      page = w.location.href;
+      taken = 0;
+      changed();
+      askSnapshot();
+    },
+    cfg.hashRoutes,
+  );
+  const leave = () => {
+    sendMoves();
+    void q.flush(true);
+  };
+  w.addEventListener("pagehide", leave);
+  w.document.addEventListener("visibilitychange", () => {
+    if (w.document.visibilityState === "hidden") leave();
+  });
+}
