@@ -45,8 +45,8 @@ const result = await build({
   outdir: "dist/assets",
   entryNames: "[name].[hash]",
   assetNames: "[name].[hash]",
-  // The recordings player (rrweb's replayer) is imported dynamically: its own chunk, fetched
-  // only on a recording's page.
+  // The recordings player (rrweb's replayer) and the heatmap layer (rrweb-snapshot's rebuild
+  // and simpleheat) are imported dynamically: chunks of their own, fetched only on their pages.
   splitting: true,
   chunkNames: "[name].[hash]",
   bundle: true,
@@ -73,4 +73,8 @@ const player = Object.keys(result.metafile.outputs)
   .map((file) => relative(`${dist}assets`, file))
   .find((file) => file.startsWith("player.") && file.endsWith(".js"));
 if (!player) throw new Error("dashboard: the player is not a chunk of its own");
-console.log(`dashboard: ${await size(js)}, ${await size(css)}; lazy ${await size(player)}`);
+const layer = Object.keys(result.metafile.outputs)
+  .map((file) => relative(`${dist}assets`, file))
+  .find((file) => file.startsWith("layer.") && file.endsWith(".js"));
+if (!layer) throw new Error("dashboard: the heatmap layer is not a chunk of its own");
+console.log(`dashboard: ${await size(js)}, ${await size(css)}; lazy ${await size(player)}, ${await size(layer)}`);

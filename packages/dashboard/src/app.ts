@@ -7,6 +7,7 @@ import type { PublicContext, Section, ViewContext } from "./context.ts";
 import { h } from "./lib/dom.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { matchRoute, paths, type Route } from "./lib/router.ts";
+import { renderHeatmaps } from "./views/heatmaps.ts";
 import { renderLogin } from "./views/login.ts";
 import { renderNotFound } from "./views/not-found.ts";
 import { renderOverview } from "./views/overview.ts";
@@ -142,6 +143,8 @@ export class App {
         return renderOverview(ctx, this.frame(ctx, "overview", route.siteId), route.siteId, route.range);
       case "settings":
         return renderSettings(ctx, this.frame(ctx, "settings", route.siteId), route.siteId);
+      case "heatmaps":
+        return renderHeatmaps(ctx, this.frame(ctx, "heatmaps", route.siteId), route.siteId, route.search);
       case "recordings":
         return renderRecordings(ctx, this.frame(ctx, "recordings", route.siteId), route.siteId, route.search);
       case "recording":
@@ -208,6 +211,7 @@ export class App {
       ? [
           h("li", {}, link(paths.overview(siteId), "Overview", section === "overview")),
           h("li", {}, link(paths.recordings(siteId), "Recordings", section === "recordings")),
+          h("li", {}, link(paths.heatmaps(siteId), "Heatmaps", section === "heatmaps")),
           h("li", {}, link(paths.settings(siteId), "Settings", section === "settings")),
         ]
       : [];

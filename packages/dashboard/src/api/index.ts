@@ -5,10 +5,14 @@ import type {
   Breakdown,
   BreakdownRow,
   DeadLetterReplay,
+  HeatDevice,
+  Heatmap,
+  HeatmapType,
   Interval,
   Me,
   Page,
   PageRow,
+  PageSnapshot,
   PipelineHealth,
   QuotaDay,
   Recording,
@@ -86,6 +90,17 @@ export function createApi(options: ClientOptions = {}) {
       request<RrwebEvent[]>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}/events`, o),
     deleteRecording: (id: string, recordingId: string) =>
       request<void>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}`, { method: "DELETE" }),
+
+    heatmap: (id: string, q: { path: string; device: HeatDevice; type: HeatmapType } & Opts) =>
+      request<Heatmap>(`${site(id)}/heatmaps`, {
+        signal: q.signal,
+        query: { path: q.path, device: q.device, type: q.type },
+      }),
+    heatmapSnapshot: (id: string, q: { path: string; device: HeatDevice } & Opts) =>
+      request<PageSnapshot>(`${site(id)}/heatmaps/snapshot`, {
+        signal: q.signal,
+        query: { path: q.path, device: q.device },
+      }),
 
     pipelineHealth: (q: { cursor?: string; limit?: number } & Opts = {}) =>
       request<PipelineHealth>("/v1/health/pipeline", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),

@@ -201,3 +201,37 @@ export interface RrwebEvent {
   timestamp: number;
   data?: unknown;
 }
+
+export type HeatDevice = "desktop" | "tablet" | "mobile";
+export type HeatmapType = "click" | "move" | "scroll" | "rage" | "dead";
+
+export interface HeatElement {
+  selector: string;
+  count: number;
+  /** 8 x 8 counts inside the element, row by row. */
+  cells: number[];
+}
+
+export interface HeatCell {
+  cell: number;
+  count: number;
+}
+
+/** GET /v1/sites/{siteId}/heatmaps: the fields of the type asked for. */
+export interface Heatmap {
+  type: HeatmapType;
+  total?: number;
+  items?: HeatElement[];
+  grid?: HeatCell[];
+  pageviews?: number;
+  reach?: { depth: number; pageviews: number; share: number }[];
+}
+
+export interface PageSnapshot {
+  path: string;
+  device: HeatDevice;
+  takenAt: string;
+  width: number;
+  height: number;
+  node: unknown;
+}

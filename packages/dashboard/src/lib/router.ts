@@ -10,6 +10,7 @@ export type Route =
   | { name: "settings"; siteId: string }
   | { name: "recordings"; siteId: string; search: string }
   | { name: "recording"; siteId: string; recordingId: string }
+  | { name: "heatmaps"; siteId: string; search: string }
   | { name: "pipeline" }
   | { name: "not-found" };
 
@@ -29,6 +30,8 @@ export function matchRoute(pathname: string, search = ""): Route {
   if (m?.[1]) return { name: "settings", siteId: m[1] };
   m = new RegExp(`^/sites/${SITE_ID}/recordings$`).exec(path);
   if (m?.[1]) return { name: "recordings", siteId: m[1], search };
+  m = new RegExp(`^/sites/${SITE_ID}/heatmaps$`).exec(path);
+  if (m?.[1]) return { name: "heatmaps", siteId: m[1], search };
   m = new RegExp(`^/sites/${SITE_ID}/recordings/([A-Za-z0-9_-]{1,128})$`).exec(path);
   if (m?.[1] && m[2]) return { name: "recording", siteId: m[1], recordingId: m[2] };
   return { name: "not-found" };
@@ -52,6 +55,7 @@ export const paths = {
   settings: (siteId: string) => `/sites/${encodeURIComponent(siteId)}/settings`,
   recordings: (siteId: string, query = "") =>
     `/sites/${encodeURIComponent(siteId)}/recordings${query ? `?${query}` : ""}`,
+  heatmaps: (siteId: string, query = "") => `/sites/${encodeURIComponent(siteId)}/heatmaps${query ? `?${query}` : ""}`,
   recording: (siteId: string, recordingId: string) =>
     `/sites/${encodeURIComponent(siteId)}/recordings/${encodeURIComponent(recordingId)}`,
 };

@@ -1,0 +1,66 @@
+/**
+ * Heatmap geometry for the Heatmaps page, apart from the DOM so it is unit-tested: where each
+ * element's cells land on the rebuilt page, page-grid cells at a page width, and the scroll
+ * map's bands. The grid sizes are the shared HEATMAP_LIMITS the edge binned with.
+ */
+import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
+import type { HeatCell, HeatElement } from "../api/types.ts";
+
+/** [x, y, weight] in page pixels: what the heat layer draws. */
+export type HeatPoint = [number, number, number];
+
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Each element's cells at the centre of their part of its box on the rebuilt page, wherever the
+ * page laid it out; elements the page does not have (`locate` gives null) are left out.
+ */
+export function elementPoints(items: HeatElement[], locate: (selector: string) => Box | null): HeatPoint[] {
+  const n = H.elementGrid;
+  const out: HeatPoint[] = [];
+  for (const item of items) {
+    const box = locate(item.selector);
+    if (!box) continue;
+    item.cells.forEach((count, cell) => {
+      if (count <= 0) return;
+      const x = box.left + (((cell % n) + 0.5) / n) * box.width;
+      const y = box.top + ((Math.floor(cell / n) + 0.5) / n) * box.height;
+      out.push([x, y, count]);
+    });
+  }
+  return out;
+}
+
+/** Page-grid cells (columns across the width, rows of pageGridRowPx) at a page width. */
+export function gridPoints(grid: HeatCell[], pageWidth: number): HeatPoint[] {
+  const cols = H.pageGridColumns;
+  return grid.map(({ cell, count }) => [
+    (((cell % cols) + 0.5) / cols) * pageWidth,
+    (Math.floor(cell / cols) + 0.5) * H.pageGridRowPx,
+    count,
+  ]);
+}
+
+export interface ScrollBand {
+  /** From this share of the page height down to the next band's. */
+  from: number;
+  to: number;
+  /** Share of pageviews that reached this band's start. */
+  share: number;
+}
+
+/** The scroll map: bands of 5% of the page, each with the share of pageviews that got there. */
+export function scrollBands(reach: { depth: number; share: number }[]): ScrollBand[] {
+  const step = 1 / H.scrollBuckets;
+  return reach
+    .filter((r) => r.depth < 1)
+    .map((r) => ({ from: r.depth, to: Math.min(1, r.depth + step), share: r.share }));
+}
+
+/** The share at a depth, as the scroll map labels it: "50%". */
+export const percent = (share: number) => `${Math.round(share * 100)}%`;

@@ -1,0 +1,232 @@
+/**
+ * A site's heatmaps: pick a page (of the site's top pages) and a device class, and see where
+ * visitors click, rest the pointer, rage-click and dead-click, and how far they scroll, drawn
+ * over a snapshot of that page; beside it, the most clicked elements. The choice is kept in
+ * the address bar. The rebuild and heat layer (src/heatmap/layer.ts) load on this page only.
+ */
+import type { HeatDevice, Heatmap, HeatmapType, PageSnapshot } from "../api/index.ts";
+import { ApiError } from "../api/index.ts";
+import type { ViewContext } from "../context.ts";
+import { field, h, messageBox } from "../lib/dom.ts";
+import { errorDetail, errorMessage } from "../lib/errors.ts";
+import { formatCount, formatDateTime } from "../lib/format.ts";
+import { elementPoints, gridPoints, scrollBands } from "../lib/heatmap.ts";
+import { paths } from "../lib/router.ts";
+
+const DEVICES: [HeatDevice, string][] = [
+  ["desktop", "Desktop"],
+  ["tablet", "Tablet"],
+  ["mobile", "Mobile"],
+];
+const TYPES: [HeatmapType, string][] = [
+  ["click", "Clicks"],
+  ["move", "Moves"],
+  ["scroll", "Scroll"],
+  ["rage", "Rage clicks"],
+  ["dead", "Dead clicks"],
+];
+const DAY_MS = 86_400_000;
+
+export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId: string, search: string) {
+  ctx.setTitle("Heatmaps");
+  const q = new URLSearchParams(search);
+  const device = (DEVICES.find(([d]) => d === q.get("device"))?.[0] ?? "desktop") as HeatDevice;
+  const type = (TYPES.find(([t]) => t === q.get("type"))?.[0] ?? "click") as HeatmapType;
+  const error = messageBox("error");
+  const heading = h("h1", { tabindex: "-1" }, "Heatmaps");
+  main.append(h("div", { class: "page-head" }, heading), error.el);
+
+  const now = Date.now();
+  let pages: string[] = [];
+  try {
+    const top = await ctx.api.pages(siteId, {
+      from: new Date(now - 30 * DAY_MS),
+      to: new Date(now),
+      limit: 25,
+      signal: ctx.signal,
+    });
+    pages = top.data.items.map((p) => p.path);
+  } catch (err) {
+    if (ctx.signal.aborted) return;
+    error.show(errorMessage(err), errorDetail(err));
+  }
+  const path = q.get("path") ?? pages[0] ?? "";
+  if (path && !pages.includes(path)) pages.unshift(path);
+  if (!path) {
+    main.append(
+      h(
+        "section",
+        { class: "card empty" },
+        h("p", { class: "empty-title" }, "No pages yet"),
+        h("p", {}, "Heatmaps appear once the site's pages have had visitors in the last 30 days."),
+      ),
+    );
+    return;
+  }
+
+  const go = (next: { path?: string; device?: HeatDevice; type?: HeatmapType }) => {
+    const p = new URLSearchParams({ path: next.path ?? path, device: next.device ?? device, type: next.type ?? type });
+    ctx.navigate(paths.heatmaps(siteId, p.toString()));
+  };
+  const pageSelect = h(
+    "select",
+    { name: "path" },
+    pages.map((p) => h("option", { value: p }, p)),
+  );
+  pageSelect.value = path;
+  pageSelect.addEventListener("change", () => go({ path: pageSelect.value }));
+  const deviceSelect = h(
+    "select",
+    { name: "device" },
+    DEVICES.map(([d, label]) => h("option", { value: d }, label)),
+  );
+  deviceSelect.value = device;
+  deviceSelect.addEventListener("change", () => go({ device: deviceSelect.value as HeatDevice }));
+  const toggles = h(
+    "div",
+    { class: "segmented", role: "group", "aria-label": "Show", id: "heatmap-type" },
+    TYPES.map(([t, label]) => {
+      const b = h(
+        "button",
+        { type: "button", class: "segment", "aria-pressed": String(t === type), "data-type": t },
+        label,
+      );
+      b.addEventListener("click", () => go({ type: t }));
+      return b;
+    }),
+  );
+  main.append(
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "div",
+        { class: "field-row" },
+        field("heatmap-page", "Page", pageSelect),
+        field("heatmap-device", "Device", deviceSelect),
+      ),
+      h("div", { class: "field" }, h("span", { class: "label" }, "Show"), toggles),
+    ),
+  );
+
+  const summary = h("p", { class: "hint", id: "heatmap-summary", "aria-live": "polite" });
+  const stageHost = h("div", { class: "heat-host", id: "heat-host" });
+  const stageCard = h("section", { class: "card", "aria-label": "Heatmap", "aria-busy": "true" }, summary, stageHost);
+  const listBody = h("tbody", {});
+  const listCard = h(
+    "section",
+    { class: "card table-card", "aria-labelledby": "heatmap-elements-heading" },
+    h("h2", { id: "heatmap-elements-heading" }, "Most clicked elements"),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { id: "heatmap-elements" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Element"),
+            h("th", { scope: "col", class: "num" }, "Clicks"),
+            h("th", { scope: "col", class: "num" }, "Rage clicks"),
+            h("th", { scope: "col", class: "num" }, "Dead clicks"),
+          ),
+        ),
+        listBody,
+      ),
+    ),
+  );
+  main.append(stageCard, listCard);
+
+  const ask = (t: HeatmapType) =>
+    ctx.api.heatmap(siteId, { path, device, type: t, signal: ctx.signal }).then((r) => r.data);
+  let shown: Heatmap;
+  let clicks: Heatmap;
+  let rage: Heatmap;
+  let dead: Heatmap;
+  let snapshot: PageSnapshot | null;
+  let layer: typeof import("../heatmap/layer.ts");
+  try {
+    [clicks, rage, dead, snapshot, layer] = await Promise.all([
+      ask("click"),
+      ask("rage"),
+      ask("dead"),
+      ctx.api
+        .heatmapSnapshot(siteId, { path, device, signal: ctx.signal })
+        .then((r) => r.data)
+        .catch((err) => {
+          if (err instanceof ApiError && err.code === "SNAPSHOT_NOT_FOUND") return null;
+          throw err;
+        }),
+      import("../heatmap/layer.ts"),
+    ]);
+    shown = type === "click" ? clicks : type === "rage" ? rage : type === "dead" ? dead : await ask(type);
+  } catch (err) {
+    if (ctx.signal.aborted) return;
+    error.show(errorMessage(err), errorDetail(err));
+    return;
+  } finally {
+    stageCard.removeAttribute("aria-busy");
+  }
+
+  const counts = (m: Heatmap) => new Map((m.items ?? []).map((i) => [i.selector, i.count]));
+  const rageBy = counts(rage);
+  const deadBy = counts(dead);
+  const items = clicks.items ?? [];
+  if (items.length === 0) {
+    listBody.append(
+      h("tr", {}, h("td", { colspan: 4, class: "empty" }, "No clicks on this page for this device yet.")),
+    );
+  }
+  for (const item of items.slice(0, 50)) {
+    listBody.append(
+      h(
+        "tr",
+        { "data-selector": item.selector },
+        h("td", {}, h("code", {}, item.selector)),
+        h("td", { class: "num" }, formatCount(item.count)),
+        h("td", { class: "num" }, formatCount(rageBy.get(item.selector) ?? 0)),
+        h("td", { class: "num" }, formatCount(deadBy.get(item.selector) ?? 0)),
+      ),
+    );
+  }
+
+  const label = TYPES.find(([t]) => t === type)?.[1] ?? type;
+  summary.textContent =
+    type === "scroll"
+      ? `${formatCount(shown.pageviews ?? 0)} pageviews with a scroll depth, last 30 days.`
+      : `${formatCount(shown.total ?? 0)} ${label.toLowerCase()}, last 30 days.`;
+  if (!snapshot) {
+    stageHost.append(
+      h(
+        "div",
+        { class: "empty", id: "heatmap-no-snapshot" },
+        h("p", { class: "empty-title" }, "No snapshot of this page yet"),
+        h(
+          "p",
+          {},
+          "The next visitor of this page on this device takes one (with heatmaps on). The counts below are already here.",
+        ),
+      ),
+    );
+    return;
+  }
+  summary.textContent += ` Page as seen ${formatDateTime(snapshot.takenAt)}.`;
+  const stage = layer.mountStage(stageHost, snapshot);
+  if (type === "scroll") {
+    stage.heat([]);
+    stage.scroll(scrollBands(shown.reach ?? []));
+  } else {
+    stage.scroll(null);
+    const points = [
+      ...elementPoints(shown.items ?? [], (s) => stage.locate(s)),
+      ...gridPoints(shown.grid ?? [], stage.width),
+    ];
+    stage.heat(points);
+    stageHost.dataset.points = String(points.length);
+  }
+  stageHost.dataset.type = type;
+}
