@@ -197,5 +197,9 @@ describe("GET /v1/sites/{siteId}/heatmaps/snapshot", () => {
     const other = await otherAccount();
     expect((await api(url, { cookie: other.cookie })).status).toBe(404);
     expect((await api(`/v1/sites/${site.id}/heatmaps/snapshot`, { cookie })).status).toBe(400);
+
+    // Deleting the site deletes its snapshots.
+    expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
+    expect((await bucket().list({ prefix: `snapshots/${site.id}/` })).objects).toEqual([]);
   });
 });

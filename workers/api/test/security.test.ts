@@ -3,6 +3,8 @@
  * anything of a site or token it does not own; a read-only token → 403 on writes. Plus the
  * logs of a run carry no password, token or cookie value.
  */
+
+import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   api,
@@ -16,7 +18,7 @@ import {
   ownerCookie,
   sessionCookie,
 } from "./helpers.ts";
-import { seedRecordings } from "./recording-fixtures.ts";
+import { bucket, gzip, seedRecordings } from "./recording-fixtures.ts";
 
 const PUBLIC = new Set(["get /v1/setup", "post /v1/setup", "post /v1/auth/login", "post /v1/auth/logout"]);
 const WRITES = new Set(["post", "patch", "delete"]);
@@ -44,7 +46,8 @@ function request(
       .replace("{siteId}", ids.siteId)
       .replace("{tokenId}", ids.tokenId)
       .replace("{recordingId}", ids.recordingId ?? "rec_missing")
-      .replace("{breakdown}", "referrers") + (path.includes("/stats/") ? RANGE : "");
+      .replace("{breakdown}", "referrers") +
+    (path.includes("/stats/") ? RANGE : path.includes("/heatmaps") ? "?path=/" : "");
   const json = BODIES[`${method} ${path}`];
   return api(url, { method: method.toUpperCase(), ...auth, ...(json ? { json } : {}) });
 }
@@ -58,6 +61,9 @@ describe("every operation in the API document", () => {
         "get /v1/sites",
         "post /v1/sites",
         "get /v1/sites/{siteId}/stats/timeseries",
+        "get /v1/sites/{siteId}/heatmaps",
+        "get /v1/sites/{siteId}/heatmaps/snapshot",
+        "get /v1/sites/{siteId}/frustration",
         "delete /v1/tokens/{tokenId}",
       ]),
     );
@@ -98,6 +104,9 @@ describe("every operation in the API document", () => {
     const owner = await ownerCookie();
     const site = await createSite(owner);
     const read = await createToken(owner, ["read"]);
+    // A page snapshot, so that its read answers 200 too.
+    const snapshot = JSON.stringify({ node: { type: 0, id: 1, childNodes: [] }, width: 800, height: 600 });
+    await bucket().put(snapshotKey(await snapshotPrefix(site.id, "desktop", "/"), Date.now()), await gzip(snapshot));
     const [recording] = await seedRecordings([{ siteId: site.id, startedAt: Date.now() - 60_000, parts: ["[]"] }]);
     const ids = { siteId: site.id, tokenId: "tok_any", recordingId: recording?.id };
     for (const { method, path } of await operations()) {

@@ -43,6 +43,9 @@ export interface SnapshotInfo {
   height: number;
 }
 
+/** R2 prefix of every snapshot of a site. */
+export const snapshotSitePrefix = (siteId: string): string => `snapshots/${siteId}/`;
+
 /**
  * R2 prefix of one page's snapshots for one device class. The path is hashed: paths may be
  * longer than an R2 key allows and hold any character.
@@ -50,7 +53,7 @@ export interface SnapshotInfo {
 export async function snapshotPrefix(siteId: string, device: HeatDevice, path: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path));
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `snapshots/${siteId}/${device}/${hex}/`;
+  return `${snapshotSitePrefix(siteId)}${device}/${hex}/`;
 }
 
 /** Largest epoch ms a key can hold; keys count down from it so that R2's listing gives the newest first. */

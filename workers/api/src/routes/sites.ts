@@ -1,11 +1,13 @@
 /** Sites: create, list, read, update, delete. Every write also publishes the edge record. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { type SiteRow, sitesData } from "@sightline/db";
+import { snapshotSitePrefix } from "@sightline/shared/heatmap";
 import { LIMITS } from "@sightline/shared/limits";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
+import { deleteUnder } from "../lib/recording-objects.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
 
@@ -259,6 +261,8 @@ sites
         throw databaseUnavailable(err);
       }
       if (!deleted) return fail(c, "NOT_FOUND", "No such site.");
+      // Its page snapshots go too (the tombstone keeps new ones out: the edge no longer knows the site).
+      await deleteUnder(c.env.RECORDINGS, snapshotSitePrefix(siteId));
       return c.body(null, 204);
     },
   );
