@@ -37,6 +37,17 @@ describe("selectorOf", () => {
     expect(selectorOf(buttons[0] as FakeElement)).toBe("#content>section:nth-of-type(2)>button:nth-of-type(1)");
   });
 
+  it("uses data-sl-id before data-testid before data-test", () => {
+    const { buttons } = page();
+    const b = buttons[1] as FakeElement;
+    b.attrs["data-test"] = "checkout";
+    expect(selectorOf(b)).toBe('[data-test="checkout"]');
+    b.attrs["data-testid"] = "checkout-id";
+    expect(selectorOf(b)).toBe('[data-testid="checkout-id"]');
+    b.attrs["data-sl-id"] = "cta";
+    expect(selectorOf(b)).toBe('[data-sl-id="cta"]');
+  });
+
   it("has no selector for the page itself", () => {
     const { body } = page();
     expect(selectorOf(body)).toBeUndefined();

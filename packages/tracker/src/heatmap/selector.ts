@@ -14,8 +14,8 @@ export interface SelectorElement {
   getAttribute(name: string): string | null;
 }
 
-/** Attributes teams put on elements for tests and analytics, in order of trust. */
-const ATTRIBUTES = ["data-sl-id", "data-testid"];
+/** Attributes teams put on elements for analytics and tests, in order of trust. */
+const ATTRIBUTES = ["data-sl-id", "data-testid", "data-test"];
 /** A hand-written id: a letter, then word characters and dashes, with few digits (generated ids are digit-heavy). */
 const STABLE = /^[A-Za-z][\w-]*$/;
 const stable = (v: string) => STABLE.test(v) && (v.match(/\d/g)?.length ?? 0) < 4;
