@@ -3,6 +3,7 @@ import { createDb } from "@sightline/db";
 import {
   deletedSites,
   dimensionStatsHourly,
+  ELEMENT_CELLS,
   erasedRecordings,
   heatmapCells,
   heatmapElements,
@@ -138,14 +139,14 @@ export function heatOf(siteId: string) {
     const key = (r: { kind: string; path: string }) => `${r.kind} ${r.path}`;
     return {
       elements: elements
-        .map(({ path, device, kind, day, selector, count, cells }) => ({
-          path,
-          device,
-          kind,
-          day,
-          selector,
-          count,
-          cells,
+        .map((r) => ({
+          path: r.path,
+          device: r.device,
+          kind: r.kind,
+          day: r.day,
+          selector: r.selector,
+          count: r.count,
+          cells: ELEMENT_CELLS.map((c) => Number((r as Record<string, unknown>)[c])),
         }))
         .sort((a, b) => key(a).localeCompare(key(b)) || a.selector.localeCompare(b.selector)),
       cells: cells

@@ -1,13 +1,14 @@
 /**
  * Heatmap reads for the API (docs/HEATMAPS.md): one page and device class over a range of UTC
- * days. Element counts and their 64-cell grids are summed across days in one aggregate (a
- * sum per cell position, so no row is unnested); page-grid cells and scroll buckets likewise.
+ * days. Element counts and their 64 cell columns are summed across days in one aggregate;
+ * page-grid cells and scroll buckets likewise.
  */
 import { scrollReach } from "@sightline/core/heatmap";
 import { LIMITS } from "@sightline/shared/limits";
 import type { HeatDevice, HeatmapType } from "@sightline/shared/wire";
 import { sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
+import { ELEMENT_CELLS } from "../schema/heatmaps.ts";
 
 export interface HeatmapQuery {
   path: string;
@@ -42,11 +43,8 @@ export interface FrustrationRow {
   dead: number;
 }
 
-const CELLS = LIMITS.heatmap.elementGrid ** 2;
-/** `ARRAY[sum(cells[1]), ...]`: the cells summed position by position. */
-const SUMMED_CELLS = sql.raw(
-  `ARRAY[${Array.from({ length: CELLS }, (_, i) => `sum(cells[${i + 1}])`).join(", ")}]::bigint[]`,
-);
+/** `ARRAY[sum(c0), ...]`: the cells summed position by position. */
+const SUMMED_CELLS = sql.raw(`ARRAY[${ELEMENT_CELLS.map((c) => `sum(${c})`).join(", ")}]::bigint[]`);
 
 async function grid(db: Db, siteId: string, q: HeatmapQuery, kind: string): Promise<GridCell[]> {
   const rows = await db.execute<{ cell: number; count: string }>(sql`

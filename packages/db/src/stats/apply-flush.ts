@@ -10,6 +10,7 @@ import type { Db } from "../index.ts";
 import {
   deletedSites,
   dimensionStatsHourly,
+  ELEMENT_CELLS,
   erasedRecordings,
   flushLog,
   heatmapCells,
@@ -199,7 +200,7 @@ async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): 
   );
 }
 
-const CELLS = LIMITS.heatmap.elementGrid ** 2;
+const CELLS = ELEMENT_CELLS.length;
 
 /**
  * Adds a flush's heatmap counts: per element (a selector), the cells inside it folded into
@@ -225,29 +226,30 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
     if (h.cell >= 0 && h.cell < CELLS) e.cells[h.cell] = (e.cells[h.cell] ?? 0) + h.count;
   }
   const t = heatmapElements;
-  // Each row carries 64 cells as one array parameter: 8 parameters a row.
-  await inChunks([...elements.values()], (chunk) =>
-    tx
-      .insert(t)
-      .values(
-        chunk.map(({ h, count, cells }) => ({
-          siteId,
-          path: h.path,
-          device: h.device,
-          kind: h.kind,
-          day: h.day,
-          selector: h.selector,
-          count,
-          cells,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [t.siteId, t.path, t.device, t.kind, t.day, t.selector],
-        set: {
-          count: sql`${t.count} + excluded.count`,
-          cells: sql`ARRAY(SELECT a + b FROM unnest(${t.cells}, excluded.cells) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`,
-        },
-      }),
+  const cellSums = Object.fromEntries(ELEMENT_CELLS.map((k) => [k, sql.raw(`heatmap_elements.${k} + excluded.${k}`)]));
+  // 70 parameters a row: 900 rows keep a statement under Postgres' 65,535.
+  await inChunks(
+    [...elements.values()],
+    (chunk) =>
+      tx
+        .insert(t)
+        .values(
+          chunk.map(({ h, count, cells }) => ({
+            siteId,
+            path: h.path,
+            device: h.device,
+            kind: h.kind,
+            day: h.day,
+            selector: h.selector,
+            count,
+            ...Object.fromEntries(ELEMENT_CELLS.map((k, i) => [k, cells[i] ?? 0])),
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [t.siteId, t.path, t.device, t.kind, t.day, t.selector],
+          set: { count: sql`${t.count} + excluded.count`, ...cellSums },
+        }),
+    900,
   );
   const c = heatmapCells;
   await inChunks(cells, (chunk) =>
