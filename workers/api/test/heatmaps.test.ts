@@ -166,6 +166,39 @@ describe("GET /v1/sites/{siteId}/frustration", () => {
   });
 });
 
+describe("GET /v1/sites/{siteId}/frustration, its bounds", () => {
+  it(`lists at most ${LIMITS.api.maxFrustrationRows} rows, the most frustrated first`, async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Crowded");
+    const n = LIMITS.api.maxFrustrationRows + 1;
+    await flush(
+      site.id,
+      Array.from({ length: n }, (_, i) => at({ kind: i % 2 ? "rage" : "dead", selector: `#e${i}`, count: i + 1 })),
+    );
+    const res = await api(`/v1/sites/${site.id}/frustration`, { cookie });
+    const body = (await res.json()) as { items: { selector: string; rage: number; dead: number }[] };
+    expect(body.items).toHaveLength(LIMITS.api.maxFrustrationRows);
+    expect(body.items[0]).toMatchObject({ selector: `#e${n - 1}`, rage: 0, dead: n });
+    expect(body.items.some((i) => i.selector === "#e0")).toBe(false);
+  });
+
+  it("refuses a bad range with 400, a stranger's site with 404, no caller with 401", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Frustration guarded");
+    const base = `/v1/sites/${site.id}/frustration`;
+    for (const q of [`?from=${day(1)}&to=${day(2)}`, `?from=${day(LIMITS.api.maxRangeDays + 1)}`, "?to=soon"]) {
+      const res = await api(`${base}${q}`, { cookie });
+      expect(res.status, q).toBe(400);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
+    }
+    const other = await otherAccount();
+    const stranger = await api(base, { cookie: other.cookie });
+    expect(stranger.status).toBe(404);
+    expect(((await stranger.json()) as ErrorShape).error.code).toBe("NOT_FOUND");
+    expect((await api(base)).status).toBe(401);
+  });
+});
+
 describe("GET /v1/sites/{siteId}/heatmaps/snapshot", () => {
   it("answers the newest snapshot of the page for the device class, or 404 SNAPSHOT_NOT_FOUND", async () => {
     const cookie = await ownerCookie();
