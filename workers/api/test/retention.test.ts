@@ -4,9 +4,10 @@
  * relative to a controlled scheduledTime, NOW, never to the clock or another calendar date.
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
-import { schema } from "@sightline/db";
+import type { HeatDelta } from "@sightline/core/aggregate";
+import { postgresStatsSink, schema } from "@sightline/db";
 import { newId } from "@sightline/shared/ids";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 import { runRetention } from "../src/scheduled.ts";
@@ -198,6 +199,46 @@ describe("retention", () => {
       dim: twice([cutoff]),
       quota: [],
     });
+  });
+
+  it("deletes heatmap days before the site's cutoff day, element and page rows alike", async () => {
+    const site = await newSite(30);
+    const cutoffDay = day(NOW_HOUR - 30 * DAY);
+    const days = [day(NOW_HOUR - 31 * DAY), cutoffDay, day(NOW)];
+    const heat = days.flatMap((d): HeatDelta[] => [
+      { day: d, path: "/", device: "desktop", kind: "click", selector: "#buy", cell: 9, count: 1 },
+      { day: d, path: "/", device: "mobile", kind: "move", selector: "", cell: 70, count: 2 },
+      { day: d, path: "/", device: "mobile", kind: "scroll", selector: "", cell: 20, count: 1 },
+    ]);
+    // Written by the aggregators' own sink, as flushes write them.
+    await withDb((d) =>
+      postgresStatsSink(d).apply({
+        flushId: newId("flush", NOW),
+        siteId: site,
+        shard: 0,
+        rows: [],
+        site: [],
+        dimensions: [],
+        heat,
+      }),
+    );
+    const heatDays = () =>
+      withDb(async (d) => {
+        const of = async (table: string) =>
+          (
+            await d.execute<{ day: string }>(
+              sql`SELECT day::text AS day FROM ${sql.raw(table)} WHERE site_id = ${site} ORDER BY day`,
+            )
+          ).rows.map((r) => r.day);
+        return { elements: await of("heatmap_elements"), cells: await of("heatmap_cells") };
+      });
+    expect(await heatDays()).toEqual({ elements: days, cells: days.flatMap((d) => [d, d]) });
+
+    const result = await runRetention(env, createExecutionContext(), new Date(NOW));
+    expect(result?.deleted.heatmapElements).toBeGreaterThanOrEqual(1);
+    expect(result?.deleted.heatmapCells).toBeGreaterThanOrEqual(2);
+    // The day holding the cutoff hour stays, as quota days do.
+    expect(await heatDays()).toEqual({ elements: days.slice(1), cells: days.slice(1).flatMap((d) => [d, d]) });
   });
 
   it("logs and reports a failure when Postgres is down, and does not throw", async () => {

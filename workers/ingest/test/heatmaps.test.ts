@@ -3,12 +3,12 @@
  * site's aggregator whatever is redelivered or retried, and merged per element and cell.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { aggregatorName, dayOf, dayString, type FlushBatch } from "@sightline/core/aggregate";
+import { aggregatorName, dayOf, dayString, type FlushBatch, hourOf } from "@sightline/core/aggregate";
 import { uuidv7 } from "@sightline/shared/ids";
 import type { CollectBatch, HeatItem, IngestMessage, WireEvent } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import type { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
-import { heatOf, makeSite, ORIGIN, pageview, post } from "./helpers.ts";
+import { heatOf, ingestMessageFor, makeSite, ORIGIN, pageview, post } from "./helpers.ts";
 
 const BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 const URL_ = `${ORIGIN}/pricing?plan=pro#faq`;
@@ -134,5 +134,38 @@ describe("heatmap events through collect, the queue and the aggregator", () => {
     expect(element?.count).toBe(4);
     expect(element?.cells.filter((c) => c > 0)).toEqual([1, 2, 1]);
     expect([element?.cells[1], element?.cells[2], element?.cells[63]]).toEqual([1, 2, 1]);
+  });
+});
+
+describe("heat deltas waiting for a flush", () => {
+  it("flushes a heat-only message, moves once per point's cell, and reports its rows as pending until then", async () => {
+    const siteId = `site_${uuidv7().replaceAll("-", "")}`;
+    const name = `${siteId}:0`;
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    // Inside the dedupe window.
+    const ts = hourOf(Date.now()) - 3 * 3_600_000;
+    const item = (k: HeatItem["k"], cells: number[]): HeatItem => ({
+      id: uuidv7(ts),
+      ts,
+      path: "/",
+      device: "tablet",
+      k,
+      cells,
+    });
+    const heatOnly: IngestMessage = {
+      ...ingestMessageFor(siteId, []),
+      heat: [item("scroll", [20]), item("move", [3, 3, 4])],
+    };
+    expect(await stub.ingest(name, [heatOnly])).toEqual({ counted: 2, duplicates: 0, overQuota: 0 });
+    expect((await stub.pending()).heat).toEqual({ rows: 3, count: 4 });
+    expect((await stub.health()).pendingRows).toBe(3);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.health()).pendingRows).toBe(0);
+    const row = { path: "/", device: "tablet", day: dayString(dayOf(ts)) };
+    expect((await heatOf(siteId)).cells).toEqual([
+      { ...row, kind: "move", cell: 3, count: 2 },
+      { ...row, kind: "move", cell: 4, count: 1 },
+      { ...row, kind: "scroll", cell: 20, count: 1 },
+    ]);
   });
 });

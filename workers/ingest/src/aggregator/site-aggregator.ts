@@ -156,6 +156,8 @@ export interface Pending {
   failures: number;
   site: PendingCounts;
   dimensions: Record<Dimension, PendingCounts>;
+  /** heat_deltas rows (one per day, page, device, kind, selector and cell) and their counts. */
+  heat: { rows: number; count: number };
 }
 
 export interface IngestResult {
@@ -389,13 +391,35 @@ export class SiteAggregator extends DurableObject<Env> {
     });
   }
 
-  /** Records that `page`'s snapshot was stored at `takenAt`: no visitor is asked again until it is old. */
-  async snapshotTaken(name: string, page: string, takenAt: number): Promise<void> {
+  /**
+   * Takes `page`'s running grant for one upload at `now`: only the grant this index handed out
+   * (its expiry, signed into it, is its identity), only while it runs, and only once, so a
+   * grant stores one snapshot however often it is replayed. The page then counts as taken at
+   * `now`. Answers the page's previous `taken_at` (for `snapshotRelease`), or null: refused.
+   */
+  async snapshotClaim(name: string, page: string, grantExpiresAt: number, now: number): Promise<number | null> {
+    return this.ctx.storage.transactionSync(() => {
+      this.setMetaOnce("name", name);
+      const row = this.sql
+        .exec<{ taken_at: number; granted_until: number }>(
+          "SELECT taken_at, granted_until FROM snapshot_pages WHERE page = ?",
+          page,
+        )
+        .toArray()[0];
+      if (!row || row.granted_until !== grantExpiresAt || grantExpiresAt <= now) return null;
+      this.sql.exec("UPDATE snapshot_pages SET taken_at = ?, granted_until = 0 WHERE page = ?", now, page);
+      return row.taken_at;
+    });
+  }
+
+  /** Undoes a claim whose R2 write failed: the page is as before and the grant runs again. */
+  async snapshotRelease(name: string, page: string, grantExpiresAt: number, takenAt: number, previous: number) {
     this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
       this.sql.exec(
-        `INSERT INTO snapshot_pages (page, taken_at) VALUES (?, ?)
-         ON CONFLICT (page) DO UPDATE SET taken_at = max(taken_at, excluded.taken_at), granted_until = 0`,
+        "UPDATE snapshot_pages SET taken_at = ?, granted_until = ? WHERE page = ? AND taken_at = ? AND granted_until = 0",
+        previous,
+        grantExpiresAt,
         page,
         takenAt,
       );
@@ -814,7 +838,7 @@ export class SiteAggregator extends DurableObject<Env> {
         p.site.rows +
         Object.values(p.dimensions).reduce((n, d) => n + d.rows, 0) +
         (await this.pendingRecordings()).rows +
-        this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM heat_deltas").one().n,
+        p.heat.rows,
       pendingPageviews: p.site.pageviews,
       inFlight: p.inFlight,
     };
@@ -833,6 +857,9 @@ export class SiteAggregator extends DurableObject<Env> {
     const pages = sum("deltas");
     const dimensions = {} as Record<Dimension, PendingCounts>;
     for (const d of DIMENSIONS) dimensions[d] = sum("dimension_deltas", `WHERE dimension = '${d}'`);
+    const heat = this.sql
+      .exec<{ rows: number; count: number | null }>("SELECT count(*) AS rows, sum(count) AS count FROM heat_deltas")
+      .one();
     return {
       rows: pages.rows,
       pageviews: pages.pageviews,
@@ -840,6 +867,7 @@ export class SiteAggregator extends DurableObject<Env> {
       failures: Number(this.getMeta("failures") ?? "0"),
       site: sum("site_deltas"),
       dimensions,
+      heat: { rows: heat.rows, count: heat.count ?? 0 },
     };
   }
 

@@ -90,3 +90,18 @@ export async function checkGrant(
   if (typeof parsed.e !== "number" || parsed.e <= now) return "expired";
   return "ok";
 }
+
+/**
+ * The expiry a grant carries, for one `checkGrant` already found "ok". A snapshot grant's
+ * expiry is also its identity in the site's snapshot index (one grant per page at a time).
+ */
+export function grantExpiresAt(grant: string): number | null {
+  const payload = fromBase64Url(grant.slice(0, grant.indexOf(".")));
+  if (!payload) return null;
+  try {
+    const e = (JSON.parse(new TextDecoder().decode(payload)) as Partial<GrantPayload>).e;
+    return typeof e === "number" ? e : null;
+  } catch {
+    return null;
+  }
+}

@@ -5,11 +5,12 @@
  * class. Only when the site has heatmaps on, consent allows, the page has no snapshot taken
  * within LIMITS.snapshot.refreshAfterMs, and no other visitor holds a grant for it: the site's
  * shard-0 aggregator keeps that index, one Durable Object call, and this isolate remembers a
- * "fresh" answer for a minute so a popular page costs no call per pageview.
+ * "no" for a minute so a popular page costs no call per pageview.
  *
  * POST /v1/snapshot: `<SnapshotHeader JSON>\n<gzip of {node, width, height}>` with a grant for
- * that page and device class. Stored in R2 as it came, newest first under the page's prefix;
- * older ones go once their successor is LIMITS.snapshot.keepPreviousMs old.
+ * that page and device class, good for one upload (the index takes it). Stored in R2 as it
+ * came, newest first under the page's prefix; older ones go once their successor is
+ * LIMITS.snapshot.keepPreviousMs old.
  */
 import { heatDevice } from "@sightline/core/heatmap";
 import { errorJson } from "@sightline/http";
@@ -29,21 +30,34 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { type HonoEnv, recordingEnv } from "../env.ts";
 import { gunzipCapped, readBytesCapped, readTextCapped } from "../lib/body.ts";
-import { checkGrant, signGrant, snapshotSubject } from "../lib/grant.ts";
+import { checkGrant, grantExpiresAt, signGrant, snapshotSubject } from "../lib/grant.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { siteChecks } from "./record.ts";
 
 const S = LIMITS.snapshot;
 const TYPES = ["text/plain", "application/json", "application/octet-stream"];
 const NEWLINE = 0x0a;
-/** How long this isolate trusts a "fresh" answer for a page. */
+/**
+ * How long this isolate trusts a "fresh" answer for a page, and a "pending" one (another
+ * visitor holds the grant): a popular page costs one index call a minute per isolate, not one
+ * per pageview. A grant left unused is handed out again at most this much after it expires.
+ */
 const FRESH_MEMO_MS = 60_000;
-const FRESH_MEMO_ENTRIES = 10_000;
-const fresh = new Map<string, number>();
+const PENDING_MEMO_MS = 60_000;
+const MEMO_ENTRIES = 10_000;
+/** Site, device and path -> until when this isolate answers "no" without asking the index. */
+const memos = new Map<string, number>();
 
 export const snapshot = new Hono<HonoEnv>();
 snapshot.options("/grant", preflight);
 snapshot.options("/", preflight);
+
+/** The site's snapshot index: its shard-0 aggregator, which all isolates reach. */
+function snapshotIndex(c: Context<HonoEnv>, siteId: string) {
+  const name = `${siteId}:0`;
+  const ns = c.get("env").AGGREGATOR;
+  return { name, index: ns.get(ns.idFromName(name)) };
+}
 
 const no = (c: Context<HonoEnv>, why: string, cors: Record<string, string>) => {
   c.get("logFields").snapshot = why;
@@ -82,16 +96,13 @@ snapshot.post("/grant", async (c) => {
   const page = `${device}\0${path}`;
   const memo = `${site.siteId}\0${page}`;
   const now = Date.now();
-  if ((fresh.get(memo) ?? 0) > now) return no(c, "fresh (memo)", cors);
+  if ((memos.get(memo) ?? 0) > now) return no(c, "memo", cors);
 
-  const name = `${site.siteId}:0`;
-  const index = c.get("env").AGGREGATOR.get(c.get("env").AGGREGATOR.idFromName(name));
+  const { name, index } = snapshotIndex(c, site.siteId);
   const answer = await index.snapshotGrant(name, page, now);
   if (answer !== "granted") {
-    if (answer === "fresh") {
-      if (fresh.size >= FRESH_MEMO_ENTRIES) fresh.clear();
-      fresh.set(memo, now + FRESH_MEMO_MS);
-    }
+    if (memos.size >= MEMO_ENTRIES) memos.clear();
+    memos.set(memo, now + (answer === "fresh" ? FRESH_MEMO_MS : PENDING_MEMO_MS));
     return no(c, answer, cors);
   }
   const renv = recordingEnv(c.env);
@@ -164,17 +175,27 @@ snapshot.post("/", async (c) => {
     return errorJson(c, "VALIDATION_FAILED", "The snapshot is not a JSON object of {node, width, height}.", cors);
   }
 
+  // One upload per grant: the index takes the grant before the write (a replay finds it taken).
+  const { name, index } = snapshotIndex(c, site.siteId);
+  const page = `${device}\0${path}`;
+  const expiresAt = grantExpiresAt(header.grant);
+  const previous = expiresAt === null ? null : await index.snapshotClaim(name, page, expiresAt, now);
+  if (expiresAt === null || previous === null) {
+    c.get("logFields").refused = "grant used";
+    return errorJson(c, "SNAPSHOT_NOT_GRANTED", "This grant was already used, or another replaced it.", cors);
+  }
   const prefix = await snapshotPrefix(site.siteId, device, path);
-  await renv.RECORDINGS.put(snapshotKey(prefix, now), payload, {
-    httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
-    customMetadata: { path, device, width: String(meta.width), height: String(meta.height), takenAt: String(now) },
-  });
+  try {
+    await renv.RECORDINGS.put(snapshotKey(prefix, now), payload, {
+      httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
+      customMetadata: { path, device, width: String(meta.width), height: String(meta.height), takenAt: String(now) },
+    });
+  } catch (err) {
+    // Nothing stored: the visitor's grant runs again, and the page is not marked taken.
+    c.executionCtx.waitUntil(index.snapshotRelease(name, page, expiresAt, now, previous).catch(() => undefined));
+    throw err;
+  }
   c.executionCtx.waitUntil(prunePrevious(renv.RECORDINGS, prefix, now));
-  const name = `${site.siteId}:0`;
-  await c
-    .get("env")
-    .AGGREGATOR.get(c.get("env").AGGREGATOR.idFromName(name))
-    .snapshotTaken(name, `${device}\0${path}`, now);
   return c.json({ path, device, takenAt: new Date(now).toISOString() }, 201, cors);
 });
 
