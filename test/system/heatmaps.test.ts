@@ -192,7 +192,7 @@ describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's sn
 
     await page.locator("#heatmap-type").getByRole("button", { name: "Rage clicks" }).click();
     await expect.poll(() => page.getAttribute("#heat-host", "data-type")).toBe("rage");
-    expect(await page.locator("#heatmap-summary").textContent()).toContain("1 rage clicks");
+    expect(await page.locator("#heatmap-summary").textContent()).toContain("1 rage click,");
 
     await page.locator("#heatmap-type").getByRole("button", { name: "Scroll" }).click();
     await expect.poll(() => page.getAttribute("#heat-host", "data-type")).toBe("scroll");

@@ -1,8 +1,9 @@
 /**
  * Heatmap geometry for the Heatmaps page, apart from the DOM so it is unit-tested: where each
  * element's cells land on the rebuilt page, page-grid cells at a page width, and the scroll
- * map's bands. The grid sizes are the shared HEATMAP_LIMITS the edge binned with.
+ * map's bands. Cells are drawn back with the same functions the edge binned them with.
  */
+import { elementCellCentre, pageCellCentre } from "@sightline/core/heatmap";
 import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
 import type { HeatCell, HeatElement } from "../api/types.ts";
 
@@ -21,16 +22,14 @@ export interface Box {
  * page laid it out; elements the page does not have (`locate` gives null) are left out.
  */
 export function elementPoints(items: HeatElement[], locate: (selector: string) => Box | null): HeatPoint[] {
-  const n = H.elementGrid;
   const out: HeatPoint[] = [];
   for (const item of items) {
     const box = locate(item.selector);
     if (!box) continue;
     item.cells.forEach((count, cell) => {
       if (count <= 0) return;
-      const x = box.left + (((cell % n) + 0.5) / n) * box.width;
-      const y = box.top + ((Math.floor(cell / n) + 0.5) / n) * box.height;
-      out.push([x, y, count]);
+      const [fx, fy] = elementCellCentre(cell);
+      out.push([box.left + fx * box.width, box.top + fy * box.height, count]);
     });
   }
   return out;
@@ -38,12 +37,7 @@ export function elementPoints(items: HeatElement[], locate: (selector: string) =
 
 /** Page-grid cells (columns across the width, rows of pageGridRowPx) at a page width. */
 export function gridPoints(grid: HeatCell[], pageWidth: number): HeatPoint[] {
-  const cols = H.pageGridColumns;
-  return grid.map(({ cell, count }) => [
-    (((cell % cols) + 0.5) / cols) * pageWidth,
-    (Math.floor(cell / cols) + 0.5) * H.pageGridRowPx,
-    count,
-  ]);
+  return grid.map(({ cell, count }) => [...pageCellCentre(cell, pageWidth), count]);
 }
 
 export interface ScrollBand {

@@ -34,6 +34,12 @@ describe("matchRoute", () => {
     expect(matchRoute("/sites/site_01abc/recordings/a%2Fb")).toEqual({ name: "not-found" });
     expect(paths.recordings("site_1", "page=%2Fa")).toBe("/sites/site_1/recordings?page=%2Fa");
     expect(paths.recording("site_1", "rec-1")).toBe("/sites/site_1/recordings/rec-1");
+    expect(matchRoute("/sites/site_01abc/heatmaps", "?path=%2F&type=scroll")).toEqual({
+      name: "heatmaps",
+      siteId: "site_01abc",
+      search: "?path=%2F&type=scroll",
+    });
+    expect(paths.heatmaps("site_1", "path=%2Fa&device=mobile")).toBe("/sites/site_1/heatmaps?path=%2Fa&device=mobile");
     expect(matchRoute("/pipeline")).toEqual({ name: "pipeline" });
     expect(matchRoute("/pipeline/")).toEqual({ name: "pipeline" });
     expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });

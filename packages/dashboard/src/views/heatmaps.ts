@@ -25,6 +25,15 @@ const TYPES: [HeatmapType, string][] = [
   ["rage", "Rage clicks"],
   ["dead", "Dead clicks"],
 ];
+/** What the summary counts, one and many. */
+const NOUNS: Record<HeatmapType, [string, string]> = {
+  click: ["click", "clicks"],
+  move: ["pointer rest", "pointer rests"],
+  scroll: ["pageview with a scroll depth", "pageviews with a scroll depth"],
+  rage: ["rage click", "rage clicks"],
+  dead: ["dead click", "dead clicks"],
+};
+const counted = (n: number, t: HeatmapType) => `${formatCount(n)} ${NOUNS[t][n === 1 ? 0 : 1]}`;
 const DAY_MS = 86_400_000;
 
 export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId: string, search: string) {
@@ -98,7 +107,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
   main.append(
     h(
       "section",
-      { class: "card" },
+      { class: "card heat-controls" },
       h(
         "div",
         { class: "field-row" },
@@ -194,11 +203,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     );
   }
 
-  const label = TYPES.find(([t]) => t === type)?.[1] ?? type;
-  summary.textContent =
-    type === "scroll"
-      ? `${formatCount(shown.pageviews ?? 0)} pageviews with a scroll depth, last 30 days.`
-      : `${formatCount(shown.total ?? 0)} ${label.toLowerCase()}, last 30 days.`;
+  summary.textContent = `${counted((type === "scroll" ? shown.pageviews : shown.total) ?? 0, type)}, last 30 days.`;
   if (!snapshot) {
     stageHost.append(
       h(
