@@ -3,13 +3,25 @@
  * (`postgresStatsSink`), so the reads are tested against what flushes leave. Days are relative
  * to today (UTC), never a calendar date.
  */
+
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import type { HeatDelta } from "@sightline/core/aggregate";
 import { postgresStatsSink } from "@sightline/db";
 import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { newId } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
-import { describe, expect, it } from "vitest";
-import { api, createSite, db, type ErrorShape, expectMatchesDocument, otherAccount, ownerCookie } from "./helpers.ts";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index.ts";
+import {
+  api,
+  BASE,
+  createSite,
+  db,
+  type ErrorShape,
+  expectMatchesDocument,
+  otherAccount,
+  ownerCookie,
+} from "./helpers.ts";
 import { bucket, gzip } from "./recording-fixtures.ts";
 
 const DAY_MS = 86_400_000;
@@ -234,5 +246,48 @@ describe("GET /v1/sites/{siteId}/heatmaps/snapshot", () => {
     // Deleting the site deletes its snapshots.
     expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
     expect((await bucket().list({ prefix: `snapshots/${site.id}/` })).objects).toEqual([]);
+  });
+});
+
+describe("the heatmap reads when Postgres is down", () => {
+  const down = { ...env, DATABASE_URL: "postgresql://postgres@127.0.0.1:1/unreachable" } as Env;
+  async function fetchDown(path: string, cookie: string) {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: { cookie } }), down, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it("serves the last heatmap and ranking marked stale; one never read, and the snapshot, answer 503", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Outage heat");
+    await flush(site.id, [at({ count: 4 }), at({ kind: "rage", count: 1 })]);
+    const paths = [`/v1/sites/${site.id}/heatmaps?path=/pricing`, `/v1/sites/${site.id}/frustration`];
+    const fresh = [];
+    for (const path of paths) {
+      const res = await api(path, { cookie });
+      expect(res.status).toBe(200);
+      fresh.push(await res.json());
+    }
+    for (const [i, path] of paths.entries()) {
+      const stale = await vi.waitFor(
+        async () => {
+          const res = await fetchDown(path, cookie);
+          expect(res.status).toBe(200);
+          return res;
+        },
+        { timeout: 10_000, interval: 200 },
+      );
+      expect(stale.headers.get("x-sightline-stale")).toBe("true");
+      expect(await stale.json()).toEqual(fresh[i]);
+    }
+    for (const path of [
+      `/v1/sites/${site.id}/heatmaps?path=/pricing&type=scroll`,
+      `/v1/sites/${site.id}/heatmaps/snapshot?path=/pricing`,
+    ]) {
+      const res = await fetchDown(path, cookie);
+      expect(res.status, path).toBe(503);
+      expect(((await res.json()) as ErrorShape).error.code).toBe("SERVICE_UNAVAILABLE");
+    }
   });
 });
