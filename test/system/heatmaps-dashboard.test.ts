@@ -1,0 +1,404 @@
+/**
+ * The Heatmaps page in real Chromium on the local stack, for a site of the test's own, over
+ * data the test puts where the pipeline would leave it: heat counts and pageviews through the
+ * aggregators' own Postgres sink (`postgresStatsSink`, so the rows are whatever a flush
+ * writes), and page snapshots of the demo home page, taken by rrweb-snapshot 2.2.2 in Chromium
+ * at a desktop and a phone width, into the local R2 under `snapshotPrefix`. The owner opens the
+ * page from the site's navigation and works every control: each toggle draws something else
+ * (checked on the heat canvas at the elements' boxes in the rebuilt page), the scroll map
+ * shows half the pageviews reaching the half, the phone snapshot keeps the heat on the button
+ * in its own layout, and a page with no snapshot says so and still lists its elements.
+ * test/system/heatmaps.test.ts is the same page fed by a real visitor through the tracker.
+ * Screenshots go to test/system/artifacts/.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import type { HeatDelta } from "@sightline/core/aggregate";
+import { elementCell, elementCellCentre, pageCell } from "@sightline/core/heatmap";
+import { postgresStatsSink } from "@sightline/db";
+import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
+import { newId } from "@sightline/shared/ids";
+import type { HeatDevice } from "@sightline/shared/wire";
+import { sql } from "drizzle-orm";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb } from "../../scripts/lib/db.ts";
+import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
+import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
+import { launchChromium } from "./browser.ts";
+import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+
+const EMAIL = "heatmaps@example.test";
+const PASSWORD = "correct horse battery staple";
+const SNAPSHOT_LIB = join(
+  ROOT,
+  "node_modules",
+  ".pnpm",
+  "rrweb-snapshot@2.2.2",
+  "node_modules",
+  "rrweb-snapshot",
+  "dist",
+  "rrweb-snapshot.umd.min.cjs",
+);
+const VIEWPORTS: Record<"desktop" | "mobile", { width: number; height: number }> = {
+  desktop: { width: 1280, height: 800 },
+  mobile: { width: 390, height: 844 },
+};
+/** Where the resting pointer was (desktop page pixels): right of the demo's centred column. */
+const REST = { x: 1_100, y: 500 };
+/** Where inside the elements the seeded clicks landed: the cell at their middle. */
+const SEEDED_CELL = elementCell(0.5, 0.5);
+/** A click that found no stable selector, top left. */
+const STRAY = { x: 60, y: 90 };
+/**
+ * What the page must show, however the data came: the demo button clicked 5 times with one rage
+ * click, the heading dead-clicked twice, and 4 pageviews of which 2 reached half the page.
+ */
+const EXPECTED = {
+  cta: { clicks: 5, rage: 1, dead: 0 },
+  title: { clicks: 2, rage: 0, dead: 2 },
+  pageviews: 4,
+  reachedHalf: 0.5,
+};
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe("the Heatmaps page: every control over seeded heat and snapshots", () => {
+  const scratch = `sl_heatdash_${Date.now().toString(36)}`;
+  const scratchUrl = (() => {
+    const u = new URL(DATABASE_URL);
+    u.pathname = `/${scratch}`;
+    return u.toString();
+  })();
+  let bridge: PgBridge | undefined;
+  let admin: ReturnType<typeof openDb> | undefined;
+  let data: ReturnType<typeof openDb> | undefined;
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let siteId = "";
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
+    admin = openDb(DATABASE_URL, bridge.port);
+    await admin.db.execute(sql.raw(`create database ${scratch}`));
+    stack = await startStack("heatmaps-dashboard", { databaseUrl: scratchUrl });
+    data = openDb(scratchUrl, bridge.port);
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const api = stack.apiUrl;
+    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
+        problems.push(`console: ${msg.text()}`);
+      }
+    });
+    page.on("response", (res) => {
+      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await data?.close();
+    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
+    await admin?.close();
+    await bridge?.close();
+  });
+
+  function need() {
+    if (!stack || !page || !browser || !data) throw new Error("stack not started");
+    return { stack, page, browser, data };
+  }
+
+  async function call<T>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
+    const { page } = need();
+    return page.evaluate(
+      async ({ path, init }) => {
+        const res = await fetch(path, {
+          method: init.method ?? "GET",
+          headers: init.json === undefined ? {} : { "content-type": "application/json" },
+          body: init.json === undefined ? undefined : JSON.stringify(init.json),
+        });
+        return (await res.json()) as never;
+      },
+      { path, init },
+    );
+  }
+
+  /** The heat layer's opacity where SEEDED_CELL is in an element of the rebuilt page, or at a page point. */
+  async function heatAt(target: string | { x: number; y: number }): Promise<number> {
+    const { page } = need();
+    const alpha = await page.evaluate(
+      ([target, fx, fy]) => {
+        const iframe = document.querySelector<HTMLIFrameElement>("#heat-stage iframe");
+        const ctx = document.querySelector<HTMLCanvasElement>("#heat-canvas")?.getContext("2d");
+        if (!iframe || !ctx) return null;
+        let at = typeof target === "string" ? null : target;
+        if (typeof target === "string") {
+          const box = iframe.contentDocument?.querySelector(target)?.getBoundingClientRect();
+          if (box) at = { x: box.left + fx * box.width, y: box.top + fy * box.height };
+        }
+        return at ? (ctx.getImageData(Math.round(at.x), Math.round(at.y), 1, 1).data[3] ?? 0) : null;
+      },
+      [target, ...elementCellCentre(SEEDED_CELL)] as const,
+    );
+    if (alpha === null) throw new Error(`no heat stage or no ${JSON.stringify(target)} in the rebuilt page`);
+    return alpha;
+  }
+
+  /** Clicks a toggle and waits for the page to draw it. */
+  async function show(label: string, type: string) {
+    const { page } = need();
+    await page.locator("#heatmap-type").getByRole("button", { name: label, exact: true }).click();
+    await expect.poll(() => page.getAttribute("#heat-host", "data-type")).toBe(type);
+    expect(
+      await page
+        .locator("#heatmap-type")
+        .getByRole("button", { name: label, exact: true })
+        .getAttribute("aria-pressed"),
+    ).toBe("true");
+  }
+
+  const elementRow = (selector: string) =>
+    need().page.locator(`#heatmap-elements tr[data-selector="${selector}"]`).locator("td").allTextContents();
+
+  it("sets up the owner and a site, and the Heatmaps page loads no heat code before it is opened", async () => {
+    const { stack, page } = need();
+    if (!stack.setupUrl) throw new Error("no setup link printed");
+    await page.goto(stack.setupUrl);
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create owner account" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites`);
+    const site = await call<{ id: string }>("/v1/sites", {
+      method: "POST",
+      json: { name: "Heatmaps page", origins: [stack.demoUrl] },
+    });
+    siteId = site.id;
+    expect(siteId).toMatch(/^site_/);
+    await page.goto(`${stack.apiUrl}/sites/${siteId}`);
+    await page.locator(".sidenav").getByRole("link", { name: "Heatmaps" }).waitFor();
+    expect(await loadedScripts(page)).not.toContainEqual(expect.stringMatching(/\/assets\/layer\./));
+  });
+
+  // Swap this step for a real visitor (test/system/heatmaps.test.ts's capture step on the demo
+  // home page with `?site=<key>`) and the assertions below stay as they are.
+  it("seeds the heat counts, the pageviews and the page's snapshots", async () => {
+    const { stack, browser, data } = need();
+    await seedHeat(data.db, siteId);
+    for (const device of ["desktop", "mobile"] as const) {
+      const context = await browser.newContext({ viewport: VIEWPORTS[device] });
+      const visitor = await context.newPage();
+      // No site key of this test's site: the demo's own tracker sends nothing to it.
+      await visitor.goto(`${stack.demoUrl}/`);
+      await putObject(stack, snapshotKey(await snapshotPrefix(siteId, device, "/"), Date.now()), await take(visitor));
+      await context.close();
+    }
+    const clicks = await call<{ items: { selector: string; count: number }[] }>(
+      `/v1/sites/${siteId}/heatmaps?path=/&type=click`,
+    );
+    expect(clicks.items.map((i) => [i.selector, i.count])).toEqual([
+      ["#cta", EXPECTED.cta.clicks],
+      ["#page-title", EXPECTED.title.clicks],
+    ]);
+  });
+
+  it("lists the most clicked elements with their rage and dead clicks, and draws the clicks on them", async () => {
+    const { stack, page } = need();
+    await page.locator(".sidenav").getByRole("link", { name: "Heatmaps" }).click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}/heatmaps`);
+    await page.locator("#heat-stage iframe").waitFor();
+    expect(await page.getByLabel("Page").inputValue()).toBe("/");
+    expect(await page.getByLabel("Device").inputValue()).toBe("desktop");
+    const { cta, title } = EXPECTED;
+    await expect.poll(() => elementRow("#cta")).toEqual(["#cta", `${cta.clicks}`, `${cta.rage}`, `${cta.dead}`]);
+    expect(await elementRow("#page-title")).toEqual([
+      "#page-title",
+      `${title.clicks}`,
+      `${title.rage}`,
+      `${title.dead}`,
+    ]);
+    // The rebuilt page is the demo page, scripts off.
+    const frame = page.frameLocator("#heat-stage iframe");
+    expect(await frame.locator("#cta").textContent()).toBe("Click me");
+    expect(await page.getAttribute("#heat-stage iframe", "sandbox")).toBe("allow-same-origin");
+    expect(await loadedScripts(page)).toContainEqual(expect.stringMatching(/\/assets\/layer\./));
+
+    expect(await page.locator("#heatmap-summary").textContent()).toContain(`${cta.clicks + title.clicks + 1} clicks`);
+    expect(await heatAt("#cta")).toBeGreaterThan(100);
+    expect(await heatAt("#page-title")).toBeGreaterThan(0);
+    expect(await heatAt(STRAY)).toBeGreaterThan(0);
+    expect(await heatAt(REST)).toBe(0);
+    expect(await page.locator("#heat-bands").isHidden()).toBe(true);
+    await shot(page, "heatmaps-dashboard-clicks");
+  });
+
+  it("draws each kind on its own when its toggle is pressed", async () => {
+    const { page } = need();
+    await show("Rage clicks", "rage");
+    expect(await page.locator("#heatmap-summary").textContent()).toMatch(/^1 rage click,/);
+    expect(await heatAt("#cta")).toBeGreaterThan(0);
+    expect(await heatAt("#page-title")).toBe(0);
+
+    await show("Dead clicks", "dead");
+    expect(await page.locator("#heatmap-summary").textContent()).toMatch(/^2 dead clicks,/);
+    expect(await heatAt("#page-title")).toBeGreaterThan(100);
+    expect(await heatAt("#cta")).toBe(0);
+    await shot(page, "heatmaps-dashboard-dead");
+
+    await show("Moves", "move");
+    expect(await heatAt(REST)).toBeGreaterThan(100);
+    expect(await heatAt("#cta")).toBe(0);
+    await shot(page, "heatmaps-dashboard-moves");
+
+    await show("Scroll", "scroll");
+    expect(await page.locator("#heatmap-summary").textContent()).toMatch(
+      new RegExp(`^${EXPECTED.pageviews} pageviews with a scroll depth,`),
+    );
+    expect(await page.locator("#heat-bands").isVisible()).toBe(true);
+    const half = `${Math.round(EXPECTED.reachedHalf * 100)}% reached 50%`;
+    expect(await page.locator('.heat-band[data-depth="0.5"]').textContent()).toBe(half);
+    expect(await page.locator('.heat-band[data-depth="0"]').textContent()).toBe("100% reached 0%");
+    expect(await page.locator('.heat-band[data-depth="0.3"]').textContent()).toBe("100% reached 30%");
+    expect(await page.locator('.heat-band[data-depth="0.6"]').textContent()).toBe("25% reached 60%");
+    // The band at the half sits at half the snapshot's height.
+    const geometry = await page.evaluate(() => {
+      const band = document.querySelector<HTMLElement>('.heat-band[data-depth="0.5"]');
+      return { top: band?.offsetTop ?? 0, height: band?.parentElement?.parentElement?.offsetHeight ?? 0 };
+    });
+    expect(Math.abs(geometry.top - geometry.height / 2)).toBeLessThanOrEqual(1);
+    expect(await heatAt("#cta")).toBe(0);
+    await shot(page, "heatmaps-dashboard-scroll");
+
+    await show("Clicks", "click");
+    expect(await page.locator("#heat-bands").isHidden()).toBe(true);
+    expect(await heatAt("#cta")).toBeGreaterThan(100);
+  });
+
+  it("keeps the clicks on the button in the phone-sized snapshot's own layout", async () => {
+    const { page } = need();
+    await page.getByLabel("Device").selectOption("mobile");
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector<HTMLElement>("#heat-stage")?.style.width))
+      .toBe(`${VIEWPORTS.mobile.width}px`);
+    await page.locator("#heat-stage iframe").waitFor();
+    await expect.poll(() => elementRow("#cta")).toEqual(["#cta", "3", "0", "0"]);
+    await expect.poll(() => heatAt("#cta")).toBeGreaterThan(100);
+    expect(await heatAt("#page-title")).toBe(0);
+    await shot(page, "heatmaps-dashboard-mobile");
+  });
+
+  it("says when a page has no snapshot and still lists its elements", async () => {
+    const { page } = need();
+    await page.getByLabel("Device").selectOption("desktop");
+    await page.locator("#heat-stage iframe").waitFor();
+    await page.getByLabel("Page").selectOption("/pricing.html");
+    await page.locator("#heatmap-no-snapshot").waitFor();
+    expect(await page.locator("#heatmap-no-snapshot").textContent()).toContain("No snapshot of this page yet");
+    expect(await elementRow("#trial-email")).toEqual(["#trial-email", "1", "0", "0"]);
+    await shot(page, "heatmaps-dashboard-no-snapshot");
+
+    // Tablet: nothing at all on this page yet.
+    await page.getByLabel("Device").selectOption("tablet");
+    await expect.poll(() => page.locator("#heatmap-elements td.empty").textContent()).toContain("No clicks");
+    await page.locator("#heatmap-no-snapshot").waitFor();
+    expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * Heat as the aggregators flush it, today: the demo home page on desktop (the button clicked
+ * 5 times near its middle with one rage click, the heading dead-clicked twice, a stray click,
+ * three pointer rests, 4 scroll depths of which 2 reach the half) and on a phone (3 clicks on
+ * the button); the pricing page with one click and no snapshot; pageviews for the page picker.
+ */
+async function seedHeat(db: ReturnType<typeof openDb>["db"], siteId: string): Promise<void> {
+  const day = today();
+  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const heat: HeatDelta[] = [];
+  const add = (h: Partial<HeatDelta> & Pick<HeatDelta, "kind" | "cell" | "count">, device: HeatDevice = "desktop") =>
+    heat.push({ day, path: "/", selector: "", device, ...h });
+  const middle = SEEDED_CELL;
+  add({ kind: "click", selector: "#cta", cell: middle, count: 3 });
+  add({ kind: "click", selector: "#cta", cell: elementCell(0.3, 0.6), count: 2 });
+  add({ kind: "rage", selector: "#cta", cell: middle, count: 1 });
+  add({ kind: "click", selector: "#page-title", cell: middle, count: 2 });
+  add({ kind: "dead", selector: "#page-title", cell: middle, count: 2 });
+  const vw = VIEWPORTS.desktop.width;
+  add({ kind: "click", cell: pageCell(STRAY.x, STRAY.y, vw), count: 1 });
+  for (const dy of [-16, 0, 16]) add({ kind: "move", cell: pageCell(REST.x, REST.y + dy, vw), count: 2 });
+  // Deepest points: 30%, 30%, 50%, 100%.
+  add({ kind: "scroll", cell: 6, count: 2 });
+  add({ kind: "scroll", cell: 10, count: 1 });
+  add({ kind: "scroll", cell: 20, count: 1 });
+  add({ kind: "click", selector: "#cta", cell: middle, count: 3 }, "mobile");
+  add({ kind: "click", path: "/pricing.html", selector: "#trial-email", cell: middle, count: 1 });
+  const result = await postgresStatsSink(db).apply({
+    flushId: newId("flush"),
+    siteId,
+    shard: 0,
+    rows: [
+      { hour, path: "/", pageviews: EXPECTED.pageviews + 3, sessions: 5 },
+      { hour, path: "/pricing.html", pageviews: 2, sessions: 2 },
+    ],
+    site: [{ hour, pageviews: EXPECTED.pageviews + 5, sessions: 5, visitors: 5 }],
+    dimensions: [],
+    heat,
+  });
+  expect(result).toBe("applied");
+}
+
+/** The page as the snapshot chunk takes it: rrweb-snapshot's DOM, the page's width and height. */
+async function take(page: Page): Promise<string> {
+  await page.addScriptTag({ path: SNAPSHOT_LIB });
+  return page.evaluate(() => {
+    const lib = (window as unknown as { rrwebSnapshot: { snapshot: (d: Document, o: object) => unknown } })
+      .rrwebSnapshot;
+    const node = lib.snapshot(document, { slimDOM: "all", inlineStylesheet: true, maskAllInputs: true });
+    const root = document.documentElement;
+    return JSON.stringify({ node, width: root.scrollWidth, height: root.scrollHeight });
+  });
+}
+
+/** Gzips `text` into the local R2 (the ingest worker's, which the API reads through a link). */
+async function putObject(stack: Stack, key: string, text: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "sightline-snapshot-"));
+  try {
+    const file = join(dir, "snapshot.json.gz");
+    writeFileSync(file, gzipSync(text));
+    await promisify(execFile)(
+      NODE_BIN,
+      [
+        WRANGLER_JS,
+        "r2",
+        "object",
+        "put",
+        `sightline-recordings/${key}`,
+        "--local",
+        "--persist-to",
+        join(stack.stateDir, "ingest"),
+        "--config",
+        INGEST_CONFIG,
+        "--file",
+        file,
+        "--content-type",
+        "application/json",
+      ],
+      { cwd: ROOT, env: childEnv() },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadedScripts(page: Page): Promise<string[]> {
+  return page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+}
