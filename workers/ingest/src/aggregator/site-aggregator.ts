@@ -367,12 +367,14 @@ export class SiteAggregator extends DurableObject<Env> {
 
   /**
    * Whether a visitor should take `page`'s snapshot (called on shard 0, which keeps the site's
-   * snapshot index): "fresh" when one was taken within refreshAfterMs, "pending" while another
-   * visitor's grant runs, else "granted" (and that grant is now the pending one).
+   * snapshot index): "deleted" once the site was (see purge), "fresh" when one was taken
+   * within refreshAfterMs, "pending" while another visitor's grant runs, else "granted" (and
+   * that grant is now the pending one).
    */
-  async snapshotGrant(name: string, page: string, now: number): Promise<"granted" | "fresh" | "pending"> {
+  async snapshotGrant(name: string, page: string, now: number): Promise<"granted" | "fresh" | "pending" | "deleted"> {
     return this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
+      if (this.getMeta("deletedAt") !== undefined) return "deleted";
       const row = this.sql
         .exec<{ taken_at: number; granted_until: number }>(
           "SELECT taken_at, granted_until FROM snapshot_pages WHERE page = ?",
@@ -400,6 +402,7 @@ export class SiteAggregator extends DurableObject<Env> {
   async snapshotClaim(name: string, page: string, grantExpiresAt: number, now: number): Promise<number | null> {
     return this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
+      if (this.getMeta("deletedAt") !== undefined) return null;
       const row = this.sql
         .exec<{ taken_at: number; granted_until: number }>(
           "SELECT taken_at, granted_until FROM snapshot_pages WHERE page = ?",
@@ -815,7 +818,10 @@ export class SiteAggregator extends DurableObject<Env> {
   /**
    * Forgets everything this object holds (deltas, seen ids, sessions, visitors, quota days)
    * and its alarm: the site was deleted. Messages of the site still queued make it count
-   * again, and its next flush finds the site gone and purges again.
+   * again, and its next flush finds the site gone and purges again. The object remembers the
+   * deletion (site ids are never reused), so that its snapshot index hands out and takes no
+   * grant while edge isolates still know the site: no snapshot lands after the API deleted
+   * the site's snapshots.
    */
   async purge(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
@@ -823,6 +829,7 @@ export class SiteAggregator extends DurableObject<Env> {
     this.alarmArmed = false;
     // deleteAll drops the tables too; the object must keep working for what comes next.
     this.sql.exec(SCHEMA);
+    this.setMeta("deletedAt", String(Date.now()));
   }
 
   /** For the operator (GET /v1/health/pipeline): is this shard keeping up with Postgres? */
