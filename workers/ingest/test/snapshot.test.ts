@@ -5,8 +5,10 @@
 import { env, SELF } from "cloudflare:test";
 import { type SnapshotGrantResponse, snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { LIMITS } from "@sightline/shared/limits";
+import { siteKvKey } from "@sightline/shared/site";
 import { describe, expect, it } from "vitest";
 import { signGrant, snapshotSubject } from "../src/lib/grant.ts";
+import { clearSiteCache } from "../src/lib/sites.ts";
 import { type ErrorShape, makeSite, ORIGIN } from "./helpers.ts";
 
 const S = LIMITS.snapshot;
@@ -184,6 +186,8 @@ describe("POST /v1/snapshot", () => {
     const payload = await gzip(SNAPSHOT);
     const secret = (env as unknown as { RECORDING_GRANT_SECRET: string }).RECORDING_GRANT_SECRET;
     const subject = snapshotSubject("desktop", "/pricing");
+    // No grant at all is not the snapshot contract.
+    await refused(await upload(site.siteKey, "", payload), 400, "VALIDATION_FAILED");
     await refused(await upload(site.siteKey, "forged.grant", payload), 403, "SNAPSHOT_NOT_GRANTED");
     const expired = await signGrant(secret, site.siteKey, subject, Date.now() - 1);
     await refused(await upload(site.siteKey, expired, payload), 403, "SNAPSHOT_NOT_GRANTED");
@@ -230,6 +234,19 @@ describe("POST /v1/snapshot", () => {
     expect((await upload(site.siteKey, deep.grant, await gzip(text), { vw: 390 })).status).toBe(201);
     expect(await stored(site.siteId)).toHaveLength(1);
     expect(await stored(site.siteId, "mobile")).toHaveLength(1);
+  });
+});
+
+describe("a site that turns heatmaps off", () => {
+  it("stores nothing more, even with a grant handed out before", async () => {
+    const site = await makeSite();
+    const grant = (await (await askGrant(site.siteKey)).json()) as SnapshotGrantResponse;
+    if (!grant.snapshot) throw new Error("no grant");
+    await env.SITES.put(siteKvKey(site.siteKey), JSON.stringify({ ...site, heatmaps: false }));
+    // The edge's per-isolate site cache is this isolate's (the tests run in the worker's).
+    clearSiteCache();
+    await refused(await upload(site.siteKey, grant.grant, await gzip(SNAPSHOT)), 403, "SNAPSHOT_NOT_GRANTED");
+    expect(await stored(site.siteId)).toEqual([]);
   });
 });
 

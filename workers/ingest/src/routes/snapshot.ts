@@ -141,6 +141,8 @@ snapshot.post("/", async (c) => {
   const checked = await siteChecks(c, header.siteKey, cors);
   if (checked instanceof Response) return checked;
   const { site } = checked;
+  // Turned off after the grant was handed out: nothing more is stored.
+  if (!site.heatmaps) return errorJson(c, "SNAPSHOT_NOT_GRANTED", "Heatmaps are off for this site.", cors);
   const path = pagePath(header.url, site);
   if (path === null) return errorJson(c, "VALIDATION_FAILED", "The url is not a page URL.", cors);
   const device = heatDevice(header.vw);
