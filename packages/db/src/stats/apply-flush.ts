@@ -204,8 +204,8 @@ const CELLS = ELEMENT_CELLS.length;
 
 /**
  * Adds a flush's heatmap counts: per element (a selector), the cells inside it folded into
- * one row of `heatmap_elements` per page, device, kind, day and selector, whose counts and
- * cell arrays are added element-wise to what is there; page-grid cells and scroll buckets to
+ * one row of `heatmap_elements` per page, device, kind, day and selector, whose count and
+ * cell columns `c0`..`c63` are each added to what is there; page-grid cells and scroll buckets to
  * `heatmap_cells`. Inside the flush's transaction, after its id was logged.
  */
 async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<void> {
