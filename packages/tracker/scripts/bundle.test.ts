@@ -4,13 +4,22 @@ import { LIMITS } from "@sightline/shared/limits";
 import type { CollectBatch } from "@sightline/shared/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost, settle } from "../src/fakes.ts";
-import { type Bundle, bundleCore, bundleRecorder } from "./bundle.ts";
+import { type Bundle, bundleCore, bundleInteractions, bundleRecorder } from "./bundle.ts";
 
 let core: Bundle;
 let recorder: Bundle;
+let interactions: Bundle;
 beforeAll(async () => {
-  [core, recorder] = await Promise.all([bundleCore(), bundleRecorder()]);
+  [core, recorder, interactions] = await Promise.all([bundleCore(), bundleRecorder(), bundleInteractions()]);
 });
+
+/** Runs a bundle as a classic script in the fake window; returns the globals it added. */
+function run(js: string, host: object): string[] {
+  const global = Object.assign(host, { window: host, crypto, TextEncoder, Blob });
+  const before = new Set(Object.keys(global));
+  runInNewContext(js, global);
+  return Object.keys(global).filter((k) => !before.has(k));
+}
 
 describe("core bundle", () => {
   it("leaves zod and the wire schemas out", () => {
@@ -46,6 +55,26 @@ describe("core bundle", () => {
     ]);
   });
 
+  it("with heatmaps on, sends the page's clicks and scroll depth beside its pageview", async () => {
+    const b = fakeBeacon(true);
+    const { host, emit } = fakeHost({ cfg: config({ heatmaps: true }), beacon: b.beacon });
+    expect(run(core.js, host)).toEqual(["sightline"]);
+    const button = { tagName: "BUTTON", id: "buy", parentElement: null, previousElementSibling: null };
+    const target = {
+      ...button,
+      getAttribute: () => null,
+      getBoundingClientRect: () => ({ left: 0, top: 0, width: 10, height: 10 }),
+    };
+    emit("click", { target, clientX: 5, clientY: 5, detail: 1 });
+    emit("pagehide");
+    await settle();
+    const events = (
+      await Promise.all(b.calls.map(async (c) => JSON.parse(await c.data.text()) as CollectBatch))
+    ).flatMap((batch) => batch.events);
+    expect(events.map((e) => e.type)).toEqual(["pageview", "click", "scroll"]);
+    expect(events[1]).toMatchObject({ sel: "#buy", ex: 0.5, ey: 0.5, x: 5, y: 5 });
+  });
+
   it("on a recording site, loads the recorder named by the loader, which asks for the grant", async () => {
     const cfg = config({ recordingSampleRate: 1, recorderUrl: "https://ingest.test/t/recorder.abc.js" });
     const { host, net, scripts } = fakeHost({ cfg });
@@ -54,6 +83,37 @@ describe("core bundle", () => {
     expect(net.calls).toEqual([]);
     expect(scripts).toEqual(["https://ingest.test/t/recorder.abc.js"]);
     expect(typeof host.__slr).toBe("function");
+  });
+});
+
+describe("interactions bundle", () => {
+  const cfg = config({ heatmaps: true, snapshotUrl: "https://ingest.test/t/snapshot.abc.js" });
+
+  it("leaves zod, rrweb and the rest of the limits table out, and is measured", () => {
+    expect(interactions.inputs.filter((p) => /zod|rrweb|limits\/index\.ts/.test(p))).toEqual([]);
+    expect(/safeParse|\bconsole\./.test(interactions.js)).toBe(false);
+    console.log(`interactions bundle: ${interactions.js.length} B, ${gzipSync(interactions.js).length} B gzipped`);
+  });
+
+  it("runs as a classic script once a page, however often it is loaded, and asks about the page's snapshot", async () => {
+    const { host, net } = fakeHost({ cfg });
+    Object.assign(host, { CompressionStream: class {} });
+    expect(run(interactions.js, host)).toEqual(["__sli"]);
+    expect(run(interactions.js, host)).toEqual([]);
+    await settle();
+    expect(net.calls.map((c) => [c.url, JSON.parse(c.body)])).toEqual([
+      ["https://ingest.test/v1/snapshot/grant", { siteKey: "site_key_1", url: "https://site.test/home", vw: 1280 }],
+    ]);
+  });
+
+  it("does nothing for a site with heatmaps off, or a visitor who opted out", async () => {
+    for (const opts of [{ cfg: config({ heatmaps: false }) }, { cfg, gpc: true }]) {
+      const { host, net, emit } = fakeHost(opts);
+      expect(run(interactions.js, host)).toEqual([]);
+      emit("pagehide");
+      await settle();
+      expect(net.calls).toEqual([]);
+    }
   });
 });
 

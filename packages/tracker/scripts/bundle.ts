@@ -1,5 +1,6 @@
 /** The esbuild calls that make the shipped bundles; shared by the build and the bundle test. */
 import { readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@sightline/shared/limits";
 import { type BuildOptions, build, type Plugin } from "esbuild";
@@ -87,8 +88,44 @@ export const bundleRecorder = (): Promise<Bundle> =>
 export const bundleInteractions = (): Promise<Bundle> => bundle("../src/interactions/index.ts", "es2019");
 
 /**
- * `snapshot.<hash>.js`: rrweb-snapshot and the upload, loaded only when the edge asks this
- * visitor for a page's snapshot. ES2020 and silent, as the recorder.
+ * rrweb-snapshot 2.2.2 ships postcss (55 KB minified, for `rebuild`'s CSS rewriting, which the
+ * snapshot chunk never calls) inlined at the top of its one module, behind a CommonJS wrapper
+ * call and a row of property reads that esbuild must keep as possible side effects. Marking the
+ * call pure and dropping the reads lets esbuild leave postcss out: the chunk goes from 26.5 KB
+ * to 8.1 KB gzipped. Exact texts, so a different rrweb-snapshot fails the build instead of
+ * silently shipping postcss again.
+ */
+export const rrwebSnapshotWithoutPostcss: Plugin = {
+  name: "rrweb-snapshot-without-postcss",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]rrweb-snapshot[\\/]dist[\\/]rrweb-snapshot\.js$/ }, async ({ path }) => {
+      const src = await readFile(path, "utf8");
+      const reads = /^import_postcss\.default\.\w+;\n/gm;
+      const wrapper = "var import_postcss = /* @__PURE__ */ __toESM((/* @__PURE__ */ __commonJSMin(";
+      const alias = "var postcss_default = import_postcss.default;";
+      if (!src.includes(wrapper) || !src.includes(alias) || !src.match(reads)) {
+        return {
+          errors: [{ text: `${path}: not the rrweb-snapshot 2.2.2 this plugin knows; check postcss stays out` }],
+        };
+      }
+      const contents = src
+        .replace(reads, "")
+        .replace(
+          wrapper,
+          "var import_postcss = /* @__PURE__ */ __toESM(/* @__PURE__ */ (/* @__PURE__ */ __commonJSMin(",
+        )
+        .replace(alias, "var postcss_default = /* @__PURE__ */ (() => import_postcss.default)();");
+      return { contents, loader: "js" };
+    });
+  },
+};
+
+/**
+ * `snapshot.<hash>.js`: rrweb-snapshot's serialiser and the upload, loaded only when the edge
+ * asks this visitor for a page's snapshot. ES2020 and silent, as the recorder.
  */
 export const bundleSnapshot = (): Promise<Bundle> =>
-  bundle("../src/snapshot/index.ts", "es2020", { drop: ["console", "debugger"] });
+  bundle("../src/snapshot/index.ts", "es2020", {
+    plugins: [rrwebSnapshotWithoutPostcss],
+    drop: ["console", "debugger"],
+  });

@@ -115,6 +115,8 @@ export function fakeHost(opts: {
   const host: Host & {
     addEventListener(type: string, fn: Listener): void;
     CompressionStream?: typeof CompressionStream;
+    /** The interactions chunk clears its resting-pointer timer; these timers are never cleared. */
+    clearTimeout(id: unknown): void;
   } = {
     __sl: opts.cfg,
     location: {
@@ -153,6 +155,7 @@ export function fakeHost(opts: {
     navigator: { globalPrivacyControl: opts.gpc, doNotTrack: opts.dnt, sendBeacon: opts.beacon },
     fetch: net.fetch,
     setTimeout: timers.later,
+    clearTimeout: () => {},
     addEventListener: on,
   };
   /** The browser moving on its own (back/forward): location changes, history is not called. */

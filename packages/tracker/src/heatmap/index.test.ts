@@ -121,6 +121,17 @@ describe("heatmap capture", () => {
     ]);
   });
 
+  it("caps the depth at 1 where the page scrolls past its end (overscroll, a shrinking page)", () => {
+    const { w, sent, capture, fire } = host();
+    w.scrollY = 3_200;
+    fire("scroll");
+    expect(sent).toEqual([]);
+    w.scrollY = 3_500;
+    fire("scroll");
+    capture.leave();
+    expect(sent).toEqual([expect.objectContaining({ type: "scroll", depth: 1 })]);
+  });
+
   it("ignores a click without an element", () => {
     const { fire, clicks } = host();
     fire("click", { target: null });

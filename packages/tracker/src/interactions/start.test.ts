@@ -2,13 +2,20 @@ import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
 import type { CollectBatch, DeadClickEvent, MoveEvent } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import { config, fakeFetch, memoryStore, settle } from "../fakes.ts";
-import { fakeElement } from "../heatmap/fake-dom.ts";
-import { type InteractionsHost, type SnapshotJob, startInteractions } from "./start.ts";
+import { type FakeElement, fakeElement } from "../heatmap/fake-dom.ts";
+import { ASKED_KEY, type InteractionsHost, MAX_ASKED, type SnapshotJob, startInteractions } from "./start.ts";
 
 type Fn = (e?: unknown) => void;
 
-function fakePage(answers: Parameters<typeof fakeFetch>[0] = []) {
-  let href = "https://site.test/pricing";
+function fakePage(
+  answers: Parameters<typeof fakeFetch>[0] = [],
+  {
+    store = memoryStore() as InteractionsHost["localStorage"],
+    href: start = "https://site.test/pricing",
+    gzip = true,
+  } = {},
+) {
+  let href = start;
   const listeners = new Map<string, Fn[]>();
   const on = (type: string, fn: (e: never) => void) => listeners.set(type, [...(listeners.get(type) ?? []), fn as Fn]);
   const emit = (type: string, e?: unknown) => {
@@ -38,8 +45,12 @@ function fakePage(answers: Parameters<typeof fakeFetch>[0] = []) {
       get pathname() {
         return new URL(href).pathname;
       },
-      search: "",
-      hash: "",
+      get search() {
+        return new URL(href).search;
+      },
+      get hash() {
+        return new URL(href).hash;
+      },
     },
     history: {
       pushState: (_s: unknown, _u: string, to?: string | URL | null) => {
@@ -51,8 +62,9 @@ function fakePage(answers: Parameters<typeof fakeFetch>[0] = []) {
     scrollY: 500,
     innerWidth: 1280,
     innerHeight: 800,
-    localStorage: memoryStore(),
+    localStorage: store,
     navigator: {},
+    CompressionStream: gzip ? class {} : undefined,
     fetch: net.fetch,
     setTimeout: (fn, ms) => {
       timers.set(++nextId, { at: t + ms, fn });
@@ -95,8 +107,11 @@ function fakePage(answers: Parameters<typeof fakeFetch>[0] = []) {
     scripts,
     button,
     go: (to: string) => w.history.pushState({}, "", to),
+    asks: () => net.calls.filter((c) => c.url.endsWith("/v1/snapshot/grant")).map((c) => JSON.parse(c.body)),
   };
 }
+
+const click = (target: unknown, more: object = {}) => ({ target, clientX: 50, clientY: 20, detail: 1, ...more });
 
 describe("interactions chunk", () => {
   it("samples the pointer where it rests, at most maxMovesPerPage a page, maxMovePointsPerEvent to an event", async () => {
@@ -117,31 +132,73 @@ describe("interactions chunk", () => {
     expect(moves[0]).toMatchObject({ url: "https://site.test/pricing", vw: 1280 });
   });
 
+  it("sends the moves of a page under its URL when the next page starts, and counts each page afresh", async () => {
+    const p = fakePage();
+    for (let i = 0; i < H.maxMovesPerPage; i++) {
+      p.emit("pointermove", { clientX: i, clientY: 10 });
+      p.advance(H.moveRestMs);
+    }
+    p.go("/docs");
+    p.emit("pointermove", { clientX: 7, clientY: 7 });
+    p.advance(H.moveRestMs);
+    p.emit("pagehide");
+    await settle();
+    const moves = p.events().filter((e) => e.type === "move") as MoveEvent[];
+    const on = (url: string) => moves.filter((m) => m.url === url).flatMap((m) => m.pts);
+    expect(on("https://site.test/pricing")).toHaveLength(H.maxMovesPerPage);
+    expect(on("https://site.test/docs")).toEqual([[7, 507]]);
+    expect(moves.every((m) => m.pts.length <= H.maxMovePointsPerEvent)).toBe(true);
+  });
+
   it("sends a dead click when nothing changes within the window, and none when the page reacts", async () => {
     const p = fakePage();
-    p.emit("click", { target: p.button, clientX: 50, clientY: 20, detail: 1 });
+    p.emit("click", click(p.button));
     p.advance(H.deadClickWindowMs);
-    p.emit("click", { target: p.button, clientX: 50, clientY: 20, detail: 1 });
+    // A mutation on the window's last millisecond still counts as a reaction.
+    p.emit("click", click(p.button));
     p.advance(H.deadClickWindowMs - 1);
     p.mutate();
     p.advance(1);
-    p.emit("click", { target: p.button, clientX: 50, clientY: 20, detail: 1 });
+    p.emit("click", click(p.button));
     p.emit("scroll");
     p.advance(H.deadClickWindowMs);
-    p.emit("click", { target: p.button, clientX: 50, clientY: 20, detail: 1 });
+    p.emit("click", click(p.button));
+    p.emit("selectionchange");
+    p.advance(H.deadClickWindowMs);
+    p.emit("click", click(p.button));
     p.go("/next");
     p.advance(H.deadClickWindowMs);
-    p.emit("click", { target: p.button, clientX: 50, clientY: 20, detail: 1, ctrlKey: true });
-    p.advance(H.deadClickWindowMs);
-    const link = fakeElement("BODY").add(fakeElement("A"));
-    (link as unknown as { closest: (s: string) => unknown }).closest = (s) => (s.includes("a[href]") ? link : null);
-    p.emit("click", { target: link, clientX: 1, clientY: 1, detail: 1 });
+    // A keyboard activation: at the element's centre.
+    p.emit("click", click(p.button, { detail: 0, clientX: 0, clientY: 0 }));
     p.advance(H.deadClickWindowMs);
     p.emit("pagehide");
     await settle();
     const dead = p.events().filter((e) => e.type === "deadclick") as DeadClickEvent[];
-    expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ sel: "body>button:nth-of-type(1)", ex: 0.5, ey: 0.5, x: 50, y: 520 });
+    expect(dead).toHaveLength(2);
+    expect(dead[0]).toMatchObject({ url: "https://site.test/pricing", sel: "body>button:nth-of-type(1)" });
+    expect(dead[0]).toMatchObject({ ex: 0.5, ey: 0.5, x: 50, y: 520, vw: 1280 });
+    expect(dead[1]).toMatchObject({ url: "https://site.test/next", ex: 0.5, ey: 0.5, x: 50, y: 520 });
+    expect(dead.every((d) => !("rage" in d))).toBe(true);
+  });
+
+  it("does not watch links, form controls or modified clicks", async () => {
+    const p = fakePage();
+    const body = fakeElement("BODY");
+    const link = body.add(fakeElement("A"));
+    link.attrs.href = "/pricing";
+    const inLink = link.add(fakeElement("SPAN"));
+    const controls = ["INPUT", "SELECT", "TEXTAREA", "LABEL", "OPTION"].map((t) => body.add(fakeElement(t)));
+    const labelled = (controls[3] as FakeElement).add(fakeElement("SPAN"));
+    for (const target of [link, inLink, labelled, ...controls]) p.emit("click", click(target));
+    for (const mod of ["ctrlKey", "metaKey", "shiftKey", "altKey"]) p.emit("click", click(p.button, { [mod]: true }));
+    // An anchor without href is no link: its click can be dead.
+    const anchor = body.add(fakeElement("A"));
+    p.emit("click", click(anchor));
+    p.advance(H.deadClickWindowMs);
+    p.emit("pagehide");
+    await settle();
+    const dead = p.events().filter((e) => e.type === "deadclick") as DeadClickEvent[];
+    expect(dead.map((d) => d.sel)).toEqual(["body>a:nth-of-type(2)"]);
   });
 
   it("asks the edge for a snapshot of each page and loads the snapshot chunk only when asked to", async () => {
@@ -153,8 +210,7 @@ describe("interactions chunk", () => {
     expect(p.scripts).toEqual([]);
     p.go("/docs");
     await settle();
-    const asks = p.net.calls.filter((c) => c.url.endsWith("/v1/snapshot/grant")).map((c) => JSON.parse(c.body));
-    expect(asks).toEqual([
+    expect(p.asks()).toEqual([
       { siteKey: "site_key_1", url: "https://site.test/pricing", vw: 1280 },
       { siteKey: "site_key_1", url: "https://site.test/docs", vw: 1280 },
     ]);
@@ -167,7 +223,70 @@ describe("interactions chunk", () => {
         maskAllText: true,
         url: "https://site.test/docs",
         vw: 1280,
+        page: "/docs",
+        hashRoutes: true,
       },
     ]);
+  });
+
+  it("asks once per page and device class a session sees, across page loads", async () => {
+    const store = memoryStore();
+    const first = fakePage([], { store });
+    first.go("/docs?tab=2");
+    first.go("/pricing#plans");
+    first.go("/#/settings");
+    first.go("/#/settings?x=1");
+    first.w.innerWidth = 700;
+    first.go("/docs");
+    await settle();
+    expect(first.asks().map((a) => [a.url, a.vw])).toEqual([
+      ["https://site.test/pricing", 1280],
+      ["https://site.test/docs?tab=2", 1280],
+      ["https://site.test/#/settings", 1280],
+      ["https://site.test/docs", 700],
+    ]);
+    // The next page load of the session remembers; a new session asks again.
+    const again = fakePage([], { store, href: "https://site.test/docs" });
+    await settle();
+    expect(again.asks()).toEqual([]);
+    store.data.set("sl_s", `${"0".repeat(8)}-0000-7000-8000-${"0".repeat(12)}.0`);
+    const next = fakePage([], { store, href: "https://site.test/docs" });
+    await settle();
+    expect(next.asks()).toHaveLength(1);
+  });
+
+  it(`remembers the last ${MAX_ASKED} pages of a session`, async () => {
+    const store = memoryStore();
+    const p = fakePage([], { store, href: "https://site.test/0" });
+    for (let i = 1; i <= MAX_ASKED; i++) p.go(`/${i}`);
+    await settle();
+    expect(p.asks()).toHaveLength(MAX_ASKED + 1);
+    expect(store.data.get(ASKED_KEY)?.split(" ")).toHaveLength(MAX_ASKED + 1);
+    // /0 was the oldest, so it is asked about again; /1 is still remembered.
+    const later = fakePage([], { store, href: "https://site.test/1" });
+    later.go("/0");
+    await settle();
+    expect(later.asks().map((a) => a.url)).toEqual(["https://site.test/0"]);
+  });
+
+  it("asks once per page load where storage throws, and never without CompressionStream", async () => {
+    const blocked = {
+      getItem: () => {
+        throw new Error("SecurityError");
+      },
+      setItem: () => {
+        throw new Error("SecurityError");
+      },
+    };
+    const p = fakePage([], { store: blocked });
+    p.go("/docs");
+    p.go("/pricing");
+    await settle();
+    expect(p.asks().map((a) => a.url)).toEqual(["https://site.test/pricing", "https://site.test/docs"]);
+
+    const old = fakePage([], { gzip: false });
+    old.go("/docs");
+    await settle();
+    expect(old.asks()).toEqual([]);
   });
 });

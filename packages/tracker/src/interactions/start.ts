@@ -4,8 +4,8 @@
  * points a page, sent maxMovePointsPerEvent to an event. Dead clicks: a click (not on a link or
  * a form control, no modifier key) after which nothing changes (no DOM mutation, navigation,
  * scroll or selection change) within deadClickWindowMs. Snapshots: asks the edge, once per page
- * it sees, whether this visitor should take the page's snapshot, and loads the snapshot chunk
- * when it should. It sends through a queue of its own, to the same `/v1/collect`, under the
+ * and device class a session sees (kept in localStorage beside the session), whether this
+ * visitor should take the page's snapshot, and loads the snapshot chunk when it should. It sends through a queue of its own, to the same `/v1/collect`, under the
  * session the core keeps, so the core carries none of this.
  */
 
@@ -14,6 +14,7 @@ import { HEATMAP_LIMITS } from "@sightline/shared/limits/heatmap";
 import type { TrackerConfig } from "@sightline/shared/site";
 import type { DeadClickEvent, MoveEvent, WireEvent } from "@sightline/shared/wire";
 import { type ClickLike, clickAt } from "../heatmap/index.ts";
+import { pageKey } from "../heatmap/page.ts";
 import { type NavHost, watchNavigation } from "../navigation.ts";
 import { queue } from "../queue.ts";
 import { type SessionStore, sessions } from "../session.ts";
@@ -29,6 +30,9 @@ export interface SnapshotJob {
   maskAllText: boolean;
   url: string;
   vw: number;
+  /** The page granted (pageKey): the snapshot is not taken once the visitor is on another. */
+  page: string;
+  hashRoutes: boolean;
 }
 
 /** `window.__sls`: jobs for the snapshot chunk; an array until it loads, then its own `push`. */
@@ -60,6 +64,8 @@ export interface InteractionsHost extends NavHost {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
   MutationObserver?: new (fn: () => void) => { observe(target: unknown, opts: object): void };
+  /** Without it the snapshot chunk cannot gzip, so no snapshot is asked for. */
+  CompressionStream?: unknown;
   document: {
     documentElement: unknown;
     visibilityState: string;
@@ -75,6 +81,20 @@ export interface InteractionsHost extends NavHost {
 
 /** Elements whose click is an interaction the page handles by itself, or a navigation. */
 const SKIP = "a[href],input,select,textarea,label,option";
+
+/**
+ * `<session id> <page key> <page key>...`: the pages (hashed with their device class) this
+ * session has asked the edge about, the last MAX_ASKED of them.
+ */
+export const ASKED_KEY = "sl_p";
+export const MAX_ASKED = 64;
+
+/** FNV-1a, base 36: a few characters a page; a rare collision only skips one question. */
+function hash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
 
 interface Closest {
   closest?(selector: string): unknown;
@@ -153,10 +173,33 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
     true,
   );
 
+  // Where storage throws, this page's memory stands in: the question is then once per page load.
+  let asked = "";
+  const firstAsk = (page: string, vw: number): boolean => {
+    const device = vw < H.tabletMinPx ? "m" : vw < H.desktopMinPx ? "t" : "d";
+    const key = hash(`${device}${page}`);
+    let stored = asked;
+    try {
+      stored = w.localStorage.getItem(ASKED_KEY) ?? asked;
+    } catch {}
+    const sid = session(now());
+    const keys = stored.split(" ");
+    if (keys[0] !== sid) keys.splice(0, keys.length, sid);
+    else if (keys.includes(key, 1)) return false;
+    keys.push(key);
+    if (keys.length > MAX_ASKED + 1) keys.splice(1, 1);
+    asked = keys.join(" ");
+    try {
+      w.localStorage.setItem(ASKED_KEY, asked);
+    } catch {}
+    return true;
+  };
+
   const askSnapshot = () => {
-    if (!cfg.snapshotUrl) return;
     const url = w.location.href;
     const vw = w.innerWidth;
+    const page = pageKey(w.location, cfg.hashRoutes);
+    if (!cfg.snapshotUrl || !w.CompressionStream || !firstAsk(page, vw)) return;
     w.fetch(`${cfg.endpoint}/v1/snapshot/grant`, {
       method: "POST",
       body: JSON.stringify({ siteKey: cfg.siteKey, url, vw }),
@@ -174,6 +217,8 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
           maskAllText: !!a.maskAllText,
           url,
           vw,
+          page,
+          hashRoutes: cfg.hashRoutes,
         };
         if (w.__sls) {
           w.__sls.push(job);
