@@ -175,9 +175,9 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
 
   // Where storage throws, this page's memory stands in: the question is then once per page load.
   let asked = "";
-  const firstAsk = (page: string, vw: number): boolean => {
+  const firstAsk = (path: string, vw: number): boolean => {
     const device = vw < H.tabletMinPx ? "m" : vw < H.desktopMinPx ? "t" : "d";
-    const key = hash(`${device}${page}`);
+    const key = hash(`${device}${path}`);
     let stored = asked;
     try {
       stored = w.localStorage.getItem(ASKED_KEY) ?? asked;
@@ -198,8 +198,8 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
   const askSnapshot = () => {
     const url = w.location.href;
     const vw = w.innerWidth;
-    const page = pageKey(w.location, cfg.hashRoutes);
-    if (!cfg.snapshotUrl || !w.CompressionStream || !firstAsk(page, vw)) return;
+    const path = pageKey(w.location, cfg.hashRoutes);
+    if (!cfg.snapshotUrl || !w.CompressionStream || !firstAsk(path, vw)) return;
     w.fetch(`${cfg.endpoint}/v1/snapshot/grant`, {
       method: "POST",
       body: JSON.stringify({ siteKey: cfg.siteKey, url, vw }),
@@ -217,7 +217,7 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
           maskAllText: !!a.maskAllText,
           url,
           vw,
-          page,
+          page: path,
           hashRoutes: cfg.hashRoutes,
         };
         if (w.__sls) {
