@@ -5,7 +5,7 @@ import { start } from "../start.ts";
 import { fakeElement } from "./fake-dom.ts";
 import { type ClickLike, type HeatHost, heatmaps } from "./index.ts";
 
-function host() {
+function host(scrollHeight = 4_000) {
   const listeners: Record<string, ((e: ClickLike) => void)[]> = {};
   const w: HeatHost & { location: { href: string } } = {
     location: { href: "https://site.test/pricing" },
@@ -14,7 +14,7 @@ function host() {
     innerWidth: 1280,
     innerHeight: 800,
     document: {
-      documentElement: { scrollHeight: 4_000 },
+      documentElement: { scrollHeight },
       addEventListener: (type, fn) => {
         listeners[type] = [...(listeners[type] ?? []), fn];
       },
@@ -119,6 +119,31 @@ describe("heatmap capture", () => {
       ["https://site.test/pricing", 0.5],
       ["https://site.test/docs", 0.2],
     ]);
+  });
+
+  it("measures the first view at leave: a page rendered after the core ran, the next page of an SPA", () => {
+    // The core ran on an empty client-rendered root; the page then rendered 4,000 px high.
+    const { w, sent, capture, fire } = host(800);
+    const root = w.document.documentElement;
+    root.scrollHeight = 4_000;
+    // Scrolled to the bottom, then a link: the next page does not inherit the position it
+    // still reads right after pushState; its first view is measured at its own leave.
+    w.scrollY = 3_200;
+    fire("scroll");
+    w.location.href = "https://site.test/next";
+    capture.page();
+    w.scrollY = 0;
+    root.scrollHeight = 1_600;
+    capture.leave();
+    expect(sent.map((e) => e.type === "scroll" && [e.url, e.depth])).toEqual([
+      ["https://site.test/pricing", 1],
+      ["https://site.test/next", 0.5],
+    ]);
+    // Never scrolled: the depth is the first view over the rendered height, not 1.
+    const still = host(800);
+    still.w.document.documentElement.scrollHeight = 4_000;
+    still.capture.leave();
+    expect(still.sent).toEqual([expect.objectContaining({ type: "scroll", depth: 0.2 })]);
   });
 
   it("caps the depth at 1 where the page scrolls past its end (overscroll, a shrinking page)", () => {

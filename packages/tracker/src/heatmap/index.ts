@@ -78,6 +78,10 @@ export function clickAt(w: Omit<HeatHost, "document" | "addEventListener">, e: C
  * one (sending this one's depth first, under its URL); `leave()` when the page is hidden or
  * left. Each pageview sends its depth at most once: at its first leave or at navigation, so a
  * tab hidden and shown again does not count the pageview twice in the scroll histogram.
+ *
+ * The view a pageview starts with is measured at its leave, not when the core runs: then a
+ * client-rendered page has no height yet (an empty root reads as depth 1), and right after an
+ * SPA's pushState the DOM and scroll position are still the previous page's.
  */
 export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | ScrollEvent) => void) {
   let url = w.location.href;
@@ -89,11 +93,11 @@ export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | 
   };
   const leave = () => {
     if (sent) return;
+    measure();
     sent = true;
     const ts = now();
     emit({ type: "scroll", id: uuidv7(ts), ts, url, depth: fraction(deepest), vw: w.innerWidth });
   };
-  measure();
   w.addEventListener("scroll", measure, { passive: true });
 
   // The current burst: its last click's time and place, and how many so far (0 once marked).
@@ -128,7 +132,6 @@ export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | 
       url = w.location.href;
       deepest = 0;
       sent = false;
-      measure();
     },
     leave,
   };
