@@ -1,10 +1,14 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { LIMITS } from "@sightline/shared/limits";
 import type { CollectBatch } from "@sightline/shared/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost, settle } from "../src/fakes.ts";
-import { type Bundle, bundleCore, bundleInteractions, bundleRecorder } from "./bundle.ts";
+import { type Bundle, bundleCore, bundleInteractions, bundleRecorder, limitKeysUsed } from "./bundle.ts";
 
 let core: Bundle;
 let recorder: Bundle;
@@ -114,6 +118,26 @@ describe("interactions bundle", () => {
       await settle();
       expect(net.calls).toEqual([]);
     }
+  });
+});
+
+describe("picked limits", () => {
+  it("carry only the keys of COLLECT_LIMITS and HEATMAP_LIMITS that the core and the chunk read", () => {
+    expect(/maxClockSkewMs|maxCampaignValueLength/.test(core.js)).toBe(false);
+    expect(/[{,]maxUrlLength:2048[,}]/.test(core.js)).toBe(true);
+    expect(/pageGridColumns|scrollBuckets|maxClockSkewMs/.test(interactions.js)).toBe(false);
+    expect(/[{,]deadClickWindowMs:2500[,}]/.test(interactions.js)).toBe(true);
+  });
+
+  it("finds keys read through an alias, and refuses a table read any other way", () => {
+    const dir = mkdtempSync(join(tmpdir(), "limits-"));
+    const table = { a: 1, b: 2, c: 3 };
+    writeFileSync(join(dir, "x.ts"), 'import { T } from "t";\n// T is read by key\nconst L = T;\nf(L.a, T.c);\n');
+    expect(limitKeysUsed("T", table, pathToFileURL(`${dir}/`))).toEqual(["a", "c"]);
+    writeFileSync(join(dir, "y.ts"), 'import { T } from "t";\nconst { b } = T;\n');
+    expect(() => limitKeysUsed("T", table, pathToFileURL(`${dir}/`))).toThrow(/y\.ts: reads T other than by key/);
+    writeFileSync(join(dir, "y.ts"), "T.d;\n");
+    expect(() => limitKeysUsed("T", table, pathToFileURL(`${dir}/`))).toThrow(/T has no d/);
   });
 });
 

@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { LIMITS } from "@sightline/shared/limits";
+import { COLLECT_LIMITS } from "@sightline/shared/limits/collect";
+import { HEATMAP_LIMITS } from "@sightline/shared/limits/heatmap";
 import { type BuildOptions, build, type Plugin } from "esbuild";
 
 export interface Bundle {
@@ -47,6 +49,60 @@ const recorderLimits: Plugin = {
   },
 };
 
+const TABLES = {
+  collect: ["COLLECT_LIMITS", COLLECT_LIMITS],
+  heatmap: ["HEATMAP_LIMITS", HEATMAP_LIMITS],
+} as const;
+
+/**
+ * The keys of a limits table (`COLLECT_LIMITS`) that the tracker's sources read, as
+ * `COLLECT_LIMITS.key` or through an alias (`const L = COLLECT_LIMITS; L.key`). Any other use
+ * of the name (destructuring, passing the table on) fails the build: the plugin could not
+ * tell which keys it needs.
+ */
+export function limitKeysUsed(name: string, table: object, dir = new URL("../src/", import.meta.url)): string[] {
+  const keys = new Set<string>();
+  for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    if (!f.endsWith(".ts") || f.endsWith(".test.ts")) continue;
+    // Comments dropped (a "//" inside a string goes too, which only shortens what is searched).
+    const src = readFileSync(new URL(f, dir), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    if (!src.includes(name)) continue;
+    const names = [name, ...[...src.matchAll(new RegExp(`const (\\w+) = ${name};`, "g"))].map((m) => m[1] as string)];
+    const bare = src
+      .replace(new RegExp(`import \\{[^}]*\\b${name}\\b[^}]*\\} from`, "g"), "")
+      .replace(new RegExp(`const \\w+ = ${name};`, "g"), "")
+      .replace(new RegExp(`\\b${name}\\.\\w+`, "g"), "");
+    if (new RegExp(`\\b${name}\\b`).test(bare)) throw new Error(`${f}: reads ${name} other than by key`);
+    for (const n of names) {
+      for (const m of src.matchAll(new RegExp(`(?<![\\w.])${n}\\.(\\w+)`, "g"))) keys.add(m[1] as string);
+    }
+  }
+  const unknown = [...keys].filter((k) => !(k in table));
+  if (unknown.length > 0) throw new Error(`${name} has no ${unknown.join(", ")}`);
+  return [...keys].sort();
+}
+
+/**
+ * The core and the interactions chunk read a few keys of COLLECT_LIMITS and HEATMAP_LIMITS;
+ * esbuild keeps a whole object literal it cannot prune by property (COLLECT_LIMITS' unused keys
+ * were 30 B of the core gzipped). In the bundles each table holds just the keys the sources
+ * name, with the same values (tests run the sources against the real tables).
+ */
+const pickedLimits: Plugin = {
+  name: "picked-limits",
+  setup(b) {
+    b.onResolve({ filter: /^@sightline\/shared\/limits\/(collect|heatmap)$/ }, ({ path }) => ({
+      path: path.slice(path.lastIndexOf("/") + 1),
+      namespace: "picked-limits",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "picked-limits" }, ({ path }) => {
+      const [name, table] = TABLES[path as keyof typeof TABLES];
+      const picked = Object.fromEntries(limitKeysUsed(name, table).map((k) => [k, table[k as keyof typeof table]]));
+      return { contents: `export const ${name} = ${JSON.stringify(picked)};`, loader: "js" };
+    });
+  },
+};
+
 async function bundle(
   entry: string,
   target: string,
@@ -69,7 +125,7 @@ async function bundle(
 }
 
 /** `core.<hash>.js`: what every page loads. */
-export const bundleCore = (): Promise<Bundle> => bundle("../src/core.ts", "es2019");
+export const bundleCore = (): Promise<Bundle> => bundle("../src/core.ts", "es2019", { plugins: [pickedLimits] });
 
 /**
  * `recorder.<hash>.js`: @rrweb/record, the grant request and the uploader, loaded only for
@@ -85,7 +141,8 @@ export const bundleRecorder = (): Promise<Bundle> =>
   });
 
 /** `interactions.<hash>.js`: moves, dead clicks and the snapshot request, for sites with heatmaps on. */
-export const bundleInteractions = (): Promise<Bundle> => bundle("../src/interactions/index.ts", "es2019");
+export const bundleInteractions = (): Promise<Bundle> =>
+  bundle("../src/interactions/index.ts", "es2019", { plugins: [pickedLimits] });
 
 /**
  * rrweb-snapshot 2.2.2 ships postcss (55 KB minified, for `rebuild`'s CSS rewriting, which the

@@ -1,4 +1,6 @@
-import type { ClickEvent, CollectBatch, ScrollEvent } from "@sightline/shared/wire";
+import { COLLECT_LIMITS as L } from "@sightline/shared/limits/collect";
+import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
+import { type ClickEvent, type CollectBatch, type ScrollEvent, wireEvent } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import { config, fakeHost } from "../fakes.ts";
 import { start } from "../start.ts";
@@ -155,6 +157,30 @@ describe("heatmap capture", () => {
     fire("scroll");
     capture.leave();
     expect(sent).toEqual([expect.objectContaining({ type: "scroll", depth: 1 })]);
+  });
+
+  it("keeps every value inside the wire's bounds, so that no event fails its batch at the edge", () => {
+    const { w, sent, capture, click, clicks } = host();
+    // A right-to-left page scrolled sideways, iOS's overscroll bounce, a browser zoomed far out.
+    w.scrollX = -300;
+    w.scrollY = -40;
+    w.innerWidth = H.maxViewportPx + 1;
+    w.location.href = `https://site.test/search?q=${"x".repeat(L.maxUrlLength)}`;
+    click(150, 20);
+    w.innerWidth = 0;
+    // The pricing page's depth goes; the next page's URL is the long one.
+    capture.page();
+    capture.leave();
+    expect(clicks()[0]).toMatchObject({ x: 0, y: 0, vw: H.maxViewportPx });
+    expect(clicks()[0]?.url).toHaveLength(L.maxUrlLength);
+    w.scrollX = 0;
+    w.scrollY = H.maxPagePx;
+    click(150, 225);
+    expect(clicks()[1]).toMatchObject({ x: 150, y: H.maxPagePx });
+    const scroll = sent.filter((e) => e.type === "scroll")[1];
+    expect(scroll).toMatchObject({ vw: 1 });
+    expect(scroll?.url).toHaveLength(L.maxUrlLength);
+    for (const e of sent) expect(wireEvent.safeParse(e).success).toBe(true);
   });
 
   it("ignores a click without an element", () => {

@@ -3,8 +3,9 @@
  * pageview. Moves, dead clicks and page snapshots are the interactions chunk's.
  */
 import { uuidv7 } from "@sightline/shared/ids";
+import { COLLECT_LIMITS } from "@sightline/shared/limits/collect";
 import type { ClickEvent, ScrollEvent } from "@sightline/shared/wire";
-import { RAGE_CLICKS, RAGE_RADIUS_PX, RAGE_WINDOW_MS } from "./limits.ts";
+import { MAX_PAGE_PX, MAX_VIEWPORT_PX, RAGE_CLICKS, RAGE_RADIUS_PX, RAGE_WINDOW_MS } from "./limits.ts";
 import { type SelectorElement, selectorOf } from "./selector.ts";
 
 interface Box {
@@ -39,7 +40,17 @@ export interface HeatHost {
   addEventListener(type: "scroll", fn: () => void, opts: { passive: boolean }): void;
 }
 
-const fraction = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
+/**
+ * Values kept inside the wire's bounds: the edge refuses a batch with one event out of them,
+ * pageviews included. Page positions go negative on a right-to-left page scrolled sideways
+ * (scrollX <= 0) or in iOS's overscroll bounce; a browser zoomed far out is wider than
+ * maxViewportPx; a URL is cut as the pageview's is.
+ */
+export const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));
+const fraction = (v: number) => clamp(v * 1000, 0, 1000) / 1000;
+export const pagePx = (v: number) => clamp(v, 0, MAX_PAGE_PX);
+export const viewport = (w: { innerWidth: number }) => clamp(w.innerWidth, 1, MAX_VIEWPORT_PX);
+export const href = (w: { location: { href: string } }) => w.location.href.slice(0, COLLECT_LIMITS.maxUrlLength);
 
 /**
  * A click's heatmap fields: the target's selector with the position inside its box, the page
@@ -58,10 +69,10 @@ export function clickAt(w: Omit<HeatHost, "document" | "addEventListener">, e: C
     type: "click",
     id: uuidv7(ts),
     ts,
-    url: w.location.href,
-    x: Math.round(cx + w.scrollX),
-    y: Math.round(cy + w.scrollY),
-    vw: w.innerWidth,
+    url: href(w),
+    x: pagePx(cx + w.scrollX),
+    y: pagePx(cy + w.scrollY),
+    vw: viewport(w),
   };
   const sel = selectorOf(el);
   if (sel) {
@@ -84,7 +95,7 @@ export function clickAt(w: Omit<HeatHost, "document" | "addEventListener">, e: C
  * SPA's pushState the DOM and scroll position are still the previous page's.
  */
 export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | ScrollEvent) => void) {
-  let url = w.location.href;
+  let url = href(w);
   let deepest = 0;
   let sent = false;
   const measure = () => {
@@ -96,7 +107,7 @@ export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | 
     measure();
     sent = true;
     const ts = now();
-    emit({ type: "scroll", id: uuidv7(ts), ts, url, depth: fraction(deepest), vw: w.innerWidth });
+    emit({ type: "scroll", id: uuidv7(ts), ts, url, depth: fraction(deepest), vw: viewport(w) });
   };
   w.addEventListener("scroll", measure, { passive: true });
 
@@ -129,7 +140,7 @@ export function heatmaps(w: HeatHost, now: () => number, emit: (e: ClickEvent | 
   return {
     page() {
       leave();
-      url = w.location.href;
+      url = href(w);
       deepest = 0;
       sent = false;
     },

@@ -1,5 +1,6 @@
+import { COLLECT_LIMITS as L } from "@sightline/shared/limits/collect";
 import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
-import type { CollectBatch, DeadClickEvent, MoveEvent } from "@sightline/shared/wire";
+import { type CollectBatch, type DeadClickEvent, type MoveEvent, wireEvent } from "@sightline/shared/wire";
 import { describe, expect, it } from "vitest";
 import { config, fakeFetch, memoryStore, settle } from "../fakes.ts";
 import { type FakeElement, fakeElement } from "../heatmap/fake-dom.ts";
@@ -148,6 +149,22 @@ describe("interactions chunk", () => {
     expect(on("https://site.test/pricing")).toHaveLength(H.maxMovesPerPage);
     expect(on("https://site.test/docs")).toEqual([[7, 507]]);
     expect(moves.every((m) => m.pts.length <= H.maxMovePointsPerEvent)).toBe(true);
+  });
+
+  it("keeps moves and the snapshot question inside the wire's bounds", async () => {
+    const long = `https://site.test/search?q=${"x".repeat(L.maxUrlLength)}`;
+    const p = fakePage([], { href: long });
+    p.w.scrollX = -300;
+    p.w.innerWidth = H.maxViewportPx + 1;
+    p.emit("pointermove", { clientX: 10, clientY: 10 });
+    p.advance(H.moveRestMs);
+    p.emit("pagehide");
+    await settle();
+    const [move] = p.events();
+    expect(move).toMatchObject({ type: "move", vw: H.maxViewportPx, pts: [[0, 510]] });
+    expect(move?.url).toHaveLength(L.maxUrlLength);
+    expect(wireEvent.safeParse(move).success).toBe(true);
+    expect(p.asks().map((a) => [a.url.length, a.vw])).toEqual([[L.maxUrlLength, 1280]]);
   });
 
   it("sends a dead click when nothing changes within the window, and none when the page reacts", async () => {

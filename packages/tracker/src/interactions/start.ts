@@ -13,7 +13,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import { HEATMAP_LIMITS } from "@sightline/shared/limits/heatmap";
 import type { TrackerConfig } from "@sightline/shared/site";
 import type { DeadClickEvent, MoveEvent, WireEvent } from "@sightline/shared/wire";
-import { type ClickLike, clickAt } from "../heatmap/index.ts";
+import { type ClickLike, clickAt, href, pagePx, viewport } from "../heatmap/index.ts";
 import { pageKey } from "../heatmap/page.ts";
 import { type NavHost, watchNavigation } from "../navigation.ts";
 import { queue } from "../queue.ts";
@@ -111,13 +111,13 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
   const track = (e: WireEvent) => q.track(e, session(now()));
 
   // Moves of the current page: the points not sent yet, and how many it has taken in all.
-  let page = w.location.href;
+  let page = href(w);
   let points: [number, number][] = [];
   let taken = 0;
   const sendMoves = () => {
     if (points.length === 0) return;
     const ts = now();
-    const e: MoveEvent = { type: "move", id: uuidv7(ts), ts, url: page, vw: w.innerWidth, pts: points };
+    const e: MoveEvent = { type: "move", id: uuidv7(ts), ts, url: page, vw: viewport(w), pts: points };
     points = [];
     track(e);
   };
@@ -126,8 +126,8 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
     "pointermove",
     (e) => {
       w.clearTimeout(rest);
-      const x = Math.round(e.clientX + w.scrollX);
-      const y = Math.round(e.clientY + w.scrollY);
+      const x = pagePx(e.clientX + w.scrollX);
+      const y = pagePx(e.clientY + w.scrollY);
       rest = w.setTimeout(() => {
         if (taken >= H.maxMovesPerPage) return;
         taken++;
@@ -162,9 +162,9 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
       const click = clickAt(w, e, ts);
       if (!click) return;
       const before = changes;
-      const href = w.location.href;
+      const from = w.location.href;
       w.setTimeout(() => {
-        if (changes !== before || w.location.href !== href) return;
+        if (changes !== before || w.location.href !== from) return;
         const { type: _click, rage: _rage, ...fields } = click;
         const dead: DeadClickEvent = { ...fields, type: "deadclick" };
         track(dead);
@@ -196,8 +196,8 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
   };
 
   const askSnapshot = () => {
-    const url = w.location.href;
-    const vw = w.innerWidth;
+    const url = href(w);
+    const vw = viewport(w);
     const path = pageKey(w.location, cfg.hashRoutes);
     if (!cfg.snapshotUrl || !w.CompressionStream || !firstAsk(path, vw)) return;
     w.fetch(`${cfg.endpoint}/v1/snapshot/grant`, {
@@ -237,7 +237,7 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
     w,
     () => {
       sendMoves();
-      page = w.location.href;
+      page = href(w);
       taken = 0;
       changed();
       askSnapshot();
