@@ -139,7 +139,10 @@ describe("interactions chunk", () => {
       p.emit("pointermove", { clientX: i, clientY: 10 });
       p.advance(H.moveRestMs);
     }
+    // Moved just before the link: that rest is the page left's, and it is over.
+    p.emit("pointermove", { clientX: 3, clientY: 3 });
     p.go("/docs");
+    p.advance(H.moveRestMs);
     p.emit("pointermove", { clientX: 7, clientY: 7 });
     p.advance(H.moveRestMs);
     p.emit("pagehide");

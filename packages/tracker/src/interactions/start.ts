@@ -236,6 +236,8 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
   watchNavigation(
     w,
     () => {
+      // A rest that began on the page just left is not counted on the next one.
+      w.clearTimeout(rest);
       sendMoves();
       page = href(w);
       taken = 0;
