@@ -70,10 +70,13 @@ describe("heatmap capture", () => {
     expect(clicks()[0]?.rage).toBeUndefined();
   });
 
-  it("counts a keyboard activation at the element's centre", () => {
-    const { click, clicks } = host();
+  it("counts a keyboard activation, or a script's plain click Event, at the element's centre", () => {
+    const { click, clicks, fire, button } = host();
     click(0, 0, 100, 0);
     expect(clicks()[0]).toMatchObject({ ex: 0.5, ey: 0.5, x: 200, y: 225 });
+    // `dispatchEvent(new Event("click"))`: no detail, no clientX / clientY.
+    fire("click", { target: button, clientX: undefined, clientY: undefined, detail: undefined } as never);
+    expect(clicks()[1]).toMatchObject({ ex: 0.5, ey: 0.5, x: 200, y: 225 });
   });
 
   it("marks one rage click for five clicks of which three are fast, and none for slow or far ones", () => {

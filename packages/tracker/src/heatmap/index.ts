@@ -19,12 +19,12 @@ interface ClickTarget extends SelectorElement {
   getBoundingClientRect(): Box;
 }
 
-/** What of a click the tracker reads; `detail` is 0 for a keyboard activation. */
+/** What of a click the tracker reads; `detail` is 0 for a keyboard activation, absent on a plain Event. */
 export interface ClickLike {
   target: unknown;
   clientX: number;
   clientY: number;
-  detail: number;
+  detail?: number;
 }
 
 export interface HeatHost {
@@ -62,7 +62,8 @@ export function clickAt(w: Omit<HeatHost, "document" | "addEventListener">, e: C
   if (!el?.getBoundingClientRect) return;
   const r = el.getBoundingClientRect();
   // A keyboard activation has no pointer: it counts at the element's centre.
-  const key = e.detail === 0;
+  // So does a script's `new Event("click")`, which has no detail and no pointer position at all.
+  const key = !e.detail;
   const cx = key ? r.left + r.width / 2 : e.clientX;
   const cy = key ? r.top + r.height / 2 : e.clientY;
   const click: ClickEvent = {
