@@ -98,6 +98,8 @@ describe("migrations on a real Postgres", () => {
         "deleted_sites",
         "dimension_stats_hourly",
         "erased_recordings",
+        "heatmap_cells",
+        "heatmap_elements",
         "flush_log",
         "page_stats_hourly",
         "quota_days",
