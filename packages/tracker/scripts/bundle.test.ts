@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { LIMITS } from "@sightline/shared/limits";
+import { HEATMAP_LIMITS } from "@sightline/shared/limits/heatmap";
 import type { CollectBatch } from "@sightline/shared/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost, settle } from "../src/fakes.ts";
@@ -100,11 +101,12 @@ describe("interactions bundle", () => {
   });
 
   it("runs as a classic script once a page, however often it is loaded, and asks about the page's snapshot", async () => {
-    const { host, net } = fakeHost({ cfg });
+    const { host, net, timers } = fakeHost({ cfg });
     Object.assign(host, { CompressionStream: class {} });
     expect(run(interactions.js, host)).toEqual(["__sli"]);
     expect(run(interactions.js, host)).toEqual([]);
-    await settle();
+    // The page is shown snapshotAskAfterMs before the question.
+    expect(await timers.runAll()).toContain(HEATMAP_LIMITS.snapshotAskAfterMs);
     expect(net.calls.map((c) => [c.url, JSON.parse(c.body)])).toEqual([
       ["https://ingest.test/v1/snapshot/grant", { siteKey: "site_key_1", url: "https://site.test/home", vw: 1280 }],
     ]);

@@ -16,6 +16,12 @@ export const HEATMAP_LIMITS = {
   /** ...at most this many points a page, sent this many to an event. */
   maxMovesPerPage: 200,
   maxMovePointsPerEvent: 20,
+  /**
+   * The edge is asked for a page's snapshot once the page has been shown this long: a visitor
+   * who leaves sooner is not asked (the ask would be cut off by the navigation, and a bounce
+   * is not the visitor to take it), and a client-rendered page has rendered by then.
+   */
+  snapshotAskAfterMs: 2_000,
   /** Positions inside an element: a grid of this many columns and rows. */
   elementGrid: 8,
   /** The page grid: this many columns across the viewport width... */

@@ -108,6 +108,13 @@ function fakePage(
     scripts,
     button,
     go: (to: string) => w.history.pushState({}, "", to),
+    /** The visitor stays on the page long enough to be asked for its snapshot. */
+    stay: () => advance(H.snapshotAskAfterMs),
+    /** Goes to a page and stays there. */
+    visit: (to: string) => {
+      w.history.pushState({}, "", to);
+      advance(H.snapshotAskAfterMs);
+    },
     asks: () => net.calls.filter((c) => c.url.endsWith("/v1/snapshot/grant")).map((c) => JSON.parse(c.body)),
   };
 }
@@ -161,13 +168,14 @@ describe("interactions chunk", () => {
     p.w.innerWidth = H.maxViewportPx + 1;
     p.emit("pointermove", { clientX: 10, clientY: 10 });
     p.advance(H.moveRestMs);
+    p.stay();
     p.emit("pagehide");
     await settle();
     const [move] = p.events();
     expect(move).toMatchObject({ type: "move", vw: H.maxViewportPx, pts: [[0, 510]] });
     expect(move?.url).toHaveLength(L.maxUrlLength);
     expect(wireEvent.safeParse(move).success).toBe(true);
-    expect(p.asks().map((a) => [a.url.length, a.vw])).toEqual([[L.maxUrlLength, 1280]]);
+    expect(p.asks().map((a) => [a.url.length, a.vw])).toEqual([[L.maxUrlLength, H.maxViewportPx]]);
   });
 
   it("sends a dead click when nothing changes within the window, and none when the page reacts", async () => {
@@ -226,9 +234,10 @@ describe("interactions chunk", () => {
       { status: 200, json: { snapshot: false } },
       { status: 200, json: { snapshot: true, grant: "g", maskAllText: true } },
     ]);
+    p.stay();
     await settle();
     expect(p.scripts).toEqual([]);
-    p.go("/docs");
+    p.visit("/docs");
     await settle();
     expect(p.asks()).toEqual([
       { siteKey: "site_key_1", url: "https://site.test/pricing", vw: 1280 },
@@ -252,12 +261,13 @@ describe("interactions chunk", () => {
   it("asks once per page and device class a session sees, across page loads", async () => {
     const store = memoryStore();
     const first = fakePage([], { store });
-    first.go("/docs?tab=2");
-    first.go("/pricing#plans");
-    first.go("/#/settings");
-    first.go("/#/settings?x=1");
+    first.stay();
+    first.visit("/docs?tab=2");
+    first.visit("/pricing#plans");
+    first.visit("/#/settings");
+    first.visit("/#/settings?x=1");
     first.w.innerWidth = 700;
-    first.go("/docs");
+    first.visit("/docs");
     await settle();
     expect(first.asks().map((a) => [a.url, a.vw])).toEqual([
       ["https://site.test/pricing", 1280],
@@ -267,10 +277,12 @@ describe("interactions chunk", () => {
     ]);
     // The next page load of the session remembers; a new session asks again.
     const again = fakePage([], { store, href: "https://site.test/docs" });
+    again.stay();
     await settle();
     expect(again.asks()).toEqual([]);
     store.data.set("sl_s", `${"0".repeat(8)}-0000-7000-8000-${"0".repeat(12)}.0`);
     const next = fakePage([], { store, href: "https://site.test/docs" });
+    next.stay();
     await settle();
     expect(next.asks()).toHaveLength(1);
   });
@@ -278,15 +290,28 @@ describe("interactions chunk", () => {
   it(`remembers the last ${MAX_ASKED} pages of a session`, async () => {
     const store = memoryStore();
     const p = fakePage([], { store, href: "https://site.test/0" });
-    for (let i = 1; i <= MAX_ASKED; i++) p.go(`/${i}`);
+    p.stay();
+    for (let i = 1; i <= MAX_ASKED; i++) p.visit(`/${i}`);
     await settle();
     expect(p.asks()).toHaveLength(MAX_ASKED + 1);
     expect(store.data.get(ASKED_KEY)?.split(" ")).toHaveLength(MAX_ASKED + 1);
     // /0 was the oldest, so it is asked about again; /1 is still remembered.
     const later = fakePage([], { store, href: "https://site.test/1" });
-    later.go("/0");
+    later.visit("/0");
     await settle();
     expect(later.asks().map((a) => a.url)).toEqual(["https://site.test/0"]);
+  });
+
+  it("asks only once the page has been shown snapshotAskAfterMs: a visitor who moves on sooner is not asked", async () => {
+    const p = fakePage();
+    p.advance(H.snapshotAskAfterMs - 1);
+    p.go("/docs");
+    p.advance(H.snapshotAskAfterMs - 1);
+    await settle();
+    expect(p.asks()).toEqual([]);
+    p.advance(1);
+    await settle();
+    expect(p.asks().map((a) => a.url)).toEqual(["https://site.test/docs"]);
   });
 
   it("asks once per page load where storage throws, and never without CompressionStream", async () => {
@@ -299,13 +324,15 @@ describe("interactions chunk", () => {
       },
     };
     const p = fakePage([], { store: blocked });
-    p.go("/docs");
-    p.go("/pricing");
+    p.stay();
+    p.visit("/docs");
+    p.visit("/pricing");
     await settle();
     expect(p.asks().map((a) => a.url)).toEqual(["https://site.test/pricing", "https://site.test/docs"]);
 
     const old = fakePage([], { gzip: false });
-    old.go("/docs");
+    old.stay();
+    old.visit("/docs");
     await settle();
     expect(old.asks()).toEqual([]);
   });

@@ -5,7 +5,8 @@
  * a form control, no modifier key) after which nothing changes (no DOM mutation, navigation,
  * scroll or selection change) within deadClickWindowMs. Snapshots: asks the edge, once per page
  * and device class a session sees (kept in localStorage beside the session), whether this
- * visitor should take the page's snapshot, and loads the snapshot chunk when it should. It sends through a queue of its own, to the same `/v1/collect`, under the
+ * visitor should take the page's snapshot (once the page has been shown snapshotAskAfterMs),
+ * and loads the snapshot chunk when it should. It sends through a queue of its own, to the same `/v1/collect`, under the
  * session the core keeps, so the core carries none of this.
  */
 
@@ -231,7 +232,12 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
       })
       .catch(() => {});
   };
-  askSnapshot();
+  let ask: unknown;
+  const askLater = () => {
+    w.clearTimeout(ask);
+    ask = w.setTimeout(askSnapshot, H.snapshotAskAfterMs);
+  };
+  askLater();
 
   watchNavigation(
     w,
@@ -242,7 +248,7 @@ export function startInteractions(w: InteractionsHost, cfg: TrackerConfig, now: 
       page = href(w);
       taken = 0;
       changed();
-      askSnapshot();
+      askLater();
     },
     cfg.hashRoutes,
   );
