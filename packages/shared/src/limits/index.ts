@@ -4,12 +4,15 @@
  */
 
 import { COLLECT_LIMITS } from "./collect.ts";
+import { FLAG_LIMITS } from "./flags.ts";
 import { HEATMAP_LIMITS } from "./heatmap.ts";
 
 export const LIMITS = {
   collect: COLLECT_LIMITS,
   /** Heatmap capture and binning (docs/HEATMAPS.md). */
   heatmap: HEATMAP_LIMITS,
+  /** Feature flags: what one site's flag record may hold (src/flags). */
+  flags: FLAG_LIMITS,
   rateLimit: {
     /** Ratelimit binding periods are 10 or 60 s; these are per location and approximate. */
     perSitePer10s: 50_000,

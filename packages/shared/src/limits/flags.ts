@@ -1,0 +1,27 @@
+/**
+ * What one site's feature flags may hold (src/flags). Its own module, like HEATMAP_LIMITS: the
+ * dashboard's flag editor validates with these without carrying the whole LIMITS table.
+ */
+export const FLAG_LIMITS = {
+  maxFlagsPerSite: 200,
+  /** Flag keys, variant names and context attribute names are identifiers, not prose. */
+  maxKeyLength: 64,
+  maxVariantNameLength: 32,
+  maxAttributeLength: 64,
+  maxSeedLength: 64,
+  maxDescriptionLength: 500,
+  maxVariants: 16,
+  /** A variant's value as JSON (an object or a string); the loader carries every one. */
+  maxVariantBytes: 4 * 1024,
+  maxRules: 50,
+  maxConditionsPerRule: 20,
+  /** Values in one `in` / `notIn` list. */
+  maxListValues: 1_000,
+  /** One string a condition compares with (a path prefix, a list entry). */
+  maxConditionValueLength: 256,
+  /**
+   * A site's whole record as JSON. The bounds above multiply to gigabytes; KV takes 25 MiB a
+   * value, and the public part of the record ships in the site's loader to every visitor.
+   */
+  maxRecordBytes: 1024 * 1024,
+} as const;
