@@ -1,7 +1,8 @@
 /**
  * Bundles the tracker's scripts into minified IIFEs: the core (every page), the recorder
- * (sampled sessions), the interactions chunk (sites with heatmaps on) and the snapshot chunk
- * (a visitor the edge asks for a page's snapshot). Writes dist/<name>.js, dist/bundle.js (the
+ * (sampled sessions), the interactions chunk (sites with heatmaps on), the snapshot chunk
+ * (a visitor the edge asks for a page's snapshot) and the flags code (inlined in the loaders of
+ * sites with flags). Writes dist/<name>.js, dist/bundle.js (the
  * scripts as string modules for the ingest worker, with their hashes and gzipped sizes) and
  * dist/size.json. Fails when the gzipped core exceeds LIMITS.tracker.maxCoreGzipBytes or when
  * zod slipped into any bundle. The chunks' sizes are reported, not held to a limit here.
@@ -10,11 +11,17 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { LIMITS } from "@sightline/shared/limits";
-import { type Bundle, bundleCore, bundleInteractions, bundleRecorder, bundleSnapshot } from "./bundle.ts";
+import { type Bundle, bundleCore, bundleFlags, bundleInteractions, bundleRecorder, bundleSnapshot } from "./bundle.ts";
 
 const dist = new URL("../dist/", import.meta.url);
-const NAMES = ["core", "recorder", "interactions", "snapshot"] as const;
-const built = await Promise.all([bundleCore(), bundleRecorder(), bundleInteractions(), bundleSnapshot()]);
+const NAMES = ["core", "recorder", "interactions", "snapshot", "flags"] as const;
+const built = await Promise.all([
+  bundleCore(),
+  bundleRecorder(),
+  bundleInteractions(),
+  bundleSnapshot(),
+  bundleFlags(),
+]);
 
 const measure = ({ js }: Bundle) => ({
   hash: createHash("sha256").update(js).digest("hex").slice(0, 12),
@@ -53,7 +60,9 @@ await Promise.all([
     `${bundles
       .map((b) =>
         [
-          `/** The ${b.name} script, served as \`/t/${b.name}.<${b.name}Hash>.js\`. */`,
+          b.name === "flags"
+            ? "/** The flags code, inlined in the loaders of sites with flags (src/loader.ts). */"
+            : `/** The ${b.name} script, served as \`/t/${b.name}.<${b.name}Hash>.js\`. */`,
           `export declare const ${b.name}Js: string;`,
           `/** First 12 hex digits of the SHA-256 of ${b.name}Js. */`,
           `export declare const ${b.name}Hash: string;`,

@@ -145,6 +145,13 @@ export const bundleInteractions = (): Promise<Bundle> =>
   bundle("../src/interactions/index.ts", "es2019", { plugins: [pickedLimits] });
 
 /**
+ * The flags code the loader inlines for sites with flags (src/flags): the shared evaluator and
+ * the session id. Not served as a chunk; its gzipped size is what a site's flags add to the
+ * loader besides the flags themselves.
+ */
+export const bundleFlags = (): Promise<Bundle> => bundle("../src/flags/index.ts", "es2019");
+
+/**
  * rrweb-snapshot 2.2.2 ships postcss (55 KB minified, for `rebuild`'s CSS rewriting, which the
  * snapshot chunk never calls) inlined at the top of its one module, behind a CommonJS wrapper
  * call and a row of property reads that esbuild must keep as possible side effects. Marking the

@@ -43,7 +43,9 @@ export interface Api {
 
 export function start(w: Host): void {
   const cfg = w.__sl;
-  if (!cfg || w.sightline || optedOut(w, cfg.respectDnt)) return;
+  // A function there is a copy already running. The loader of a site with flags sets an
+  // object there first, which takes this api when it is assigned (src/flags/start.ts).
+  if (!cfg || typeof w.sightline === "function" || optedOut(w, cfg.respectDnt)) return;
   const session = sessions(() => w.localStorage, cfg.sessionIdleMs);
   const q = queue({
     cfg,
