@@ -1,14 +1,21 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
+import { publicFlags, type SiteFlags, siteFlagsSchema } from "@sightline/shared/flags";
 import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
+import type { TrackerConfig } from "@sightline/shared/site";
 import {
   coreHash,
   coreJs,
+  flagsJs,
   interactionsHash,
   interactionsJs,
   snapshotHash,
   snapshotJs,
 } from "@sightline/tracker/bundle";
+import { type LoaderFlags, loaderScript } from "@sightline/tracker/loader";
 import { describe, expect, it } from "vitest";
+import { EdgeAdmin } from "../src/edge-admin.ts";
+import { clearSiteCache } from "../src/lib/sites.ts";
 import { type ErrorShape, makeSite } from "./helpers.ts";
 
 const BASE = "https://ingest.test";
@@ -90,5 +97,106 @@ describe("GET /t/core.<hash>.js", () => {
     const res = await SELF.fetch(`${BASE}/t/core.0000000000ab.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+  });
+});
+
+describe("GET /s/<siteKey>.js with flags", () => {
+  const PHONE =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+  const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
+  const record = siteFlagsSchema.parse({
+    version: 3,
+    flags: [
+      { ...onOff, key: "new-nav", description: "Team notes stay in the dashboard." },
+      {
+        ...onOff,
+        key: "by-country",
+        rules: [{ conditions: [{ attribute: "country", op: "eq", value: "FR" }], variant: "on" }],
+      },
+      {
+        ...onOff,
+        key: "staff-preview",
+        rules: [
+          { conditions: [{ attribute: "email", op: "in", value: ["ada@shop.example"], private: true }], variant: "on" },
+        ],
+      },
+    ],
+  });
+  const publish = (siteKey: string, flags: SiteFlags) =>
+    new EdgeAdmin(createExecutionContext(), env).putFlags(siteKey, flags);
+
+  /** The loader's parts: its `window.__sl` without the flags, and the flags it carries. */
+  const loaderParts = (body: string) => {
+    const end = body.indexOf(`;${flagsJs.trim()}`);
+    const { flags, ...config } = JSON.parse(body.slice("window.__sl=".length, end)) as TrackerConfig & {
+      flags: LoaderFlags;
+    };
+    return { config, flags };
+  };
+
+  it("a site without flags, or with an empty record, gets no flag code and keeps the long shared cache", async () => {
+    const bare = await makeSite();
+    const empty = await makeSite();
+    await publish(empty.siteKey, { version: 1, flags: [] });
+    for (const site of [bare, empty]) {
+      const res = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`);
+      const body = await res.text();
+      expect(body).not.toContain(flagsJs.trim().slice(0, 200));
+      expect(body).not.toContain('"flags"');
+      expect(res.headers.get("cache-control")).toBe(
+        `public, max-age=${LIMITS.loader.maxAgeSeconds}, stale-while-revalidate=60`,
+      );
+    }
+  });
+
+  it("a site with flags gets its public flags, the visitor's country and device, and the flags code", async () => {
+    const site = await makeSite();
+    await publish(site.siteKey, record);
+    const res = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`, {
+      headers: { "user-agent": PHONE },
+      cf: { country: "FR" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe(`private, max-age=${FLAG_LIMITS.loaderMaxAgeSeconds}`);
+    const body = await res.text();
+    const { config, flags } = loaderParts(body);
+    expect(flags).toEqual({ record: publicFlags(record), ctx: { country: "FR", device: "mobile" } });
+    expect(flags.record.flags.map((f) => f.key)).toEqual(["new-nav", "by-country"]);
+    expect(body).not.toContain("staff-preview");
+    expect(body).not.toContain("ada@shop.example");
+    expect(body).not.toContain("Team notes");
+    // The very script the tracker's tests run (packages/tracker/scripts/loader.test.ts).
+    const scripts = [`${BASE}/t/core.${coreHash}.js`, `${BASE}/t/interactions.${interactionsHash}.js`];
+    expect(body).toBe(loaderScript(config, scripts, { data: flags, js: flagsJs }));
+
+    // Unknown country and a bot: nothing to say, so nothing said.
+    const bot = await SELF.fetch(`${BASE}/s/${site.siteKey}.js`, { headers: { "user-agent": "Googlebot/2.1" } });
+    expect(loaderParts(await bot.text()).flags.ctx).toEqual({});
+  });
+
+  it("a site whose flags are all private still gets sightline.flag, with no flags in it", async () => {
+    const site = await makeSite();
+    await publish(site.siteKey, { version: 1, flags: [record.flags[2] as SiteFlags["flags"][number]] });
+    const body = await (await SELF.fetch(`${BASE}/s/${site.siteKey}.js`)).text();
+    expect(loaderParts(body).flags.record).toEqual({ version: 1, flags: [] });
+    expect(body).toContain(flagsJs.trim());
+  });
+
+  it("carries a flip once the isolate's cache of the record has expired, under a new ETag", async () => {
+    const site = await makeSite();
+    await publish(site.siteKey, record);
+    const get = () => SELF.fetch(`${BASE}/s/${site.siteKey}.js`, { cf: { country: "FR" } });
+    const first = await get();
+    const etag = first.headers.get("etag") ?? "";
+    expect(loaderParts(await first.text()).flags.record.version).toBe(3);
+    expect(
+      (await SELF.fetch(`${BASE}/s/${site.siteKey}.js`, { headers: { "if-none-match": etag }, cf: { country: "FR" } }))
+        .status,
+    ).toBe(304);
+    await publish(site.siteKey, { ...record, version: 4, flags: record.flags.slice(0, 1) });
+    clearSiteCache();
+    const flipped = await get();
+    expect(flipped.headers.get("etag")).not.toBe(etag);
+    expect(loaderParts(await flipped.text()).flags.record).toMatchObject({ version: 4, flags: [{ key: "new-nav" }] });
   });
 });

@@ -24,4 +24,16 @@ export const FLAG_LIMITS = {
    * value, and the public part of the record ships in the site's loader to every visitor.
    */
   maxRecordBytes: 1024 * 1024,
+  /** An OFREP request's body (`{ context }`) as sent: a key and a few attributes. */
+  maxContextBytes: 8 * 1024,
+  /** Attributes of one OFREP context, targetingKey included. */
+  maxContextAttributes: 50,
+  /** A user id, a session id or a hash of one; it is hashed on every split. */
+  maxTargetingKeyLength: 256,
+  /** How long an edge isolate trusts the flag record it read; KV itself takes about 60 s to propagate. */
+  edgeCacheMs: 10_000,
+  /** Flag records one isolate keeps, as JSON text: one may be maxRecordBytes, an isolate has 128 MB. */
+  edgeCacheBytes: 8 * 1024 * 1024,
+  /** Browser cache of a loader that carries flags: a kill switch reaches a returning visitor within it. */
+  loaderMaxAgeSeconds: 60,
 } as const;

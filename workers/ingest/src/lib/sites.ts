@@ -8,6 +8,7 @@ import type { Logger } from "@sightline/http";
 import { BoundedMap } from "@sightline/shared/cache";
 import { LIMITS } from "@sightline/shared/limits";
 import { type SiteEdgeRecord, siteEdgeRecord, siteKeySchema, siteKvKey } from "@sightline/shared/site";
+import { clearFlagsCache } from "./flags.ts";
 
 const TTL_MS = LIMITS.loader.siteConfigCacheMs;
 const cache = new BoundedMap<string, { site: SiteEdgeRecord | null; until: number }>(LIMITS.isolate.siteCacheEntries);
@@ -31,7 +32,8 @@ export async function findSite(kv: KVNamespace, siteKey: string, log?: Logger): 
   return site;
 }
 
-/** Tests change KV between requests; production never needs this. */
+/** Tests change KV between requests; production never needs this. Sites' flags go too. */
 export function clearSiteCache(): void {
   cache.clear();
+  clearFlagsCache();
 }

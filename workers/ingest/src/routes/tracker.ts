@@ -4,14 +4,18 @@
  * immutable under its content hash, so browsers and the edge cache it for a year; so are the
  * chunks: `recorder` (the core loads it for sampled sessions only), `interactions` (the loader
  * adds it for sites with heatmaps on) and `snapshot` (the interactions chunk loads it only when
- * the edge asks this visitor for a page's snapshot).
+ * the edge asks this visitor for a page's snapshot). The loader of a site with flags also carries
+ * its public flags and the code that evaluates them (@sightline/tracker/loader), so
+ * `sightline.flag()` answers on first paint; a site without flags gets none of it.
  */
 import { errorJson } from "@sightline/http";
 import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { siteKeySchema, trackerConfig } from "@sightline/shared/site";
 import {
   coreHash,
   coreJs,
+  flagsJs,
   interactionsHash,
   interactionsJs,
   recorderHash,
@@ -19,8 +23,10 @@ import {
   snapshotHash,
   snapshotJs,
 } from "@sightline/tracker/bundle";
+import { loaderScript } from "@sightline/tracker/loader";
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
+import { edgeAttributes, findFlags } from "../lib/flags.ts";
 import { findSite } from "../lib/sites.ts";
 
 const JS = "application/javascript; charset=utf-8";
@@ -41,20 +47,30 @@ tracker.get("/s/:file{[A-Za-z0-9_-]+\\.js}", async (c) => {
   c.get("logFields").site = site.siteId;
 
   const origin = new URL(c.req.url).origin;
-  const config = JSON.stringify({
+  const config = {
     ...trackerConfig(site, origin),
     // Only sites that record name the chunk; without it the core loads no recorder.
     ...(site.recordingSampleRate > 0 ? { recorderUrl: origin + recorderPath } : {}),
     ...(site.heatmaps ? { interactionsUrl: origin + interactionsPath, snapshotUrl: origin + snapshotPath } : {}),
-  });
-  // The core first, then (heatmaps on) the interactions chunk: scripts added this way run as
-  // they arrive, and each waits for nothing of the other's.
+  };
+  // The core first, then (heatmaps on) the interactions chunk.
   const scripts = [origin + corePath, ...(site.heatmaps ? [origin + interactionsPath] : [])];
-  const body = `window.__sl=${config};(function(d){${JSON.stringify(scripts)}.forEach(function(u){var s=d.createElement("script");s.async=true;s.src=u;(d.head||d.documentElement).appendChild(s)})})(document);`;
+  const flags = await findFlags(c.get("env").SITES, siteKey, c.get("log"));
+  // A site whose flags are all private still gets sightline.flag(), which then answers fallbacks.
+  const withFlags = flags !== null && flags.record.flags.length > 0;
+  const body = loaderScript(
+    config,
+    scripts,
+    withFlags ? { data: { record: flags.public, ctx: edgeAttributes(c) }, js: flagsJs } : undefined,
+  );
   const etag = `W/"${await sha256Hex(body, 16)}"`;
   const headers = {
     "Content-Type": JS,
-    "Cache-Control": `public, max-age=${LIMITS.loader.maxAgeSeconds}, stale-while-revalidate=60`,
+    // With flags the script holds this visitor's country and device, so no shared cache may
+    // keep it, and a flip (a kill switch) reaches a returning visitor within a minute.
+    "Cache-Control": withFlags
+      ? `private, max-age=${FLAG_LIMITS.loaderMaxAgeSeconds}`
+      : `public, max-age=${LIMITS.loader.maxAgeSeconds}, stale-while-revalidate=60`,
     ETag: etag,
     "Access-Control-Allow-Origin": "*",
   };

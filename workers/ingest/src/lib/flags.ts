@@ -1,0 +1,99 @@
+/**
+ * A site's flag record for the hot path (OFREP and the loader): KV behind a short per-isolate
+ * cache, as site records are (sites.ts), but shorter, so a flip reaches visitors soon; and what
+ * the edge adds to an evaluation context.
+ */
+
+import { countryOf, deviceClass } from "@sightline/core/aggregate";
+import type { Logger } from "@sightline/http";
+import { FLAG_DEVICES, type Flag, publicFlags, type SiteFlags } from "@sightline/shared/flags";
+import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
+import { flagsKvKey } from "@sightline/shared/site";
+import { UNKNOWN_VALUE } from "@sightline/shared/wire";
+import type { Context } from "hono";
+import type { HonoEnv } from "../env.ts";
+
+/** A site's published flags, with what the routes derive from them once per read. */
+export interface EdgeFlags {
+  record: SiteFlags;
+  byKey: Map<string, Flag>;
+  /** `publicFlags(record)`: what the loader may carry. */
+  public: SiteFlags;
+}
+
+interface Entry {
+  flags: EdgeFlags | null;
+  until: number;
+  /** The record's size as JSON text, counted against FLAG_LIMITS.edgeCacheBytes. */
+  bytes: number;
+}
+
+const cache = new Map<string, Entry>();
+let cachedBytes = 0;
+
+/**
+ * The site's flags, or null when it has none published. Records are validated by the schema
+ * before they are written (EdgeAdmin.putFlags), so only their outline is checked here: a full
+ * parse of a 1 MiB record on every cache miss would cost more than the evaluations it serves.
+ */
+export async function findFlags(kv: KVNamespace, siteKey: string, log?: Logger): Promise<EdgeFlags | null> {
+  const now = Date.now();
+  const hit = cache.get(siteKey);
+  if (hit && hit.until > now) return hit.flags;
+  const text = await kv.get(flagsKvKey(siteKey), { cacheTtl: 60 });
+  let flags: EdgeFlags | null = null;
+  if (text !== null) {
+    const record = outline(text);
+    if (record) flags = { record, byKey: new Map(record.flags.map((f) => [f.key, f])), public: publicFlags(record) };
+    else log?.error("malformed flag record in KV", { siteKey });
+  }
+  remember(siteKey, { flags, until: now + FLAG_LIMITS.edgeCacheMs, bytes: text?.length ?? 0 });
+  return flags;
+}
+
+function outline(text: string): SiteFlags | null {
+  try {
+    const r = JSON.parse(text) as Partial<SiteFlags> | null;
+    return typeof r?.version === "number" && Array.isArray(r.flags) ? (r as SiteFlags) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bounded by the records' bytes, and by entries as site records are (most sites have no flags). */
+function remember(siteKey: string, entry: Entry): void {
+  const previous = cache.get(siteKey);
+  if (previous) cachedBytes -= previous.bytes;
+  // Emptied when full, as BoundedMap does: the sites in use come back within moments.
+  if (
+    cachedBytes + entry.bytes > FLAG_LIMITS.edgeCacheBytes ||
+    (!previous && cache.size >= LIMITS.isolate.siteCacheEntries)
+  ) {
+    clearFlagsCache();
+  }
+  if (entry.bytes > FLAG_LIMITS.edgeCacheBytes) return;
+  cache.set(siteKey, entry);
+  cachedBytes += entry.bytes;
+}
+
+/** Tests change KV between requests (clearSiteCache calls this too); production never needs it. */
+export function clearFlagsCache(): void {
+  cache.clear();
+  cachedBytes = 0;
+}
+
+/**
+ * What the edge knows of the caller, for a context that does not say it: `country` from
+ * Cloudflare (absent when unknown) and `device` from the User-Agent as /v1/collect classifies
+ * it (absent for bots and unknown agents, which no device condition names).
+ */
+export function edgeAttributes(c: Context<HonoEnv>): { country?: string; device?: string } {
+  const attributes: { country?: string; device?: string } = {};
+  // The header first, as /v1/collect: reading request.cf parses the whole cf object.
+  const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
+  if (country !== UNKNOWN_VALUE && country !== "XX") attributes.country = country;
+  const device = deviceClass(c.req.header("user-agent"));
+  if ((FLAG_DEVICES as readonly string[]).includes(device)) attributes.device = device;
+  return attributes;
+}
