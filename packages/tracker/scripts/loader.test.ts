@@ -105,6 +105,7 @@ describe("loader", () => {
       data: { record: publicFlags(record), ctx: { country: "FR", device: "mobile" } },
       js: flags.js,
     });
+    expect(js.indexOf(flags.js.trim())).toBeGreaterThan(js.indexOf("appendChild"));
     const { host, scripts, net } = fakeHost({ href: "https://site.test/app/settings" });
     expect(run(js, host)).toEqual(["sightline"]);
     const early = host.sightline as unknown as FlagsApi;
@@ -123,6 +124,16 @@ describe("loader", () => {
     await settle();
     const sessionId = (JSON.parse(net.calls[0]?.body ?? "") as CollectBatch).sessionId;
     expect(host.localStorage.getItem("sl_s")?.startsWith(sessionId)).toBe(true);
+  });
+
+  it("has injected the tracker before the flags code runs, so an error there cannot stop it", () => {
+    const js = loaderScript(config(), SCRIPTS, {
+      data: { record: publicFlags(typicalFlags(1)), ctx: {} },
+      js: 'throw new Error("an engine the flags code cannot run in");',
+    });
+    const { host, scripts } = fakeHost({});
+    expect(() => run(js, host)).toThrow("an engine");
+    expect(scripts).toEqual(SCRIPTS);
   });
 
   it("leaves zod out of the flags code and is measured for 0, 1 and 50 flags", () => {

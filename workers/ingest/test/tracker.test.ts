@@ -127,7 +127,7 @@ describe("GET /s/<siteKey>.js with flags", () => {
 
   /** The loader's parts: its `window.__sl` without the flags, and the flags it carries. */
   const loaderParts = (body: string) => {
-    const end = body.indexOf(`;${flagsJs.trim()}`);
+    const end = body.indexOf(";(function(d)");
     const { flags, ...config } = JSON.parse(body.slice("window.__sl=".length, end)) as TrackerConfig & {
       flags: LoaderFlags;
     };

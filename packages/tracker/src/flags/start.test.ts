@@ -130,6 +130,19 @@ describe("startFlags", () => {
     expect(plain.store.data.size).toBe(0);
   });
 
+  it("answers every fallback in a browser the evaluator cannot run in", () => {
+    const hasOwn = Object.hasOwn;
+    const { host } = fakeHost({ cfg: flagged() });
+    try {
+      Object.assign(Object, { hasOwn: undefined });
+      startFlags(host);
+    } finally {
+      Object.assign(Object, { hasOwn });
+    }
+    expect(api(host).flag("banner", false)).toBe(false);
+    expect(api(host).flags()).toEqual({});
+  });
+
   it("reads an attribute named like an Object method as absent", () => {
     const odd = siteFlagsSchema.parse({
       version: 1,

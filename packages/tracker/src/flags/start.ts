@@ -5,7 +5,7 @@
  * no bytes to spare and loads asynchronously.
  */
 import type { FlagValue, SiteFlags } from "@sightline/shared/flags";
-import { type EvaluationContext, evaluateAll } from "@sightline/shared/flags/evaluate";
+import { type EvaluationContext, evaluateAll, type FlagResult } from "@sightline/shared/flags/evaluate";
 import type { TrackerConfig } from "@sightline/shared/site";
 import { optedOut, type PrivacySignals } from "../privacy.ts";
 import { type SessionStore, sessions } from "../session.ts";
@@ -51,7 +51,14 @@ export function startFlags(w: FlagsHost): void {
   });
   const values = new Map<string, FlagValue>();
   const variants: Record<string, string> = {};
-  for (const result of evaluateAll(data.record, ctx)) {
+  let results: FlagResult[] = [];
+  try {
+    results = evaluateAll(data.record, ctx);
+  } catch {
+    // A browser without what the evaluator uses (Object.hasOwn: Safari 15.4, Chrome 93) gets
+    // every fallback rather than a page whose calls to sightline.flag throw.
+  }
+  for (const result of results) {
     if (!("variant" in result)) continue;
     values.set(result.key, result.value);
     variants[result.key] = result.variant;
