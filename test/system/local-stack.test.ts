@@ -98,6 +98,8 @@ describe("migrations on a real Postgres", () => {
         "deleted_sites",
         "dimension_stats_hourly",
         "erased_recordings",
+        "flag_audit",
+        "flags",
         "flush_log",
         "heatmap_cells",
         "heatmap_elements",

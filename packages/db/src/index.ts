@@ -59,6 +59,8 @@ export function createDb(opts: DbOptions) {
 export type Db = ReturnType<typeof createDb>["db"];
 
 export * as accountsData from "./accounts/index.ts";
+export type { FlagAuditRow, FlagPatch, FlagRow, FlagWriter } from "./flags/index.ts";
+export * as flagsData from "./flags/index.ts";
 export * as heatmapsData from "./heatmaps/query.ts";
 export type { RecordingRow } from "./recordings/query.ts";
 export * as recordingsData from "./recordings/query.ts";

@@ -9,6 +9,7 @@ import { jsonBody } from "./middleware/json-body.ts";
 import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
+import { flags } from "./routes/flags.ts";
 import { health } from "./routes/health.ts";
 import { heatmaps } from "./routes/heatmaps.ts";
 import { pipeline } from "./routes/pipeline.ts";
@@ -52,6 +53,7 @@ app.route("/v1", sites);
 app.route("/v1", stats);
 app.route("/v1", recordings);
 app.route("/v1", heatmaps);
+app.route("/v1", flags);
 app.route("/v1", pipeline);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "session", {

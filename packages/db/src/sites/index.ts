@@ -4,6 +4,7 @@ import { newId } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
+import { flagAudit, flags } from "../schema/flags.ts";
 import { heatmapCells, heatmapElements } from "../schema/heatmaps.ts";
 import { sites } from "../schema/sites.ts";
 import { deletedSites, dimensionStatsHourly, pageStatsHourly, quotaDays, siteStatsHourly } from "../schema/stats.ts";
@@ -136,6 +137,8 @@ export async function deleteSite(
     await tx.delete(quotaDays).where(eq(quotaDays.siteId, siteId));
     await tx.delete(heatmapElements).where(eq(heatmapElements.siteId, siteId));
     await tx.delete(heatmapCells).where(eq(heatmapCells.siteId, siteId));
+    await tx.delete(flags).where(eq(flags.siteId, siteId));
+    await tx.delete(flagAudit).where(eq(flagAudit.siteId, siteId));
     await unpublish(row);
     return true;
   });

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   "INVALID_CREDENTIALS",
   "FORBIDDEN",
   "ALREADY_SET_UP",
+  "FLAG_EXISTS",
+  "LIMIT_REACHED",
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "SERVICE_UNAVAILABLE",
@@ -46,6 +48,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   ALREADY_SET_UP: 409,
+  FLAG_EXISTS: 409,
+  /** A bound on what an account or site holds (its flags); the message names it. */
+  LIMIT_REACHED: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   SERVICE_UNAVAILABLE: 503,

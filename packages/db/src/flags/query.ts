@@ -1,0 +1,46 @@
+/** Reads of a site's flags and their history. The caller has checked that the site is the account's. */
+import { and, asc, desc, eq, lt } from "drizzle-orm";
+import type { Db } from "../index.ts";
+import { flagAudit, flags } from "../schema/flags.ts";
+
+export type FlagRow = typeof flags.$inferSelect;
+export type FlagAuditRow = typeof flagAudit.$inferSelect;
+
+/** Every flag of the site, by key; FLAG_LIMITS.maxFlagsPerSite bounds them. */
+export async function list(db: Db, siteId: string): Promise<FlagRow[]> {
+  return db.select().from(flags).where(eq(flags.siteId, siteId)).orderBy(asc(flags.key));
+}
+
+export async function get(db: Db, siteId: string, key: string): Promise<FlagRow | null> {
+  const [row] = await db
+    .select()
+    .from(flags)
+    .where(and(eq(flags.siteId, siteId), eq(flags.key, key)))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * A flag's changes, newest first, `limit` of them after the cursor (the last id of the page
+ * before). Kept after the flag is deleted, until its site is.
+ */
+export async function history(
+  db: Db,
+  siteId: string,
+  key: string,
+  limit: number,
+  before?: number,
+): Promise<FlagAuditRow[]> {
+  return db
+    .select()
+    .from(flagAudit)
+    .where(
+      and(
+        eq(flagAudit.siteId, siteId),
+        eq(flagAudit.flagKey, key),
+        before === undefined ? undefined : lt(flagAudit.id, before),
+      ),
+    )
+    .orderBy(desc(flagAudit.id))
+    .limit(limit);
+}
