@@ -10,9 +10,10 @@
  *
  * Reasons: the evaluator answers DEFAULT when a flag has rules, none matched and there is no
  * rollout. OFREP's enum lists STATIC, TARGETING_MATCH, SPLIT, DISABLED and UNKNOWN, but its
- * text defers to OpenFeature's reasons, where DEFAULT is this case exactly; flagd answers it
- * over OFREP, and the OpenFeature providers pass the reason through as it is. So it is sent as
- * DEFAULT: UNKNOWN would throw away what is known, STATIC would say there was nothing to match.
+ * text defers to OpenFeature's reasons, where DEFAULT is this case exactly; Flipt's and
+ * flagd's OFREP answer it, and the OpenFeature providers pass the reason through as it is. So
+ * it is sent as DEFAULT: UNKNOWN would throw away what is known, STATIC would say there was
+ * nothing to match.
  */
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
