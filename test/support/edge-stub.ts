@@ -11,6 +11,15 @@ export const EDGE_STUB_WORKER = {
   script: `
     import { WorkerEntrypoint } from "cloudflare:workers";
     export class EdgeAdmin extends WorkerEntrypoint {
+      async getMaintenance(siteId) {
+        const off = { on: false, message: "", since: 0, by: "" };
+        return (await this.env.SITES.get(siteId ? "maintenance:" + siteId : "maintenance", { type: "json" })) ?? off;
+      }
+      async putMaintenance(state, siteId) {
+        await this.env.SITES.put(siteId ? "maintenance:" + siteId : "maintenance", JSON.stringify(state));
+      }
+      async putFlags(k, r) { await this.env.SITES.put("flags:" + k, JSON.stringify(r)); }
+      async getFlags(k) { return this.env.SITES.get("flags:" + k, { type: "json" }); }
       async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
       async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
       async deleteSite(k) { await this.env.SITES.delete("site:" + k); }

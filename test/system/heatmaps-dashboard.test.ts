@@ -310,6 +310,65 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
     await page.getByLabel("Device").selectOption("tablet");
     await expect.poll(() => page.locator("#heatmap-elements td.empty").textContent()).toContain("No clicks");
     await page.locator("#heatmap-no-snapshot").waitFor();
+  });
+
+  it("ranks where visitors get frustrated, and each row opens that page's heatmap", async () => {
+    const { stack, page } = need();
+    await page.getByLabel("Device").selectOption("desktop");
+    const rows = () =>
+      page
+        .locator("#frustration tbody tr")
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent)));
+    const { cta, title } = EXPECTED;
+    await expect.poll(rows).toEqual([
+      ["/", "#page-title", `${title.rage}`, `${title.dead}`],
+      ["/", "#cta", `${cta.rage}`, `${cta.dead}`],
+    ]);
+    // The button has more rage than dead clicks: its row opens the rage heatmap of its page.
+    await page.locator('#frustration tr[data-selector="#cta"] a').click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}/heatmaps?path=%2F&device=desktop&type=rage`);
+    await expect.poll(() => page.getAttribute("#heat-host", "data-type")).toBe("rage");
+    expect(await page.locator("#heatmap-summary").textContent()).toMatch(/^1 rage click, last 30 days\./);
+    await page.locator("#heat-stage iframe").waitFor();
+    await expect.poll(() => heatAt("#cta")).toBeGreaterThan(0);
+    await shot(page, "heatmaps-dashboard-frustration");
+  });
+
+  it("shows the days picked (UTC), and refuses a range the API would", async () => {
+    const { stack, page } = need();
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // The ten days before today: the seeded heat (today) is outside them.
+    await page.locator("#heatmap-from").fill(day(-10));
+    await page.locator("#heatmap-to").fill(day(-1));
+    await page.locator("#heatmap-range").getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(
+      `${stack.apiUrl}/sites/${siteId}/heatmaps?path=%2F&device=desktop&type=rage&from=${day(-10)}&to=${day(-1)}`,
+    );
+    await expect
+      .poll(() => page.locator("#heatmap-summary").textContent())
+      .toMatch(new RegExp(`^0 rage clicks, ${day(-10)} to ${day(-1)} \\(UTC\\)\\.`));
+    await expect.poll(() => page.locator("#heatmap-elements td.empty").textContent()).toContain("No clicks");
+    await expect
+      .poll(() => page.locator("#frustration td.empty").textContent())
+      .toBe("No rage or dead clicks in these days.");
+    // Backwards: said, and nothing asked.
+    await page.locator("#heatmap-from").fill(day(0));
+    await page.locator("#heatmap-range").getByRole("button", { name: "Apply" }).click();
+    expect(await page.locator("#heatmap-range-error").textContent()).toBe("The start date is after the end date.");
+    expect(page.url()).toContain(`from=${day(-10)}`);
+    // Through today: the seeded counts are back, and the range is kept as the view changes.
+    await page.locator("#heatmap-to").fill(day(0));
+    await page.locator("#heatmap-from").fill(day(-1));
+    await page.locator("#heatmap-range").getByRole("button", { name: "Apply" }).click();
+    await expect
+      .poll(() => page.locator("#heatmap-summary").textContent())
+      .toMatch(new RegExp(`^1 rage click, ${day(-1)} to ${day(0)} \\(UTC\\)\\.`));
+    await show("Clicks", "click");
+    expect(page.url()).toContain(`from=${day(-1)}&to=${day(0)}`);
+    await expect
+      .poll(() => elementRow("#cta"))
+      .toEqual(["#cta", `${EXPECTED.cta.clicks}`, `${EXPECTED.cta.rage}`, "0"]);
+    await shot(page, "heatmaps-dashboard-range");
     expect(problems).toEqual([]);
   });
 });

@@ -285,7 +285,82 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
     await page.setViewportSize(WIDE);
     expect(problems, "errors in the page, the console or 5xx answers").toEqual([]);
   });
+
+  it("starts maintenance from the panel: the dashboard shows the maintenance page, tracking goes on, the page ends it", async () => {
+    const { stack, page } = need();
+    const before = problems.length;
+    // Under /app/ the demo serves its home page, whose tracker counts this path.
+    const path = `/app/during-maintenance-${Date.now().toString(36)}`;
+    await page.goto(`${stack.apiUrl}/pipeline`);
+    await expect.poll(() => page.locator("#maintenance-state").textContent()).toMatch(/^Off/);
+    await page.getByLabel("Note on the maintenance page (optional)").fill("Upgrading the database");
+    await page.getByRole("button", { name: "Start maintenance" }).click();
+    await page.locator("#maintenance-page").waitFor();
+    expect(await page.locator("#maintenance-message").textContent()).toBe("Upgrading the database");
+    await shot(page, "maintenance-page-1280");
+
+    const sites = await apiStatus(page, "/v1/sites");
+    expect(sites).toEqual({ status: 503, code: "MAINTENANCE", retryAfter: "120" });
+    expect(await health(stack.apiUrl)).toMatchObject({ on: true });
+    expect(await health(`http://localhost:${stack.ingestPort}`)).toMatchObject({ on: true });
+
+    // The demo site's tracker is accepted and its pageview lands while the API is closed.
+    await browseDemo([path]);
+    await expect.poll(() => pageviewsOf(path), { timeout: FLUSH_TIMEOUT_MS, interval: 1_500 }).toBe(1);
+
+    await page.getByRole("button", { name: "End maintenance" }).click();
+    await page.locator("#pipeline-sites").waitFor();
+    expect(await apiStatus(page, "/v1/sites")).toMatchObject({ status: 200 });
+    expect(await health(`http://localhost:${stack.ingestPort}`)).toMatchObject({ on: false });
+    expect(problems.slice(before).filter((p) => !p.startsWith("503 "))).toEqual([]);
+  });
+
+  it("is flipped by `pnpm maintenance` when the dashboard cannot be used", async () => {
+    const { stack, page } = need();
+    const command = (...args: string[]) =>
+      promisify(execFile)("pnpm", ["maintenance", ...args], {
+        cwd: ROOT,
+        env: childEnv({ SIGHTLINE_STATE_DIR: stack.stateDir }),
+      }).then((r) => r.stdout.trim().split("\n").at(-1));
+    expect(await command("on", "--message", "Back at noon")).toBe("Sightline: maintenance on");
+    expect(await command("status")).toMatch(/^Sightline: maintenance on since .* \(command\)$/);
+    // API isolates read the switch at most every LIMITS.api.maintenanceCacheMs.
+    await expect.poll(async () => (await apiStatus(page, "/v1/sites")).status, { timeout: 15_000 }).toBe(503);
+    await page.reload();
+    await page.locator("#maintenance-page").waitFor();
+    expect(await page.locator("#maintenance-message").textContent()).toBe("Back at noon");
+
+    expect(await command("off")).toBe("Sightline: maintenance off");
+    await expect.poll(async () => (await apiStatus(page, "/v1/sites")).status, { timeout: 15_000 }).toBe(200);
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.locator("#pipeline-sites").waitFor();
+  });
+
+  async function pageviewsOf(path: string): Promise<number> {
+    if (!data) throw new Error("no database");
+    const r = await data.db.execute(
+      sql`select coalesce(sum(pageviews), 0)::int as n from page_stats_hourly where site_id = ${siteId} and path = ${path}`,
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
 });
+
+/** What the API answers the signed-in page for a path: status, error code, Retry-After. */
+async function apiStatus(page: Page, path: string) {
+  return page.evaluate(async (path) => {
+    const res = await fetch(path);
+    const body = (await res.json().catch(() => null)) as { error?: { code: string } } | null;
+    return {
+      status: res.status,
+      ...(body?.error ? { code: body.error.code } : {}),
+      ...(res.headers.get("retry-after") ? { retryAfter: res.headers.get("retry-after") } : {}),
+    };
+  }, path);
+}
+
+async function health(base: string): Promise<{ on: boolean }> {
+  return ((await (await fetch(`${base}/health`)).json()) as { maintenance: { on: boolean } }).maintenance;
+}
 
 /**
  * Parks one dead letter as the DLQ consumer would (queue/dead-letters.ts): one batch object in

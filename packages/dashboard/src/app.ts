@@ -9,6 +9,7 @@ import { errorMessage } from "./lib/errors.ts";
 import { matchRoute, paths, type Route } from "./lib/router.ts";
 import { renderHeatmaps } from "./views/heatmaps.ts";
 import { renderLogin } from "./views/login.ts";
+import { renderMaintenancePage } from "./views/maintenance.ts";
 import { renderNotFound } from "./views/not-found.ts";
 import { renderOverview } from "./views/overview.ts";
 import { renderPipeline } from "./views/pipeline.ts";
@@ -27,10 +28,14 @@ export class App {
   private flashText: string | null = null;
   private firstRender = true;
   private redirectingToLogin = false;
+  private maintenanceShown = false;
 
   constructor(root: HTMLElement) {
     this.root = root;
-    this.api = createApi({ onUnauthenticated: () => this.lostSession() });
+    this.api = createApi({
+      onUnauthenticated: () => this.lostSession(),
+      onMaintenance: () => void this.maintenanceHit(),
+    });
   }
 
   start(): void {
@@ -46,6 +51,31 @@ export class App {
       else history.pushState(null, "", path);
     }
     void this.render();
+  }
+
+  /**
+   * A 503 MAINTENANCE: when the whole API is in maintenance, the maintenance page replaces the
+   * view; a site's maintenance is left to the view, which says so where it failed.
+   */
+  private async maintenanceHit(): Promise<void> {
+    if (this.maintenanceShown) return;
+    this.maintenanceShown = true;
+    try {
+      const { data } = await this.api.maintenance();
+      if (!data.on) return;
+      this.controller?.abort();
+      const main = this.publicFrame();
+      document.title = "Maintenance · Sightline";
+      renderMaintenancePage(main, data, {
+        api: this.api,
+        signedIn: !!this.account,
+        done: () => void this.render(),
+      });
+    } catch {
+      // The switch cannot be read: the view's own error stays on screen.
+    } finally {
+      this.maintenanceShown = false;
+    }
   }
 
   private lostSession(): void {

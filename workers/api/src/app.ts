@@ -6,12 +6,14 @@ import { apiEnv, type HonoEnv } from "./env.ts";
 import { authenticate, SESSION_COOKIE } from "./middleware/auth.ts";
 import { csrf } from "./middleware/csrf.ts";
 import { jsonBody } from "./middleware/json-body.ts";
+import { maintenanceGate } from "./middleware/maintenance.ts";
 import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { docs } from "./routes/docs.ts";
 import { flags } from "./routes/flags.ts";
 import { health } from "./routes/health.ts";
 import { heatmaps } from "./routes/heatmaps.ts";
+import { maintenance, maintenancePublic } from "./routes/maintenance.ts";
 import { pipeline } from "./routes/pipeline.ts";
 import { recordings } from "./routes/recordings.ts";
 import { sites } from "./routes/sites.ts";
@@ -44,10 +46,14 @@ app.use(async function init(c, next) {
 app.route("/", health);
 app.use("/v1/*", csrf());
 app.use("/v1/*", jsonBody());
-// Routes answer in the order they are registered: the public ones (setup, login, logout)
-// first; every /v1 route after them needs a caller, found once here.
+// Before authentication, so a request gated by maintenance costs no Postgres.
+app.use("/v1/*", maintenanceGate());
+// Routes answer in the order they are registered: the public ones (setup, login, logout, the
+// maintenance switch) first; every /v1 route after them needs a caller, found once here.
 app.route("/v1", auth);
+app.route("/v1", maintenancePublic);
 app.use("/v1/*", authenticate());
+app.route("/v1", maintenance);
 app.route("/v1", account);
 app.route("/v1", sites);
 app.route("/v1", stats);

@@ -8,7 +8,11 @@ const ready = (e: Env) => worker.fetch(new Request("https://api.test/ready"), e,
 
 describe("api health and readiness", () => {
   it("is alive and ready when Postgres answers", async () => {
-    expect(await (await SELF.fetch("https://api.test/health")).json()).toEqual({ status: "ok", service: "api" });
+    expect(await (await SELF.fetch("https://api.test/health")).json()).toEqual({
+      status: "ok",
+      service: "api",
+      maintenance: { on: false, since: 0 },
+    });
     const ready = await SELF.fetch("https://api.test/ready");
     expect(ready.status).toBe(200);
     expect(ready.headers.get("server-timing")).toMatch(/^db;dur=\d+$/);

@@ -1,26 +1,48 @@
 /**
  * The ingest worker's private RPC entrypoint, reached only through a service binding (the
- * API worker's `EDGE`): it publishes and withdraws site edge records in its own KV, and
- * empties a deleted site's aggregators.
+ * API worker's `EDGE`): it publishes and withdraws site edge records and the maintenance
+ * switches in its own KV, and empties a deleted site's aggregators.
  */
 
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { type SiteFlags, siteFlagsSchema } from "@sightline/shared/flags";
 import { LIMITS } from "@sightline/shared/limits";
 import {
   type DeadLetterCount,
   type DeadLetterReplay,
   type EdgeAdminRpc,
+  flagsKvKey,
+  type MaintenanceState,
+  maintenanceKvKey,
   type SiteEdgeRecord,
   type SiteEdgeRecordInput,
   type SitePipelineHealth,
   siteEdgeRecord,
   siteKvKey,
 } from "@sightline/shared/site";
+import { readMaintenance, writeMaintenance } from "./lib/maintenance.ts";
 import { clearQuotaMarks, quotaKvKey } from "./lib/quota.ts";
 import { clearSiteCache } from "./lib/sites.ts";
 import { parkedCount, replay } from "./queue/dead-letters.ts";
 
 export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
+  async getMaintenance(siteId?: string): Promise<MaintenanceState> {
+    return readMaintenance(this.env.SITES, siteId);
+  }
+
+  async putMaintenance(state: MaintenanceState, siteId?: string): Promise<void> {
+    await writeMaintenance(this.env.SITES, state, siteId);
+  }
+
+  async putFlags(siteKey: string, record: SiteFlags): Promise<void> {
+    // Stored as the text validated: a split walks variants in their stored order (flags/hash.ts).
+    await this.env.SITES.put(flagsKvKey(siteKey), JSON.stringify(siteFlagsSchema.parse(record)));
+  }
+
+  async getFlags(siteKey: string): Promise<SiteFlags | null> {
+    return this.env.SITES.get<SiteFlags>(flagsKvKey(siteKey), { type: "json" });
+  }
+
   async putSite(record: SiteEdgeRecordInput): Promise<void> {
     const site = siteEdgeRecord.parse(record);
     await this.env.SITES.put(siteKvKey(site.siteKey), JSON.stringify(site));
@@ -41,9 +63,11 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
   async deleteSite(siteKey: string): Promise<void> {
     const site = await this.getSite(siteKey);
     await this.env.SITES.delete(siteKvKey(siteKey));
+    await this.env.SITES.delete(flagsKvKey(siteKey));
     clearSiteCache();
     if (!site) return;
     await this.env.SITES.delete(quotaKvKey(site.siteId));
+    await this.env.SITES.delete(maintenanceKvKey(site.siteId));
     await Promise.all(
       Array.from({ length: site.shards }, (_, shard) =>
         this.env.AGGREGATOR.get(this.env.AGGREGATOR.idFromName(`${site.siteId}:${shard}`)).purge(),

@@ -66,4 +66,35 @@ describe("EdgeAdmin (the API's service binding)", () => {
       }),
     ).rejects.toThrow();
   });
+
+  it("keeps the maintenance switches: ingestion goes on accepting while on, /health shows it", async () => {
+    const admin = new EdgeAdmin(createExecutionContext(), env);
+    const record = { siteId: "site_maint", siteKey: "edge_maint_key_1", origins: ["https://shop.example"] };
+    await admin.putSite(record);
+    expect(await admin.getMaintenance()).toEqual({ on: false, message: "", since: 0, by: "" });
+    const health = async () =>
+      ((await (await SELF.fetch("https://ingest.test/health")).json()) as { maintenance: object }).maintenance;
+    expect(await health()).toEqual({ on: false, since: 0 });
+
+    const on = { on: true, message: "Upgrading", since: 1_000, by: "owner@shop.example" };
+    await admin.putMaintenance(on);
+    await admin.putMaintenance({ ...on, message: "Moving" }, record.siteId);
+    expect(await admin.getMaintenance()).toEqual(on);
+    expect(await admin.getMaintenance(record.siteId)).toMatchObject({ on: true, message: "Moving" });
+    expect(await health()).toEqual({ on: true, since: 1_000 });
+    expect((await post(batchFor(record.siteKey, [pageview("/")]))).status).toBe(202);
+    expect((await SELF.fetch(`https://ingest.test/s/${record.siteKey}.js`)).status).toBe(200);
+
+    // A site's switch turned off, or its site deleted, leaves no key behind; a bad write reads as off.
+    await admin.putMaintenance({ ...on, on: false }, record.siteId);
+    expect(await env.SITES.get("maintenance:site_maint")).toBeNull();
+    await admin.putMaintenance(on, record.siteId);
+    await admin.deleteSite(record.siteKey);
+    expect(await env.SITES.get("maintenance:site_maint")).toBeNull();
+    await env.SITES.put("maintenance", "{not json");
+    expect((await admin.getMaintenance()).on).toBe(false);
+    await expect(
+      admin.putMaintenance({ ...on, message: "x".repeat(LIMITS.api.maxMaintenanceMessageLength + 1) }),
+    ).rejects.toThrow();
+  });
 });

@@ -32,7 +32,7 @@ export interface ApiResult<T> {
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
@@ -44,6 +44,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Called on a 401 that means "not signed in"; the app sends the user to the login page. */
   onUnauthenticated?: () => void;
+  /** Called on a 503 MAINTENANCE; the app shows the maintenance page when it is global. */
+  onMaintenance?: () => void;
 }
 
 // An API message longer than this is not a sentence meant for people.
@@ -130,6 +132,7 @@ export function createRequester(options: ClientOptions = {}): Requester {
     if (!res.ok) {
       const error = await errorFromResponse(res);
       if (res.status === 401 && opts.redirectOn401 !== false) options.onUnauthenticated?.();
+      if (error.code === "MAINTENANCE") options.onMaintenance?.();
       throw error;
     }
     const stale = res.headers.get("X-Sightline-Stale") === "true";

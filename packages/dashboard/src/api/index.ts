@@ -5,10 +5,12 @@ import type {
   Breakdown,
   BreakdownRow,
   DeadLetterReplay,
+  FrustrationRow,
   HeatDevice,
   Heatmap,
   HeatmapType,
   Interval,
+  Maintenance,
   Me,
   Page,
   PageRow,
@@ -26,6 +28,12 @@ import type {
 
 export { ApiError, type ApiResult, isAbort } from "./client.ts";
 export type * from "./types.ts";
+
+/** Whole UTC days, first and last included ("2026-12-01"): the heatmap routes' range. */
+export interface UtcDays {
+  from: string;
+  to: string;
+}
 
 export interface StatsQuery {
   from: Date;
@@ -91,16 +99,25 @@ export function createApi(options: ClientOptions = {}) {
     deleteRecording: (id: string, recordingId: string) =>
       request<void>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}`, { method: "DELETE" }),
 
-    heatmap: (id: string, q: { path: string; device: HeatDevice; type: HeatmapType } & Opts) =>
+    heatmap: (id: string, q: { path: string; device: HeatDevice; type: HeatmapType } & UtcDays & Opts) =>
       request<Heatmap>(`${site(id)}/heatmaps`, {
         signal: q.signal,
-        query: { path: q.path, device: q.device, type: q.type },
+        query: { path: q.path, device: q.device, type: q.type, from: q.from, to: q.to },
+      }),
+    frustration: (id: string, q: UtcDays & Opts) =>
+      request<{ items: FrustrationRow[] }>(`${site(id)}/frustration`, {
+        signal: q.signal,
+        query: { from: q.from, to: q.to },
       }),
     heatmapSnapshot: (id: string, q: { path: string; device: HeatDevice } & Opts) =>
       request<PageSnapshot>(`${site(id)}/heatmaps/snapshot`, {
         signal: q.signal,
         query: { path: q.path, device: q.device },
       }),
+
+    maintenance: (o: Opts = {}) => request<Maintenance>("/v1/maintenance", { ...o, redirectOn401: false }),
+    setMaintenance: (flip: { on: boolean; message?: string }) =>
+      request<Maintenance>("/v1/maintenance", { method: "PUT", body: flip }),
 
     pipelineHealth: (q: { cursor?: string; limit?: number } & Opts = {}) =>
       request<PipelineHealth>("/v1/health/pipeline", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),

@@ -227,6 +227,14 @@ export interface Heatmap {
   reach?: { depth: number; pageviews: number; share: number }[];
 }
 
+/** GET /v1/sites/{siteId}/frustration: pages and elements, most rage and dead clicks first. */
+export interface FrustrationRow {
+  path: string;
+  selector: string;
+  rage: number;
+  dead: number;
+}
+
 export interface PageSnapshot {
   path: string;
   device: HeatDevice;
@@ -234,4 +242,14 @@ export interface PageSnapshot {
   width: number;
   height: number;
   node: unknown;
+}
+
+/** GET /v1/maintenance (and a site's): whether the API answers 503 MAINTENANCE. */
+export interface Maintenance {
+  on: boolean;
+  message: string;
+  /** When it was last flipped; null if never. */
+  since: string | null;
+  /** Who flipped it (answers to a flip only). */
+  by?: string;
 }

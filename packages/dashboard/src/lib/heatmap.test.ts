@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { elementPoints, gridPoints, scrollBands } from "./heatmap.ts";
+import { DEFAULT_HEAT_DAYS, elementPoints, gridPoints, heatDays, scrollBands } from "./heatmap.ts";
+import { MAX_RANGE_DAYS } from "./range.ts";
 
 describe("heatmap geometry", () => {
   it("places an element's cells inside its box on the rebuilt page, wherever the page put it", () => {
@@ -33,5 +34,21 @@ describe("heatmap geometry", () => {
     expect(bands[10]).toEqual({ from: 0.5, to: 0.55, share: 1 });
     expect(bands[11]?.share).toBe(0.5);
     expect(bands.at(-1)?.to).toBe(1);
+  });
+
+  it("reads the days from the address, as the API checks them, else the last 30 UTC days", () => {
+    // 23:30 UTC: still this UTC day whatever the browser's zone.
+    const now = Date.UTC(2031, 2, 10, 23, 30);
+    const last30 = { from: "2031-02-09", to: "2031-03-10" };
+    expect(DEFAULT_HEAT_DAYS).toBe(30);
+    expect(heatDays("", now)).toEqual(last30);
+    expect(heatDays("from=2031-01-01&to=2031-01-31", now)).toEqual({ from: "2031-01-01", to: "2031-01-31" });
+    expect(heatDays("from=2031-01-05&to=2031-01-05", now)).toEqual({ from: "2031-01-05", to: "2031-01-05" });
+    // Backwards, unreadable, half given or too long: the default, never a range the API refuses.
+    expect(heatDays("from=2031-02-01&to=2031-01-01", now)).toEqual(last30);
+    expect(heatDays("from=2031-02-30&to=2031-03-01", now)).toEqual(last30);
+    expect(heatDays("from=2031-01-01", now)).toEqual(last30);
+    const tooLong = `from=2030-01-01&to=${new Date(Date.UTC(2030, 0, 1 + MAX_RANGE_DAYS)).toISOString().slice(0, 10)}`;
+    expect(heatDays(tooLong, now)).toEqual(last30);
   });
 });

@@ -5,7 +5,9 @@
  */
 import { elementCellCentre, pageCellCentre } from "@sightline/core/heatmap";
 import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
-import type { HeatCell, HeatElement } from "../api/types.ts";
+import type { HeatCell, HeatElement, UtcDays } from "../api/index.ts";
+import { customRange } from "./range.ts";
+import { addDays, dayOf } from "./zone.ts";
 
 /** [x, y, weight] in page pixels: what the heat layer draws. */
 export type HeatPoint = [number, number, number];
@@ -58,3 +60,18 @@ export function scrollBands(reach: { depth: number; share: number }[]): ScrollBa
 
 /** The share at a depth, as the scroll map labels it: "50%". */
 export const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+/** Days the Heatmaps page shows unless the address bar says otherwise: the last 30, today included. */
+export const DEFAULT_HEAT_DAYS = 30;
+
+/**
+ * The UTC days a Heatmaps address asks for (`from`, `to`), checked as the API checks them;
+ * the last DEFAULT_HEAT_DAYS days when absent or unreadable. Heatmaps are kept per UTC day.
+ */
+export function heatDays(search: string, now: number): UtcDays {
+  const q = new URLSearchParams(search);
+  const picked = customRange(q.get("from") ?? "", q.get("to") ?? "", "UTC");
+  if (picked.ok) return picked.spec;
+  const to = dayOf(now, "UTC");
+  return { from: addDays(to, 1 - DEFAULT_HEAT_DAYS), to };
+}

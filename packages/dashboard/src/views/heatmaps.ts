@@ -1,17 +1,21 @@
 /**
  * A site's heatmaps: pick a page (of the site's top pages) and a device class, and see where
  * visitors click, rest the pointer, rage-click and dead-click, and how far they scroll, drawn
- * over a snapshot of that page; beside it, the most clicked elements. The choice is kept in
- * the address bar. The rebuild and heat layer (src/heatmap/layer.ts) load on this page only.
+ * over a snapshot of that page; beside it, the most clicked elements, and the site's pages and
+ * elements ranked by rage and dead clicks (each row opens its heatmap). Over the last 30 UTC days
+ * or days picked. The choice is kept in the address bar. The rebuild and heat layer
+ * (src/heatmap/layer.ts) load on this page only.
  */
-import type { HeatDevice, Heatmap, HeatmapType, PageSnapshot } from "../api/index.ts";
+import type { FrustrationRow, HeatDevice, Heatmap, HeatmapType, PageSnapshot, UtcDays } from "../api/index.ts";
 import { ApiError } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { field, h, messageBox } from "../lib/dom.ts";
 import { errorDetail, errorMessage } from "../lib/errors.ts";
 import { formatCount, formatDateTime } from "../lib/format.ts";
-import { elementPoints, gridPoints, scrollBands } from "../lib/heatmap.ts";
+import { DEFAULT_HEAT_DAYS, elementPoints, gridPoints, heatDays, scrollBands } from "../lib/heatmap.ts";
+import { customRange } from "../lib/range.ts";
 import { paths } from "../lib/router.ts";
+import { addDays } from "../lib/zone.ts";
 
 const DEVICES: [HeatDevice, string][] = [
   ["desktop", "Desktop"],
@@ -34,23 +38,29 @@ const NOUNS: Record<HeatmapType, [string, string]> = {
   dead: ["dead click", "dead clicks"],
 };
 const counted = (n: number, t: HeatmapType) => `${formatCount(n)} ${NOUNS[t][n === 1 ? 0 : 1]}`;
-const DAY_MS = 86_400_000;
+const utcMidnight = (day: string) => new Date(`${day}T00:00:00Z`);
 
 export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId: string, search: string) {
   ctx.setTitle("Heatmaps");
   const q = new URLSearchParams(search);
   const device = (DEVICES.find(([d]) => d === q.get("device"))?.[0] ?? "desktop") as HeatDevice;
   const type = (TYPES.find(([t]) => t === q.get("type"))?.[0] ?? "click") as HeatmapType;
+  // A range picked by hand stays in the address bar; the default moves with the clock.
+  const picked = q.has("from") && q.has("to");
+  const days = heatDays(search, Date.now());
+  const rangeText = picked ? `${days.from} to ${days.to} (UTC)` : `last ${DEFAULT_HEAT_DAYS} days`;
   const error = messageBox("error");
   const heading = h("h1", { tabindex: "-1" }, "Heatmaps");
   main.append(h("div", { class: "page-head" }, heading), error.el);
 
-  const now = Date.now();
+  // Frustration is site-wide: asked for at once, shown whichever page is picked.
+  const frustration = ctx.api.frustration(siteId, { ...days, signal: ctx.signal }).then((r) => r.data.items);
+  frustration.catch(() => {});
   let pages: string[] = [];
   try {
     const top = await ctx.api.pages(siteId, {
-      from: new Date(now - 30 * DAY_MS),
-      to: new Date(now),
+      from: utcMidnight(days.from),
+      to: utcMidnight(addDays(days.to, 1)),
       limit: 25,
       signal: ctx.signal,
     });
@@ -67,16 +77,23 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
         "section",
         { class: "card empty" },
         h("p", { class: "empty-title" }, "No pages yet"),
-        h("p", {}, "Heatmaps appear once the site's pages have had visitors in the last 30 days."),
+        h("p", {}, `Heatmaps appear once the site's pages have had visitors (${rangeText}).`),
       ),
     );
     return;
   }
 
-  const go = (next: { path?: string; device?: HeatDevice; type?: HeatmapType }) => {
+  type Choice = { path?: string; device?: HeatDevice; type?: HeatmapType; days?: UtcDays };
+  const href = (next: Choice) => {
     const p = new URLSearchParams({ path: next.path ?? path, device: next.device ?? device, type: next.type ?? type });
-    ctx.navigate(paths.heatmaps(siteId, p.toString()));
+    const range = next.days ?? (picked ? days : null);
+    if (range) {
+      p.set("from", range.from);
+      p.set("to", range.to);
+    }
+    return paths.heatmaps(siteId, p.toString());
   };
+  const go = (next: Choice) => ctx.navigate(href(next));
   const pageSelect = h(
     "select",
     { name: "path" },
@@ -104,6 +121,28 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
       return b;
     }),
   );
+  const fromInput = h("input", { type: "date", name: "from", id: "heatmap-from", value: days.from, required: true });
+  const toInput = h("input", { type: "date", name: "to", id: "heatmap-to", value: days.to, required: true });
+  const rangeError = h("p", { class: "range-error", role: "alert", id: "heatmap-range-error", hidden: true });
+  const rangeForm = h(
+    "form",
+    { class: "range-form", "aria-label": "Days (UTC)", novalidate: true, id: "heatmap-range" },
+    h("label", { for: "heatmap-from" }, "From"),
+    fromInput,
+    h("label", { for: "heatmap-to" }, "To"),
+    toInput,
+    h("button", { type: "submit", class: "button" }, "Apply"),
+  );
+  rangeForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const r = customRange(fromInput.value, toInput.value, "UTC");
+    if (!r.ok) {
+      rangeError.textContent = r.error;
+      rangeError.hidden = false;
+      return;
+    }
+    go({ days: r.spec });
+  });
   main.append(
     h(
       "section",
@@ -114,6 +153,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
         field("heatmap-page", "Page", pageSelect),
         field("heatmap-device", "Device", deviceSelect),
       ),
+      h("div", { class: "field" }, h("span", { class: "label" }, "Days (UTC)"), rangeForm, rangeError),
       h("div", { class: "field" }, h("span", { class: "label" }, "Show"), toggles),
     ),
   );
@@ -148,10 +188,46 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
       ),
     ),
   );
-  main.append(stageCard, listCard);
+  const frustrationBody = h("tbody", {});
+  const frustrationCard = h(
+    "section",
+    { class: "card table-card", "aria-labelledby": "frustration-heading" },
+    h("h2", { id: "frustration-heading" }, "Where visitors get frustrated"),
+    h("p", { class: "hint" }, "Every page and device, most rage and dead clicks first. Open one to see its heatmap."),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { id: "frustration" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Page"),
+            h("th", { scope: "col" }, "Element"),
+            h("th", { scope: "col", class: "num" }, "Rage clicks"),
+            h("th", { scope: "col", class: "num" }, "Dead clicks"),
+          ),
+        ),
+        frustrationBody,
+      ),
+    ),
+  );
+  main.append(stageCard, listCard, frustrationCard);
+  // A row opens its page's heatmap of whichever frustration it has more of.
+  const heatmapOf = (row: FrustrationRow) => href({ path: row.path, type: row.rage >= row.dead ? "rage" : "dead" });
+  void frustration.then(
+    (rows) => showFrustration(frustrationBody, rows, heatmapOf),
+    (err) => {
+      if (!ctx.signal.aborted) frustrationBody.append(emptyRow(`Could not load: ${errorMessage(err)}`));
+    },
+  );
 
   const ask = (t: HeatmapType) =>
-    ctx.api.heatmap(siteId, { path, device, type: t, signal: ctx.signal }).then((r) => r.data);
+    ctx.api.heatmap(siteId, { path, device, type: t, ...days, signal: ctx.signal }).then((r) => r.data);
   let shown: Heatmap;
   let clicks: Heatmap;
   let rage: Heatmap;
@@ -203,7 +279,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     );
   }
 
-  summary.textContent = `${counted((type === "scroll" ? shown.pageviews : shown.total) ?? 0, type)}, last 30 days.`;
+  summary.textContent = `${counted((type === "scroll" ? shown.pageviews : shown.total) ?? 0, type)}, ${rangeText}.`;
   if (!snapshot) {
     stageHost.append(
       h(
@@ -234,4 +310,26 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     stageHost.dataset.points = String(points.length);
   }
   stageHost.dataset.type = type;
+}
+
+const emptyRow = (text: string) => h("tr", {}, h("td", { colspan: 4, class: "empty" }, text));
+
+/** The frustration ranking: one row per page and element, each a link to that page's heatmap. */
+function showFrustration(body: HTMLElement, rows: FrustrationRow[], heatmapOf: (row: FrustrationRow) => string) {
+  if (rows.length === 0) {
+    body.append(emptyRow("No rage or dead clicks in these days."));
+    return;
+  }
+  for (const row of rows) {
+    body.append(
+      h(
+        "tr",
+        { "data-path": row.path, "data-selector": row.selector },
+        h("td", {}, h("a", { href: heatmapOf(row) }, row.path)),
+        h("td", {}, h("code", {}, row.selector)),
+        h("td", { class: "num" }, formatCount(row.rage)),
+        h("td", { class: "num" }, formatCount(row.dead)),
+      ),
+    );
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * The operator's panel ("know when things fail"): whether Postgres is up, per site whether
  * events land (last flush, what waits, failed attempts and the next try), and the dead letters
- * parked, with their replay. Everything shown comes from GET /v1/health/pipeline and
- * POST /v1/admin/dead-letters/replay.
+ * parked, with their replay; and the maintenance switch. Everything shown comes from
+ * GET /v1/health/pipeline, POST /v1/admin/dead-letters/replay and /v1/maintenance.
  */
 import type { DeadLetterCount, PipelineHealth, PipelineStatus, SitePipelineHealth } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
@@ -11,6 +11,7 @@ import { errorDetail, errorMessage } from "../lib/errors.ts";
 import { formatCount, formatDateTime, formatRelative, formatTime } from "../lib/format.ts";
 import { deadLetterSentence, replayAll, replaySentence, STATUS, summarize } from "../lib/pipeline.ts";
 import { paths } from "../lib/router.ts";
+import { maintenanceCard } from "./maintenance.ts";
 
 const PAGE_SIZE = 50;
 // Relative times ("12 seconds ago") are rewritten this often from the timestamps already shown.
@@ -81,6 +82,7 @@ export async function renderPipeline(ctx: ViewContext, main: HTMLElement): Promi
       h("div", { class: "actions" }, replay),
       replayResult,
     ),
+    maintenanceCard(ctx.api, ctx.signal),
   );
   replay.setAttribute("aria-describedby", "replay-hint");
 

@@ -180,6 +180,15 @@ export const LIMITS = {
     identityCacheMs: 60_000,
     /** `/ready` answers from its last probe for this long: one Postgres connection per isolate. */
     readyCacheMs: 5_000,
+    /**
+     * An API isolate reads the maintenance switches at most this often (the isolate that flips
+     * one sees it at once; others within this, on top of KV's own propagation, about 60 s).
+     */
+    maintenanceCacheMs: 5_000,
+    /** `Retry-After` of a `503 MAINTENANCE`, in seconds. */
+    maintenanceRetryAfterS: 120,
+    /** The note shown on the maintenance page. */
+    maxMaintenanceMessageLength: 280,
   },
   db: {
     connectTimeoutMs: 5_000,

@@ -3,6 +3,7 @@
  * batch without Postgres, and the public part the loader hands to the tracker.
  */
 import { z } from "zod";
+import type { SiteFlags } from "../flags/schema.ts";
 import { LIMITS } from "../limits/index.ts";
 
 export const siteKeySchema = z
@@ -49,6 +50,26 @@ export type SiteEdgeRecord = z.infer<typeof siteEdgeRecord>;
 export type SiteEdgeRecordInput = z.input<typeof siteEdgeRecord>;
 
 export const siteKvKey = (siteKey: string) => `site:${siteKey}`;
+
+/**
+ * A maintenance switch (docs/MAINTENANCE.md), in KV beside the site records: the global one
+ * under `maintenance`, a site's under `maintenance:<siteId>`. While one is on, the API answers
+ * `503 MAINTENANCE` (for every route, or that site's) and ingestion goes on accepting.
+ */
+export const maintenanceState = z.object({
+  on: z.boolean(),
+  /** Shown on the dashboard's maintenance page. */
+  message: z.string().max(LIMITS.api.maxMaintenanceMessageLength).default(""),
+  /** When it was last flipped (ms), and by whom: an account email or "command". */
+  since: z.number().int().nonnegative(),
+  by: z.string().max(LIMITS.api.maxEmailLength),
+});
+export type MaintenanceState = z.infer<typeof maintenanceState>;
+export const MAINTENANCE_OFF: MaintenanceState = { on: false, message: "", since: 0, by: "" };
+export const maintenanceKvKey = (siteId?: string) => (siteId ? `maintenance:${siteId}` : "maintenance");
+
+/** A site's feature flags as the edge evaluates them (`SiteFlags`, ../flags), by site key like its record. */
+export const flagsKvKey = (siteKey: string) => `flags:${siteKey}`;
 
 /** What the tracker receives from the loader. Nothing private goes here. */
 export interface TrackerConfig {
@@ -135,6 +156,12 @@ export interface SitePipelineHealth {
 }
 
 export interface EdgeAdminRpc {
+  /** The global switch, or a site's; off when never set. */
+  getMaintenance(siteId?: string): Promise<MaintenanceState>;
+  putMaintenance(state: MaintenanceState, siteId?: string): Promise<void>;
+  /** Publishes a site's whole flag record (Postgres is the source of truth); null when none is published. */
+  putFlags(siteKey: string, record: SiteFlags): Promise<void>;
+  getFlags(siteKey: string): Promise<SiteFlags | null>;
   putSite(record: SiteEdgeRecord): Promise<void>;
   getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
   deleteSite(siteKey: string): Promise<void>;

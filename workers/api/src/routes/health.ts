@@ -4,11 +4,16 @@ import { LIMITS } from "@sightline/shared/limits";
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import type { ApiEnv, HonoEnv } from "../env.ts";
+import { maintenanceOf } from "../middleware/maintenance.ts";
 
 /** Liveness and readiness; outside the API document, like any probe. */
 export const health = new Hono<HonoEnv>();
 
-health.get("/health", (c) => c.json({ status: "ok", service: "api" }));
+/** Liveness, and whether maintenance is on (the API is up and answering 503 MAINTENANCE). */
+health.get("/health", async (c) => {
+  const { on, since } = await maintenanceOf(c.env).catch(() => ({ on: null, since: null }));
+  return c.json({ status: "ok", service: "api", maintenance: { on, since } });
+});
 
 interface Probe {
   ok: boolean;
