@@ -22,7 +22,7 @@ export const EDGE_STUB_WORKER = {
       async getFlags(k) { return this.env.SITES.get("flags:" + k, { type: "json" }); }
       async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
       async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
-      async deleteSite(k) { await this.env.SITES.delete("site:" + k); }
+      async deleteSite(k) { await this.env.SITES.delete("site:" + k); await this.env.SITES.delete("flags:" + k); }
       async eraseRecording(siteId, sessionId) { await this.env.SITES.put("erased:" + siteId + ":" + sessionId, "1"); }
       async recordingErased(siteId, sessionId) { return (await this.env.SITES.get("erased:" + siteId + ":" + sessionId)) !== null; }
       async replayDeadLetters() { return { objects: 0, replayed: 0, unreadable: 0, more: false }; }

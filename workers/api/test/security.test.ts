@@ -20,14 +20,32 @@ import {
 } from "./helpers.ts";
 import { bucket, gzip, seedRecordings } from "./recording-fixtures.ts";
 
-const PUBLIC = new Set(["get /v1/setup", "post /v1/setup", "post /v1/auth/login", "post /v1/auth/logout"]);
-const WRITES = new Set(["post", "patch", "delete"]);
+const PUBLIC = new Set([
+  "get /v1/setup",
+  "post /v1/setup",
+  "post /v1/auth/login",
+  "post /v1/auth/logout",
+  "get /v1/maintenance",
+]);
+const WRITES = new Set(["post", "put", "patch", "delete"]);
+const FLAG_KEY = "probe-flag";
+const FLAG = {
+  key: FLAG_KEY,
+  enabled: true,
+  variants: { on: true, off: false },
+  defaultVariant: "off",
+  offVariant: "off",
+};
 const RANGE = "?from=2026-11-20T00:00:00Z&to=2026-11-22T00:00:00Z";
 
 const BODIES: Record<string, unknown> = {
   "post /v1/sites": { name: "Probe", origins: [] },
   "patch /v1/sites/{siteId}": { name: "Renamed" },
   "post /v1/tokens": { name: "probe", scopes: ["read"] },
+  "put /v1/maintenance": { on: false },
+  "put /v1/sites/{siteId}/maintenance": { on: false },
+  "post /v1/sites/{siteId}/flags": FLAG,
+  "patch /v1/sites/{siteId}/flags/{key}": { description: "probe" },
 };
 
 async function operations() {
@@ -46,6 +64,7 @@ function request(
       .replace("{siteId}", ids.siteId)
       .replace("{tokenId}", ids.tokenId)
       .replace("{recordingId}", ids.recordingId ?? "rec_missing")
+      .replace("{key}", FLAG_KEY)
       .replace("{breakdown}", "referrers") +
     (path.includes("/stats/") ? RANGE : path.includes("/heatmaps") ? "?path=/" : "");
   const json = BODIES[`${method} ${path}`];
@@ -108,6 +127,8 @@ describe("every operation in the API document", () => {
     const snapshot = JSON.stringify({ node: { type: 0, id: 1, childNodes: [] }, width: 800, height: 600 });
     await bucket().put(snapshotKey(await snapshotPrefix(site.id, "desktop", "/"), Date.now()), await gzip(snapshot));
     const [recording] = await seedRecordings([{ siteId: site.id, startedAt: Date.now() - 60_000, parts: ["[]"] }]);
+    // A flag, so that its reads answer 200 too.
+    expect((await api(`/v1/sites/${site.id}/flags`, { method: "POST", cookie: owner, json: FLAG })).status).toBe(201);
     const ids = { siteId: site.id, tokenId: "tok_any", recordingId: recording?.id };
     for (const { method, path } of await operations()) {
       if (PUBLIC.has(`${method} ${path}`)) continue;

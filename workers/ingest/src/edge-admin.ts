@@ -37,6 +37,8 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
   async putFlags(siteKey: string, record: SiteFlags): Promise<void> {
     // Stored as the text validated: a split walks variants in their stored order (flags/hash.ts).
     await this.env.SITES.put(flagsKvKey(siteKey), JSON.stringify(siteFlagsSchema.parse(record)));
+    // This isolate answers by the new flags at once; others within FLAG_LIMITS.edgeCacheMs.
+    clearSiteCache();
   }
 
   async getFlags(siteKey: string): Promise<SiteFlags | null> {

@@ -39,7 +39,9 @@ function documented<T extends z.ZodType>(schema: T, io: "input" | "output", name
       return inline($defs?.[ref.slice("#/$defs/".length)] ?? {});
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]));
   };
-  return schema.openapi(name, inline(root) as never) as T;
+  // Through this module's zod: a schema of the shared package may come from another copy of
+  // zod in a bundle (its instances then lack `.openapi`), and the API must still load.
+  return z.unknown().pipe(schema).openapi(name, inline(root) as never) as unknown as T;
 }
 
 /**
