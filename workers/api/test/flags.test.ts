@@ -538,4 +538,47 @@ describe("flags when Postgres is down", () => {
     const unread = await fetchDown(flagsUrl(site.id, "steady", "/history"), cookie);
     expect(unread.status).toBe(503);
   });
+
+  it("answers pageviews and sessions per variant from the flag breakdown, for that flag only", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Variant shop");
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const earlier = new Date(hour.getTime() - 3_600_000);
+    const row = (value: string, at: Date, pageviews: number, sessions: number) => ({
+      siteId: site.id,
+      dimension: "flag" as const,
+      hour: at,
+      value,
+      pageviews,
+      sessions,
+    });
+    await withDb((d) =>
+      d.insert(schema.dimensionStatsHourly).values([
+        row("new_checkout=b", hour, 5, 2),
+        row("new_checkout=b", earlier, 3, 1),
+        row("new_checkout=a", hour, 7, 3),
+        // Another flag whose key the first one's prefix would match under LIKE ('_' is a wildcard).
+        row("newXcheckout=a", hour, 100, 50),
+        row("new_checkout_2=a", hour, 100, 50),
+      ]),
+    );
+    const range = `?from=${new Date(earlier.getTime() - 1).toISOString()}&to=${new Date(hour.getTime() + 3_600_000).toISOString()}`;
+    const res = await api(`${flagsUrl(site.id, "new_checkout", "/variants")}${range}`, { cookie });
+    expect(res.status).toBe(200);
+    expect(await expectMatchesDocument("GET", "/v1/sites/{siteId}/flags/{key}/variants", res)).toEqual({
+      items: [
+        { variant: "a", pageviews: 7, sessions: 3 },
+        { variant: "b", pageviews: 8, sessions: 3 },
+      ],
+    });
+    const backwards = await api(
+      `${flagsUrl(site.id, "new_checkout", "/variants")}?from=${hour.toISOString()}&to=${earlier.toISOString()}`,
+      { cookie },
+    );
+    await expectError(backwards, "GET", "/v1/sites/{siteId}/flags/{key}/variants", 400, "VALIDATION_FAILED");
+    const stranger = await otherAccount();
+    expect(
+      (await api(`${flagsUrl(site.id, "new_checkout", "/variants")}${range}`, { cookie: stranger.cookie })).status,
+    ).toBe(404);
+  });
 });

@@ -66,7 +66,7 @@ function request(
       .replace("{recordingId}", ids.recordingId ?? "rec_missing")
       .replace("{key}", FLAG_KEY)
       .replace("{breakdown}", "referrers") +
-    (path.includes("/stats/") ? RANGE : path.includes("/heatmaps") ? "?path=/" : "");
+    (path.includes("/stats/") || path.endsWith("/variants") ? RANGE : path.includes("/heatmaps") ? "?path=/" : "");
   const json = BODIES[`${method} ${path}`];
   return api(url, { method: method.toUpperCase(), ...auth, ...(json ? { json } : {}) });
 }

@@ -1,7 +1,8 @@
 /** Reads of a site's flags and their history. The caller has checked that the site is the account's. */
-import { and, asc, desc, eq, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import { flagAudit, flags } from "../schema/flags.ts";
+import { dimensionStatsHourly } from "../schema/stats.ts";
 
 export type FlagRow = typeof flags.$inferSelect;
 export type FlagAuditRow = typeof flagAudit.$inferSelect;
@@ -43,4 +44,33 @@ export async function history(
     )
     .orderBy(desc(flagAudit.id))
     .limit(limit);
+}
+
+/**
+ * Pageviews and sessions per variant of one flag over a range: the `flag` breakdown's values
+ * `<key>=<variant>` (a session counts once per variant over any range, as every breakdown).
+ * Compared by prefix, not LIKE: `_` is both a wildcard and a character of flag keys.
+ */
+export async function variants(db: Db, siteId: string, key: string, range: { from: Date; to: Date }) {
+  const t = dimensionStatsHourly;
+  const prefix = `${key}=`;
+  const rows = await db
+    .select({
+      value: t.value,
+      pageviews: sql<number>`sum(${t.pageviews})::bigint`.mapWith(Number),
+      sessions: sql<number>`sum(${t.sessions})::bigint`.mapWith(Number),
+    })
+    .from(t)
+    .where(
+      and(
+        eq(t.siteId, siteId),
+        eq(t.dimension, "flag"),
+        eq(sql`left(${t.value}, ${prefix.length})`, prefix),
+        gte(t.hour, range.from),
+        lt(t.hour, range.to),
+      ),
+    )
+    .groupBy(t.value)
+    .orderBy(asc(t.value));
+  return rows.map((r) => ({ variant: r.value.slice(prefix.length), pageviews: r.pageviews, sessions: r.sessions }));
 }

@@ -397,6 +397,7 @@ export const parseIngestMessage = (() => {
   const c4 = new RegExp("^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$", "");
   const c5 = new Set(["mobile","tablet","desktop"]);
   const c6 = new Set(["click","dead","move","scroll"]);
+  const c7 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}=[a-z0-9][a-z0-9._-]{0,31}$", "");
   return (input) => {
 if (typeof input !== "object" || input === null || Array.isArray(input)) return INVALID;
 const v0 = input["v"];
@@ -674,18 +675,43 @@ if (v54 === INVALID) {
   if ("heat" in input) return INVALID;
   v54 = undefined;
 }
-const v81 = {};
-v81["v"] = v0;
-v81["siteId"] = v1;
-v81["shards"] = v4;
-v81["sessionId"] = v5;
-v81["receivedAt"] = v6;
-if ("country" in input) v81["country"] = v8;
-if ("device" in input) v81["device"] = v13;
-if ("visitor" in input) v81["visitor"] = v16;
-if ("quota" in input) v81["quota"] = v21;
-v81["events"] = v24;
-if ("heat" in input) v81["heat"] = v54;
-return v81;
+const v81 = input["flags"];
+let v82 = (() => {
+  let v83;
+  if (v81 !== undefined) {
+    if (!Array.isArray(v81)) return INVALID;
+    if (v81.length > 200) return INVALID;
+    const v84 = new Array(v81.length);
+    for (let v85 = 0; v85 < v81.length; v85++) {
+      const v86 = v81[v85];
+      if (typeof v86 !== "string") return INVALID;
+      c7.lastIndex = 0;
+      if (!c7.test(v86)) return INVALID;
+      v84[v85] = v86;
+    }
+    const v87 = typeof v84 === "string" && v84.length > 200 ? c0(v84) : v84.length;
+    if (v87 > 200) return INVALID;
+    v83 = v84;
+  }
+  return v83;
+})();
+if (v82 === INVALID) {
+  if ("flags" in input) return INVALID;
+  v82 = undefined;
+}
+const v88 = {};
+v88["v"] = v0;
+v88["siteId"] = v1;
+v88["shards"] = v4;
+v88["sessionId"] = v5;
+v88["receivedAt"] = v6;
+if ("country" in input) v88["country"] = v8;
+if ("device" in input) v88["device"] = v13;
+if ("visitor" in input) v88["visitor"] = v16;
+if ("quota" in input) v88["quota"] = v21;
+v88["events"] = v24;
+if ("heat" in input) v88["heat"] = v54;
+if ("flags" in input) v88["flags"] = v82;
+return v88;
 }
 })();

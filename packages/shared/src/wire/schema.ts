@@ -3,6 +3,7 @@
  * one definition. index.ts exports them with zod's compiled fast path installed (parsers.gen.ts).
  */
 import { z } from "zod";
+import { FLAG_LIMITS } from "../limits/flags.ts";
 import { HEATMAP_LIMITS } from "../limits/heatmap.ts";
 import { LIMITS } from "../limits/index.ts";
 import { chunkSummary } from "../recording/index.ts";
@@ -18,14 +19,27 @@ export type HeatDevice = (typeof HEAT_DEVICES)[number];
 export const HEATMAP_TYPES = ["click", "rage", "dead", "move", "scroll"] as const;
 export type HeatmapType = (typeof HEATMAP_TYPES)[number];
 
-/** Breakdowns kept per hour beside page stats. */
-export const DIMENSIONS = ["referrer", "device", "country", "utm_source", "utm_medium", "utm_campaign"] as const;
+/** Breakdowns kept per hour beside page stats; `flag` values are `<flag key>=<variant>`. */
+export const DIMENSIONS = [
+  "referrer",
+  "device",
+  "country",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "flag",
+] as const;
 /** The campaign query parameters kept as breakdowns; every other parameter is dropped. */
 export const CAMPAIGN_PARAMS = ["utm_source", "utm_medium", "utm_campaign"] as const;
 export type CampaignParam = (typeof CAMPAIGN_PARAMS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/** A `flag` breakdown value: a flag key and one of its variant names (FLAG_LIMITS' identifiers). */
+export const FLAG_VARIANT = new RegExp(
+  `^[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxKeyLength - 1}}=[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxVariantNameLength - 1}}$`,
+);
 
 /** Referrer value of a page load that came with no referrer. */
 export const DIRECT_REFERRER = "(direct)";
@@ -190,6 +204,12 @@ export const ingestMessage = z.object({
     .max(L.maxEventsPerBatch),
   /** Heatmap events, binned at the edge (@sightline/core/heatmap). Absent in older messages. */
   heat: z.array(heatItem).max(L.maxEventsPerBatch).optional(),
+  /**
+   * The variant of each of the site's public flags these pageviews were served, as
+   * `<flag key>=<variant>` (the `flag` breakdown's values; docs/FLAGS.md, "Sessions carry their
+   * variants"). Absent for sites without flags.
+   */
+  flags: z.array(z.string().regex(FLAG_VARIANT)).max(FLAG_LIMITS.maxFlagsPerSite).optional(),
 });
 
 export type IngestMessage = z.infer<typeof ingestMessage>;

@@ -1,6 +1,7 @@
 /** Schemas shared by the API's routes, and the app factory with the one validation hook. */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { errorJson } from "@sightline/http";
+import { LIMITS } from "@sightline/shared/limits";
 import type { HonoEnv } from "../env.ts";
 
 export const ErrorSchema = z
@@ -53,3 +54,21 @@ export function fail(...args: Parameters<typeof errorJson<HonoEnv>>): never {
 }
 
 export const bearer: Record<string, string[]>[] = [{ session: [] }, { token: [] }];
+
+const DAY_MS = 86_400_000;
+
+/** A time range of the statistics routes: instants with an offset. */
+export const Bounds = z.object({
+  from: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-23T00:00:00Z" }),
+  to: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-30T00:00:00Z" }),
+});
+
+/** `from` before `to`, at most `maxRangeDays` apart. */
+export function bounded<T extends typeof Bounds>(schema: T) {
+  return schema
+    .refine((r) => Date.parse(r.from) < Date.parse(r.to), { message: "from must be before to", path: ["from"] })
+    .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= LIMITS.api.maxRangeDays * DAY_MS, {
+      message: `a range spans at most ${LIMITS.api.maxRangeDays} days`,
+      path: ["to"],
+    });
+}

@@ -10,7 +10,7 @@ import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import type { Context, MiddlewareHandler } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
-import { bearer, errorResponses, json, PageQuery, router } from "../lib/openapi.ts";
+import { Bounds, bearer, bounded, errorResponses, json, PageQuery, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
 
@@ -41,7 +41,10 @@ function documented<T extends z.ZodType>(schema: T, io: "input" | "output", name
   };
   // Through this module's zod: a schema of the shared package may come from another copy of
   // zod in a bundle (its instances then lack `.openapi`), and the API must still load.
-  return z.unknown().pipe(schema).openapi(name, inline(root) as never) as unknown as T;
+  return z
+    .unknown()
+    .pipe(schema)
+    .openapi(name, inline(root) as never) as unknown as T;
 }
 
 /**
@@ -75,6 +78,7 @@ function shallowBody(): MiddlewareHandler<HonoEnv> {
 }
 
 const Params = z.object({ siteId: z.string().min(1).max(64) });
+
 // The flag schema's own key: anything else (a NUL Postgres refuses) is no key.
 const FlagParams = Params.extend({ key: flagSchema.shape.key });
 
@@ -317,6 +321,38 @@ flags
           items: page.map(presentChange),
           nextCursor: rows.length > limit ? String(page.at(-1)?.id) : null,
         };
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/sites/{siteId}/flags/{key}/variants",
+      tags: ["flags"],
+      summary: "Pageviews and sessions per variant of a flag",
+      description:
+        "How the site's traffic split between the flag's variants over a range: each pageview counts under the " +
+        "variant the loader served it (docs/FLAGS.md), a session once per variant it saw. Public flags only.",
+      security: bearer,
+      middleware: requireScope("read"),
+      request: { params: FlagParams, query: bounded(Bounds) },
+      responses: {
+        200: json(
+          z.object({
+            items: z.array(z.object({ variant: z.string(), pageviews: z.number().int(), sessions: z.number().int() })),
+          }),
+          "Variants that were served, by name",
+        ),
+        ...errorResponses(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const { siteId, key } = c.req.valid("param");
+      const q = c.req.valid("query");
+      const accountId = c.get("caller").account.id;
+      return cachedRead(c, async (db) => {
+        if (!(await sitesData.getSite(db, accountId, siteId))) return null;
+        return { items: await flagsData.variants(db, siteId, key, { from: new Date(q.from), to: new Date(q.to) }) };
       });
     },
   );

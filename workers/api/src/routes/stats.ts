@@ -5,26 +5,9 @@ import { LIMITS } from "@sightline/shared/limits";
 import type { Dimension } from "@sightline/shared/wire";
 import type { Context } from "hono";
 import type { HonoEnv } from "../env.ts";
-import { bearer, errorResponses, json, router } from "../lib/openapi.ts";
+import { Bounds, bearer, bounded, errorResponses, json, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
-
-const DAY_MS = 86_400_000;
-
-const Bounds = z.object({
-  from: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-23T00:00:00Z" }),
-  to: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-30T00:00:00Z" }),
-});
-
-/** `from` before `to`, at most `maxRangeDays` apart. */
-function bounded<T extends typeof Bounds>(schema: T) {
-  return schema
-    .refine((r) => Date.parse(r.from) < Date.parse(r.to), { message: "from must be before to", path: ["from"] })
-    .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= LIMITS.api.maxRangeDays * DAY_MS, {
-      message: `a range spans at most ${LIMITS.api.maxRangeDays} days`,
-      path: ["to"],
-    });
-}
 
 const Limit = z.coerce.number().int().min(1).max(LIMITS.api.maxPageSize).default(10);
 const Range = bounded(Bounds.extend({ limit: Limit }));

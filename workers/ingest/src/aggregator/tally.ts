@@ -17,6 +17,7 @@ export const DIMENSION_TAGS: Record<Dimension, string> = {
   utm_source: "s",
   utm_medium: "m",
   utm_campaign: "k",
+  flag: "f",
 };
 const DIMENSION_OF_TAG = new Map(Object.entries(DIMENSION_TAGS).map(([d, t]) => [t, d as Dimension]));
 const BOT_DEVICE = `${DIMENSION_TAGS.device}bot`;
@@ -84,6 +85,8 @@ export class Tally {
           const v = e[p];
           if (v !== undefined) this.touch(visit, hour, DIMENSION_TAGS[p] + v);
         }
+        // Each flag variant the pageview was served: pageviews and sessions per variant.
+        if (m.flags) for (const f of m.flags) this.touch(visit, hour, DIMENSION_TAGS.flag + f);
       }
     }
   }

@@ -6,7 +6,14 @@
 
 import { countryOf, deviceClass } from "@sightline/core/aggregate";
 import type { Logger } from "@sightline/http";
-import { FLAG_DEVICES, type Flag, publicFlags, type SiteFlags } from "@sightline/shared/flags";
+import {
+  type EvaluationContext,
+  evaluateAll,
+  FLAG_DEVICES,
+  type Flag,
+  publicFlags,
+  type SiteFlags,
+} from "@sightline/shared/flags";
 import { LIMITS } from "@sightline/shared/limits";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { flagsKvKey } from "@sightline/shared/site";
@@ -96,4 +103,29 @@ export function edgeAttributes(c: Context<HonoEnv>): { country?: string; device?
   const device = deviceClass(c.req.header("user-agent"));
   if ((FLAG_DEVICES as readonly string[]).includes(device)) attributes.device = device;
   return attributes;
+}
+
+/**
+ * The variant of each public flag a batch's pageviews were served, as `<key>=<variant>`: each
+ * evaluated as the loader evaluates it on the page (the session id as targeting key, the edge's
+ * country and device, the path), so the statistics break down by variant with nothing sent by
+ * the tracker, whose core has no bytes to spare. One evaluation a batch, with its first page's
+ * path. Undefined for a site without public flags. A flip inside the loader's cache (a minute)
+ * can tell a page one variant and the statistics the next.
+ */
+export async function servedVariants(
+  c: Context<HonoEnv>,
+  siteKey: string,
+  sessionId: string,
+  events: readonly { path: string }[],
+): Promise<string[] | undefined> {
+  const flags = await findFlags(c.env.SITES, siteKey, c.get("log"));
+  if (!flags || flags.public.flags.length === 0) return undefined;
+  const ctx: EvaluationContext = Object.assign(Object.create(null), edgeAttributes(c), {
+    path: events[0]?.path,
+    targetingKey: sessionId,
+  });
+  const served: string[] = [];
+  for (const r of evaluateAll(flags.public, ctx)) if ("variant" in r) served.push(`${r.key}=${r.variant}`);
+  return served.length > 0 ? served : undefined;
 }

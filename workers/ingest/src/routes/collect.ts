@@ -19,6 +19,7 @@ import {
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
+import { servedVariants } from "../lib/flags.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { quotaSpent } from "../lib/quota.ts";
 import { findSite } from "../lib/sites.ts";
@@ -207,6 +208,8 @@ collect.post("/", async (c) => {
       events: kept,
       // Absent when empty, as in messages from before heatmaps.
       heat: heat.length > 0 ? heat : undefined,
+      flags:
+        kept.length > 0 && device !== "bot" ? await servedVariants(c, site.siteKey, batch.sessionId, kept) : undefined,
     };
     try {
       await env.INGEST_QUEUE.send(message, { contentType: "json" });
