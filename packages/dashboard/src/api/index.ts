@@ -5,6 +5,10 @@ import type {
   Breakdown,
   BreakdownRow,
   DeadLetterReplay,
+  Flag,
+  FlagChange,
+  FlagChanges,
+  FlagDefinition,
   FrustrationRow,
   HeatDevice,
   Heatmap,
@@ -47,6 +51,7 @@ export function createApi(options: ClientOptions = {}) {
   const request = createRequester(options);
   const range = (q: StatsQuery) => ({ from: q.from.toISOString(), to: q.to.toISOString() });
   const site = (id: string) => `/v1/sites/${encodeURIComponent(id)}`;
+  const flag = (id: string, key: string) => `${site(id)}/flags/${encodeURIComponent(key)}`;
   return {
     setupNeeded: (o: Opts = {}) => request<{ needed: boolean }>("/v1/setup", { ...o, redirectOn401: false }),
     setup: (body: { setupToken: string; email: string; password: string }) =>
@@ -113,6 +118,17 @@ export function createApi(options: ClientOptions = {}) {
       request<PageSnapshot>(`${site(id)}/heatmaps/snapshot`, {
         signal: q.signal,
         query: { path: q.path, device: q.device },
+      }),
+
+    listFlags: (id: string, o: Opts = {}) => request<{ items: Flag[] }>(`${site(id)}/flags`, o),
+    getFlag: (id: string, key: string, o: Opts = {}) => request<Flag>(flag(id, key), o),
+    createFlag: (id: string, body: FlagDefinition) => request<Flag>(`${site(id)}/flags`, { method: "POST", body }),
+    updateFlag: (id: string, key: string, body: FlagChanges) => request<Flag>(flag(id, key), { method: "PATCH", body }),
+    deleteFlag: (id: string, key: string) => request<void>(flag(id, key), { method: "DELETE" }),
+    flagHistory: (id: string, key: string, q: { cursor?: string; limit?: number } & Opts = {}) =>
+      request<Page<FlagChange>>(`${flag(id, key)}/history`, {
+        signal: q.signal,
+        query: { limit: q.limit, cursor: q.cursor },
       }),
 
     maintenance: (o: Opts = {}) => request<Maintenance>("/v1/maintenance", { ...o, redirectOn401: false }),

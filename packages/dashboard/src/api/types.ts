@@ -1,4 +1,7 @@
 /** The dashboard API's shapes, as documented in the OpenAPI document at /openapi.json. */
+import type { Flag as FlagDefinition } from "@sightline/shared/flags";
+
+export type { FlagDefinition };
 
 export interface Account {
   id: string;
@@ -252,4 +255,25 @@ export interface Maintenance {
   since: string | null;
   /** Who flipped it (answers to a flip only). */
   by?: string;
+}
+
+/** A feature flag as GET /v1/sites/{siteId}/flags answers it: the shared schema's flag and when it changed. */
+export interface Flag extends FlagDefinition {
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** PATCH /v1/sites/{siteId}/flags/{key}: each field sent replaces the stored one; null removes an optional one. */
+export type FlagChanges = { [K in Exclude<keyof FlagDefinition, "key">]?: FlagDefinition[K] | null };
+
+/** One audited change of a flag (GET .../flags/{key}/history), newest first. */
+export interface FlagChange {
+  /** The version of the site's flag record this change published. */
+  version: number;
+  action: "created" | "updated" | "deleted";
+  /** The email of the account that made the change. */
+  actor: string;
+  at: string;
+  before: FlagDefinition | null;
+  after: FlagDefinition | null;
 }

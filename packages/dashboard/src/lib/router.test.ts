@@ -1,3 +1,4 @@
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { describe, expect, it } from "vitest";
 import { matchRoute, paths, safeNext, tokenFromHash } from "./router.ts";
 
@@ -40,6 +41,21 @@ describe("matchRoute", () => {
       search: "?path=%2F&type=scroll",
     });
     expect(paths.heatmaps("site_1", "path=%2Fa&device=mobile")).toBe("/sites/site_1/heatmaps?path=%2Fa&device=mobile");
+    expect(matchRoute("/sites/site_01abc/flags")).toEqual({ name: "flags", siteId: "site_01abc" });
+    expect(matchRoute("/sites/site_01abc/flags/new-checkout.v2")).toEqual({
+      name: "flag",
+      siteId: "site_01abc",
+      key: "new-checkout.v2",
+    });
+    expect(matchRoute("/sites/site_01abc/flags/_new")).toEqual({ name: "flag", siteId: "site_01abc", key: null });
+    // "new" is a key like any other: the form for a new flag is at _new, which no key can be.
+    expect(matchRoute("/sites/site_01abc/flags/new")).toEqual({ name: "flag", siteId: "site_01abc", key: "new" });
+    expect(matchRoute(`/sites/s/flags/${"a".repeat(FLAG_LIMITS.maxKeyLength)}`)).toMatchObject({ name: "flag" });
+    expect(matchRoute(`/sites/s/flags/${"a".repeat(FLAG_LIMITS.maxKeyLength + 1)}`)).toEqual({ name: "not-found" });
+    expect(matchRoute("/sites/s/flags/Upper")).toEqual({ name: "not-found" });
+    expect(paths.flags("site_1")).toBe("/sites/site_1/flags");
+    expect(paths.flag("site_1", "new-checkout")).toBe("/sites/site_1/flags/new-checkout");
+    expect(paths.flag("site_1", null)).toBe("/sites/site_1/flags/_new");
     expect(matchRoute("/pipeline")).toEqual({ name: "pipeline" });
     expect(matchRoute("/pipeline/")).toEqual({ name: "pipeline" });
     expect(matchRoute("/sites/a/b/c")).toEqual({ name: "not-found" });

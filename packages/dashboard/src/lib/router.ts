@@ -1,4 +1,5 @@
 /** The UI's routes: plain paths served by the API worker's single-page fallback. */
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { type RangeSpec, specFromQuery, specQuery } from "./range.ts";
 
 export type Route =
@@ -11,10 +12,16 @@ export type Route =
   | { name: "recordings"; siteId: string; search: string }
   | { name: "recording"; siteId: string; recordingId: string }
   | { name: "heatmaps"; siteId: string; search: string }
+  | { name: "flags"; siteId: string }
+  /** key null: a new flag. */
+  | { name: "flag"; siteId: string; key: string | null }
   | { name: "pipeline" }
   | { name: "not-found" };
 
 const SITE_ID = "([A-Za-z0-9_-]{1,64})";
+// flagSchema's key: an identifier, so `_new` (the new-flag form) can never be a flag's key.
+const FLAG_KEY = `([a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxKeyLength - 1}})`;
+const NEW_FLAG = "_new";
 
 export function matchRoute(pathname: string, search = ""): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
@@ -32,6 +39,12 @@ export function matchRoute(pathname: string, search = ""): Route {
   if (m?.[1]) return { name: "recordings", siteId: m[1], search };
   m = new RegExp(`^/sites/${SITE_ID}/heatmaps$`).exec(path);
   if (m?.[1]) return { name: "heatmaps", siteId: m[1], search };
+  m = new RegExp(`^/sites/${SITE_ID}/flags$`).exec(path);
+  if (m?.[1]) return { name: "flags", siteId: m[1] };
+  m = new RegExp(`^/sites/${SITE_ID}/flags/${NEW_FLAG}$`).exec(path);
+  if (m?.[1]) return { name: "flag", siteId: m[1], key: null };
+  m = new RegExp(`^/sites/${SITE_ID}/flags/${FLAG_KEY}$`).exec(path);
+  if (m?.[1] && m[2]) return { name: "flag", siteId: m[1], key: m[2] };
   m = new RegExp(`^/sites/${SITE_ID}/recordings/([A-Za-z0-9_-]{1,128})$`).exec(path);
   if (m?.[1] && m[2]) return { name: "recording", siteId: m[1], recordingId: m[2] };
   return { name: "not-found" };
@@ -56,6 +69,9 @@ export const paths = {
   recordings: (siteId: string, query = "") =>
     `/sites/${encodeURIComponent(siteId)}/recordings${query ? `?${query}` : ""}`,
   heatmaps: (siteId: string, query = "") => `/sites/${encodeURIComponent(siteId)}/heatmaps${query ? `?${query}` : ""}`,
+  flags: (siteId: string) => `/sites/${encodeURIComponent(siteId)}/flags`,
+  flag: (siteId: string, key: string | null) =>
+    `/sites/${encodeURIComponent(siteId)}/flags/${key === null ? NEW_FLAG : encodeURIComponent(key)}`,
   recording: (siteId: string, recordingId: string) =>
     `/sites/${encodeURIComponent(siteId)}/recordings/${encodeURIComponent(recordingId)}`,
 };
