@@ -2,7 +2,7 @@ import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { evaluateFlag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
 import { LIMITS } from "@sightline/shared/limits";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
-import type { SiteEdgeRecord } from "@sightline/shared/site";
+import { flagsKvKey, type SiteEdgeRecord } from "@sightline/shared/site";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
 import { clearFlagsCache, findFlags } from "../src/lib/flags.ts";
@@ -248,7 +248,7 @@ describe("POST /ofrep/v1/evaluate/flags (bulk)", () => {
     expect(abroad.status).toBe(200);
   });
 
-  it("answers a flip once the isolate's cache of the record has expired", async () => {
+  it("answers a flip once the isolate's cache of the record has expired, and at once where it was published", async () => {
     const { siteKey } = await siteWithFlags([{ ...onOff, key: "launch" }], 1);
     const launch = async () => {
       const res = await evaluate({ siteKey });
@@ -256,16 +256,22 @@ describe("POST /ofrep/v1/evaluate/flags (bulk)", () => {
     };
     const before = await launch();
     expect(before.flags).toEqual([{ key: "launch", value: false, variant: "off", reason: "STATIC" }]);
-    await new EdgeAdmin(createExecutionContext(), env).putFlags(siteKey, {
-      version: 2,
-      flags: [{ ...onOff, key: "launch", defaultVariant: "on", rules: [] }],
-    });
-    // Within FLAG_LIMITS.edgeCacheMs the isolate answers from what it read.
+    // Published from another isolate (the one that ran EdgeAdmin forgets its cache at once):
+    // within FLAG_LIMITS.edgeCacheMs this isolate answers from what it read.
+    await env.SITES.put(
+      flagsKvKey(siteKey),
+      JSON.stringify({ version: 2, flags: [flagSchema.parse({ ...onOff, key: "launch", defaultVariant: "on" })] }),
+    );
     expect((await launch()).flags).toEqual(before.flags);
     clearSiteCache();
     const after = await launch();
     expect(after.flags).toEqual([{ key: "launch", value: true, variant: "on", reason: "STATIC" }]);
     expect(after.etag).toMatch(/^"2-/);
+    await new EdgeAdmin(createExecutionContext(), env).putFlags(siteKey, {
+      version: 3,
+      flags: [flagSchema.parse({ ...onOff, key: "launch", enabled: false })],
+    });
+    expect((await launch()).flags).toEqual([{ key: "launch", value: false, variant: "off", reason: "DISABLED" }]);
   });
 
   it("answers a site without flags with none", async () => {
