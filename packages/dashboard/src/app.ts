@@ -175,6 +175,16 @@ export class App {
         return renderSettings(ctx, this.frame(ctx, "settings", route.siteId), route.siteId);
       case "heatmaps":
         return renderHeatmaps(ctx, this.frame(ctx, "heatmaps", route.siteId), route.siteId, route.search);
+      case "flags":
+      case "flag": {
+        // The Flags pages carry zod (the shared flagSchema): a chunk of their own, loaded here.
+        const main = this.frame(ctx, "flags", route.siteId);
+        return import("./views/flags.ts").then((m) =>
+          route.name === "flags"
+            ? m.renderFlags(ctx, main, route.siteId)
+            : m.renderFlagEditor(ctx, main, route.siteId, route.key),
+        );
+      }
       case "recordings":
         return renderRecordings(ctx, this.frame(ctx, "recordings", route.siteId), route.siteId, route.search);
       case "recording":
@@ -242,6 +252,7 @@ export class App {
           h("li", {}, link(paths.overview(siteId), "Overview", section === "overview")),
           h("li", {}, link(paths.recordings(siteId), "Recordings", section === "recordings")),
           h("li", {}, link(paths.heatmaps(siteId), "Heatmaps", section === "heatmaps")),
+          h("li", {}, link(paths.flags(siteId), "Flags", section === "flags")),
           h("li", {}, link(paths.settings(siteId), "Settings", section === "settings")),
         ]
       : [];

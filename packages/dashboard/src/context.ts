@@ -19,4 +19,4 @@ export interface ViewContext {
 export type PublicContext = Omit<ViewContext, "account">;
 
 /** Which item of the product navigation is current. */
-export type Section = "sites" | "overview" | "recordings" | "heatmaps" | "settings" | "pipeline";
+export type Section = "sites" | "overview" | "recordings" | "heatmaps" | "flags" | "settings" | "pipeline";
