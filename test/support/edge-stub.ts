@@ -20,6 +20,9 @@ export const EDGE_STUB_WORKER = {
       }
       async putFlags(k, r) { await this.env.SITES.put("flags:" + k, JSON.stringify(r)); }
       async getFlags(k) { return this.env.SITES.get("flags:" + k, { type: "json" }); }
+      async putToken(h, t) { await this.env.SITES.put("token:" + h, JSON.stringify(t)); }
+      async deleteToken(h) { await this.env.SITES.delete("token:" + h); }
+      async tokenPublished(h) { return (await this.env.SITES.get("token:" + h)) !== null; }
       async putSite(r) { await this.env.SITES.put("site:" + r.siteKey, JSON.stringify(r)); }
       async getSite(k) { return this.env.SITES.get("site:" + k, { type: "json" }); }
       async deleteSite(k) { await this.env.SITES.delete("site:" + k); await this.env.SITES.delete("flags:" + k); }

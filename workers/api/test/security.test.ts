@@ -4,6 +4,8 @@
  * logs of a run carry no password, token or cookie value.
  */
 
+import { env } from "cloudflare:test";
+import { hashSecret } from "@sightline/core/auth";
 import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -158,7 +160,11 @@ describe("every operation in the API document", () => {
     const { token, item } = (await res.json()) as { token: string; item: { id: string; prefix: string } };
     expect(token.startsWith(item.prefix)).toBe(true);
     expect((await api("/v1/me", { token })).status).toBe(200);
+    // The edge knows it by its hash (OFREP for servers), and forgets it on revocation.
+    const stub = env.EDGE as unknown as { tokenPublished(hash: string): Promise<boolean> };
+    expect(await stub.tokenPublished(await hashSecret(token))).toBe(true);
     expect((await api(`/v1/tokens/${item.id}`, { method: "DELETE", cookie: owner })).status).toBe(204);
+    expect(await stub.tokenPublished(await hashSecret(token))).toBe(false);
     expect((await api("/v1/me", { token })).status).toBe(401);
     const list = (await (await api("/v1/tokens", { cookie: owner })).json()) as { items: { id: string }[] };
     expect(list.items.map((t) => t.id)).not.toContain(item.id);

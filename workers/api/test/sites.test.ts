@@ -24,6 +24,8 @@ describe("sites", () => {
     expect(site.snippet).toBe(`<script async src="https://api.test/s/${site.key}.js"></script>`);
     expect(await edge().getSite(site.key)).toEqual({
       siteId: site.id,
+      // The owner's account: an API token evaluates private flags of its own account's sites only.
+      accountId: expect.stringMatching(/^acc_/),
       siteKey: site.key,
       origins: ["https://docs.example"],
       shards: 1,

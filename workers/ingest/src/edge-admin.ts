@@ -11,6 +11,8 @@ import {
   type DeadLetterCount,
   type DeadLetterReplay,
   type EdgeAdminRpc,
+  type EdgeToken,
+  edgeTokenKvKey,
   flagsKvKey,
   type MaintenanceState,
   maintenanceKvKey,
@@ -43,6 +45,14 @@ export class EdgeAdmin extends WorkerEntrypoint<Env> implements EdgeAdminRpc {
 
   async getFlags(siteKey: string): Promise<SiteFlags | null> {
     return this.env.SITES.get<SiteFlags>(flagsKvKey(siteKey), { type: "json" });
+  }
+
+  async putToken(hash: string, token: EdgeToken): Promise<void> {
+    await this.env.SITES.put(edgeTokenKvKey(hash), JSON.stringify({ accountId: token.accountId }));
+  }
+
+  async deleteToken(hash: string): Promise<void> {
+    await this.env.SITES.delete(edgeTokenKvKey(hash));
   }
 
   async putSite(record: SiteEdgeRecordInput): Promise<void> {

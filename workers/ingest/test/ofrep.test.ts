@@ -1,4 +1,5 @@
 import { createExecutionContext, env, SELF } from "cloudflare:test";
+import { hashSecret } from "@sightline/core/auth";
 import { evaluateFlag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
 import { LIMITS } from "@sightline/shared/limits";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
@@ -132,10 +133,34 @@ describe("POST /ofrep/v1/evaluate/flags/{key}", () => {
     expect(await variant("by-device", { body: { context: { device: "mobile" } } })).toBe("on");
   });
 
-  it("evaluates flags with private targeting, which never ship to browsers", async () => {
-    const { siteKey } = await siteWithFlags();
-    const res = await evaluate({ key: "beta-list", siteKey, body: { context: { email: "ada@shop.example" } } });
-    expect(await res.json()).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+  it("evaluates flags with private targeting for a server with its account's API token only", async () => {
+    const { siteKey } = await siteWithFlags(FLAGS, 1, { accountId: "acc_owner" });
+    const admin = new EdgeAdmin(createExecutionContext(), env);
+    const token = `sl_${"a".repeat(43)}`;
+    const other = `sl_${"b".repeat(43)}`;
+    await admin.putToken(await hashSecret(token), { accountId: "acc_owner" });
+    await admin.putToken(await hashSecret(other), { accountId: "acc_other" });
+    const ada = { context: { email: "ada@shop.example" } };
+    // The public key alone (a page, or anyone who read it there) cannot probe the list.
+    await expectFailure(await evaluate({ key: "beta-list", siteKey, body: ada }), 404, {
+      key: "beta-list",
+      errorCode: "FLAG_NOT_FOUND",
+    });
+    const server = (t: string) => ({
+      key: "beta-list",
+      siteKey,
+      body: ada,
+      origin: null,
+      headers: { authorization: `Bearer ${t}` },
+    });
+    expect(await (await evaluate(server(token))).json()).toMatchObject({ value: true, reason: "TARGETING_MATCH" });
+    const bulk = await evaluate({ ...server(token), key: undefined });
+    expect(((await bulk.json()) as { flags: { key: string }[] }).flags.map((f) => f.key)).toContain("beta-list");
+    // Another account's token, a malformed one, or one revoked: 401.
+    for (const t of [other, "sl_short", `${token}x`])
+      await expectError(await evaluate(server(t)), 401, "UNAUTHENTICATED");
+    await admin.deleteToken(await hashSecret(token));
+    await expectError(await evaluate(server(token)), 401, "UNAUTHENTICATED");
   });
 
   it("answers 404 FLAG_NOT_FOUND for a key the site does not have, or any key of a site without flags", async () => {
@@ -199,7 +224,6 @@ describe("POST /ofrep/v1/evaluate/flags (bulk)", () => {
         { key: "by-device", value: true, variant: "on", reason: "TARGETING_MATCH" },
         { key: "split", errorCode: "TARGETING_KEY_MISSING", errorDetails: expect.any(String) },
         { key: "killed", value: false, variant: "off", reason: "DISABLED" },
-        { key: "beta-list", value: false, variant: "off", reason: "DEFAULT" },
       ],
       metadata: { version: 3 },
     });

@@ -19,6 +19,7 @@ export type SiteRow = typeof sites.$inferSelect;
 export function edgeRecordOf(s: SiteRow): SiteEdgeRecord {
   return {
     siteId: s.id,
+    accountId: s.accountId ?? undefined,
     siteKey: s.key,
     origins: s.origins,
     shards: s.shards,

@@ -14,6 +14,8 @@ export const siteKeySchema = z
 
 export const siteEdgeRecord = z.object({
   siteId: z.string().min(1).max(64),
+  /** The owning account: an API token evaluates private flags only of its own account's sites. */
+  accountId: z.string().min(1).max(64).optional(),
   siteKey: siteKeySchema,
   /** Origins allowed to send events, e.g. `https://example.com`. Empty refuses every browser. */
   origins: z.array(z.string().max(256)).max(50),
@@ -67,6 +69,16 @@ export const maintenanceState = z.object({
 export type MaintenanceState = z.infer<typeof maintenanceState>;
 export const MAINTENANCE_OFF: MaintenanceState = { on: false, message: "", since: 0, by: "" };
 export const maintenanceKvKey = (siteId?: string) => (siteId ? `maintenance:${siteId}` : "maintenance");
+
+/**
+ * An API token as the edge knows it, under `token:<sha256 of the token>` (never the token): for
+ * OFREP callers that authenticate as a server (`Authorization: Bearer sl_…`, scope `flags` or
+ * above). Written when the token is made, deleted when it is revoked.
+ */
+export interface EdgeToken {
+  accountId: string;
+}
+export const edgeTokenKvKey = (hash: string) => `token:${hash}`;
 
 /** A site's feature flags as the edge evaluates them (`SiteFlags`, ../flags), by site key like its record. */
 export const flagsKvKey = (siteKey: string) => `flags:${siteKey}`;
@@ -162,6 +174,9 @@ export interface EdgeAdminRpc {
   /** Publishes a site's whole flag record (Postgres is the source of truth); null when none is published. */
   putFlags(siteKey: string, record: SiteFlags): Promise<void>;
   getFlags(siteKey: string): Promise<SiteFlags | null>;
+  /** Publishes or withdraws an API token that may evaluate flags (by its SHA-256). */
+  putToken(hash: string, token: EdgeToken): Promise<void>;
+  deleteToken(hash: string): Promise<void>;
   putSite(record: SiteEdgeRecord): Promise<void>;
   getSite(siteKey: string): Promise<SiteEdgeRecord | null>;
   deleteSite(siteKey: string): Promise<void>;

@@ -4,6 +4,7 @@ import { newApiToken } from "@sightline/core/auth";
 import { accountsData } from "@sightline/db";
 import { TOKEN_SCOPES } from "@sightline/shared/auth";
 import { LIMITS } from "@sightline/shared/limits";
+import { edge } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
@@ -93,7 +94,7 @@ account
             "application/json": {
               schema: z.object({
                 name: z.string().trim().min(1).max(LIMITS.api.maxNameLength),
-                scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(3),
+                scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length),
               }),
             },
           },
@@ -121,6 +122,8 @@ account
           hash: secret.hash,
           scopes,
         });
+        // Every scope may evaluate flags: the edge learns the token (its hash) before it is shown.
+        await edge(c.env).putToken(secret.hash, { accountId });
         return c.json({ token: secret.token, item: present(item) }, 201);
       } catch (err) {
         throw databaseUnavailable(err);
@@ -147,6 +150,7 @@ account
         throw databaseUnavailable(err);
       }
       if (!revokedHash) return fail(c, "NOT_FOUND", "No such token.");
+      await edge(c.env).deleteToken(revokedHash);
       // Before answering: a revoked token must not answer from the cache in an outage.
       await forgetIdentity(c, "token", revokedHash);
       return c.body(null, 204);

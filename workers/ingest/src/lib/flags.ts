@@ -25,8 +25,9 @@ import type { HonoEnv } from "../env.ts";
 export interface EdgeFlags {
   record: SiteFlags;
   byKey: Map<string, Flag>;
-  /** `publicFlags(record)`: what the loader may carry. */
+  /** `publicFlags(record)`: what the loader may carry, and all a caller with the site key is answered. */
   public: SiteFlags;
+  publicByKey: Map<string, Flag>;
 }
 
 interface Entry {
@@ -52,8 +53,15 @@ export async function findFlags(kv: KVNamespace, siteKey: string, log?: Logger):
   let flags: EdgeFlags | null = null;
   if (text !== null) {
     const record = outline(text);
-    if (record) flags = { record, byKey: new Map(record.flags.map((f) => [f.key, f])), public: publicFlags(record) };
-    else log?.error("malformed flag record in KV", { siteKey });
+    if (record) {
+      const open = publicFlags(record);
+      flags = {
+        record,
+        byKey: new Map(record.flags.map((f) => [f.key, f])),
+        public: open,
+        publicByKey: new Map(open.flags.map((f) => [f.key, f])),
+      };
+    } else log?.error("malformed flag record in KV", { siteKey });
   }
   remember(siteKey, { flags, until: now + FLAG_LIMITS.edgeCacheMs, bytes: text?.length ?? 0 });
   return flags;

@@ -2,8 +2,12 @@
  * OFREP 0.3.0 (the OpenFeature Remote Evaluation Protocol) at the edge, under /ofrep/v1:
  * `POST /evaluate/flags/{key}` evaluates one flag, `POST /evaluate/flags` every flag of the
  * site (ETag / 304). Browsers authenticate with the site's public key as `X-API-Key`, and
- * their Origin must be one of the site's. Flags come from KV through an isolate cache
- * (lib/flags.ts) and are evaluated by the shared evaluator the loader also runs.
+ * their Origin must be one of the site's; they are answered the site's public flags, what the
+ * loader carries. A server adds an API token of the site's account
+ * (`Authorization: Bearer sl_…`, any scope: `flags` is the one to give it) and is answered
+ * every flag, private targeting included: a list no one holding only the public key can probe.
+ * Flags come from KV through an isolate cache (lib/flags.ts) and are evaluated by the shared
+ * evaluator the loader also runs.
  *
  * Bodies the spec shapes (400, 404, the evaluations) are exactly its shapes. The statuses it
  * leaves without a body (401, 403, 413, 429) carry our one error shape and its stable codes.
@@ -15,10 +19,13 @@
  * it is sent as DEFAULT: UNKNOWN would throw away what is known, STATIC would say there was
  * nothing to match.
  */
+
+import { hashSecret, looksLikeApiToken } from "@sightline/core/auth";
 import { errorJson } from "@sightline/http";
 import { SightlineError } from "@sightline/shared/errors";
 import { type EvaluationContext, evaluateAll, evaluateFlag } from "@sightline/shared/flags";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
+import { type EdgeToken, edgeTokenKvKey } from "@sightline/shared/site";
 import { type Context, Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
@@ -58,6 +65,10 @@ async function evaluationRequest(c: Context<HonoEnv>) {
     return errorJson(c, "UNAUTHENTICATED", "Send the site's key as X-API-Key; this one is not a site's.", cors);
   }
   c.get("logFields").site = site.siteId;
+  const server = await isServer(c, site.accountId);
+  if (server === null) {
+    return errorJson(c, "UNAUTHENTICATED", "This token is not one of the site's account, or it was revoked.", cors);
+  }
   // Without an Origin the caller is not a page (a server, a script); the key is public anyway.
   if (origin && !site.origins.includes(origin)) {
     return errorJson(c, "ORIGIN_NOT_ALLOWED", "This origin is not registered for the site.", cors);
@@ -84,8 +95,30 @@ async function evaluationRequest(c: Context<HonoEnv>) {
   if ("errorCode" in context) return { cors, failure: context };
   // The caller's own country and device win over what the edge sees.
   const ctx: EvaluationContext = Object.assign(Object.create(null), edgeAttributes(c), context);
-  const flags = await findFlags(env.SITES, site.siteKey, c.get("log"));
-  return { cors, ctx, flags, siteKey: site.siteKey };
+  const found = await findFlags(env.SITES, site.siteKey, c.get("log"));
+  const flags = found && {
+    record: server ? found.record : found.public,
+    byKey: server ? found.byKey : found.publicByKey,
+  };
+  return { cors, ctx, flags, siteKey: site.siteKey, server };
+}
+
+/**
+ * Whether the caller authenticated as a server: false without an Authorization header, true
+ * with a live API token of the site's account (known to the edge by its hash, EdgeAdmin.putToken;
+ * KV caches a read for a minute, so a revocation takes that long plus KV's propagation), null
+ * for any other Authorization.
+ */
+async function isServer(c: Context<HonoEnv>, accountId: string | undefined): Promise<boolean | null> {
+  const authorization = c.req.header("authorization");
+  if (authorization === undefined) return false;
+  const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
+  if (!token || !looksLikeApiToken(token) || !accountId) return null;
+  const known = await c.get("env").SITES.get<EdgeToken>(edgeTokenKvKey(await hashSecret(token)), {
+    type: "json",
+    cacheTtl: 60,
+  });
+  return known?.accountId === accountId ? true : null;
 }
 
 /**
@@ -139,7 +172,8 @@ ofrep.post("/evaluate/flags", async (c) => {
   if ("failure" in req) return c.json(req.failure, 400, req.cors);
   const version = req.flags?.record.version ?? 0;
   // The answer is a function of the record and the context, so they are its tag.
-  const etag = `"${version}-${await digest(`${req.siteKey}\n${version}\n${canonical(req.ctx)}`)}"`;
+  // A server is answered private flags too: its answer has a tag of its own.
+  const etag = `"${version}-${await digest(`${req.siteKey}\n${version}\n${req.server}\n${canonical(req.ctx)}`)}"`;
   const headers = { ...req.cors, ETag: etag };
   if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
   const flags = req.flags ? evaluateAll(req.flags.record, req.ctx) : [];
