@@ -208,6 +208,26 @@ describe("sites", () => {
     expect(await (await api(`/v1/sites/${site.id}`, { cookie })).json()).toMatchObject({ timeZone: "Europe/Berlin" });
   });
 
+  it("enforces each setting at exactly the LIMITS value the dashboard's forms show", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Edges");
+    const A = LIMITS.api;
+    const R = LIMITS.recording;
+    const edges: [string, unknown, unknown][] = [
+      ["name", "n".repeat(A.maxNameLength), "n".repeat(A.maxNameLength + 1)],
+      ["dailyEventQuota", A.maxDailyEventQuota, A.maxDailyEventQuota + 1],
+      ["retentionDays", A.maxRetentionDays, A.maxRetentionDays + 1],
+      ["recordingDailyQuota", R.maxDailyQuota, R.maxDailyQuota + 1],
+      ["recordingRetentionDays", R.maxRetentionDays, R.maxRetentionDays + 1],
+    ];
+    for (const [field, at, past] of edges) {
+      const ok = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { [field]: at } });
+      expect(ok.status, `${field} at its limit`).toBe(200);
+      const refused = await api(`/v1/sites/${site.id}`, { method: "PATCH", cookie, json: { [field]: past } });
+      expect(refused.status, `${field} past its limit`).toBe(400);
+    }
+  });
+
   it("refuses invalid settings with VALIDATION_FAILED and changes nothing", async () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie);

@@ -2,6 +2,7 @@
  * A site's recordings: the filters (kept in the address bar, so a filtered list can be shared
  * and survives a reload), the list a page at a time, and a link to each one's player.
  */
+import { LIMITS } from "@sightline/shared/limits";
 import type { RecordingSummary } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
@@ -178,10 +179,14 @@ function filterForm(current: FilterForm, apply: (f: FilterForm) => void): HTMLEl
   const to = input("to", current.to, { type: "date" });
   const min = input("min", current.minSeconds, { type: "number", min: 0, step: 1, inputmode: "numeric" });
   const max = input("max", current.maxSeconds, { type: "number", min: 0, step: 1, inputmode: "numeric" });
-  const page = input("page", current.page, { type: "text", maxlength: 2048, placeholder: "/pricing or /docs/*" });
+  const page = input("page", current.page, {
+    type: "text",
+    maxlength: LIMITS.collect.maxUrlLength,
+    placeholder: "/pricing or /docs/*",
+  });
   const referrer = input("referrer", current.referrer, {
     type: "text",
-    maxlength: 2048,
+    maxlength: LIMITS.collect.maxUrlLength,
     placeholder: "https://news.example/*",
   });
   const country = input("country", current.country, {

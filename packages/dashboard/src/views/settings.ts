@@ -1,4 +1,5 @@
 /** One site's settings: the install snippet, the editable fields, and deleting the site. */
+import { LIMITS } from "@sightline/shared/limits";
 import type { Site } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
@@ -41,8 +42,11 @@ export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId
   );
 }
 
-/** The API's bounds (LIMITS.recording.maxDailyQuota and maxRetentionDays); it checks them too. */
-const RECORDING_BOUNDS = { maxDailyQuota: 10_000_000, maxRetentionDays: 365 };
+/** The API's own bounds, from the one table: the form cannot drift from what is enforced. */
+const RECORDING_BOUNDS = {
+  maxDailyQuota: LIMITS.recording.maxDailyQuota,
+  maxRetentionDays: LIMITS.recording.maxRetentionDays,
+};
 
 function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof messageBox>): HTMLElement {
   const rate = h("input", {
@@ -184,13 +188,33 @@ function generalCard(
   heading: HTMLElement,
   notice: ReturnType<typeof messageBox>,
 ): HTMLElement {
-  const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, autocomplete: "off" });
+  const name = h("input", {
+    type: "text",
+    name: "name",
+    required: true,
+    maxlength: LIMITS.api.maxNameLength,
+    autocomplete: "off",
+  });
   name.value = site.name;
   const origins = h("textarea", { name: "origins", rows: 3, required: true, spellcheck: "false" });
   origins.value = formatOrigins(site.origins);
-  const quota = h("input", { type: "number", name: "dailyEventQuota", min: 1, step: 1, inputmode: "numeric" });
+  const quota = h("input", {
+    type: "number",
+    name: "dailyEventQuota",
+    min: 1,
+    max: LIMITS.api.maxDailyEventQuota,
+    step: 1,
+    inputmode: "numeric",
+  });
   quota.value = String(site.dailyEventQuota);
-  const retention = h("input", { type: "number", name: "retentionDays", min: 1, step: 1, inputmode: "numeric" });
+  const retention = h("input", {
+    type: "number",
+    name: "retentionDays",
+    min: 1,
+    max: LIMITS.api.maxRetentionDays,
+    step: 1,
+    inputmode: "numeric",
+  });
   retention.value = String(site.retentionDays);
   const timeZone = h(
     "select",

@@ -1,4 +1,5 @@
 /** The sites the account owns, and the form that adds one. */
+import { LIMITS } from "@sightline/shared/limits";
 import type { Site } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
@@ -99,7 +100,13 @@ function siteItem(site: Site): HTMLLIElement {
 }
 
 function createForm(ctx: ViewContext): HTMLElement {
-  const name = h("input", { type: "text", name: "name", autocomplete: "off", required: true, maxlength: 100 });
+  const name = h("input", {
+    type: "text",
+    name: "name",
+    autocomplete: "off",
+    required: true,
+    maxlength: LIMITS.api.maxNameLength,
+  });
   const origins = h("textarea", { name: "origins", rows: 3, required: true, spellcheck: "false" });
   origins.placeholder = "https://example.com";
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Add site");

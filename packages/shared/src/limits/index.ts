@@ -157,6 +157,9 @@ export const LIMITS = {
     maxFrustrationRows: 50,
     defaultDailyEventQuota: 1_000_000,
     maxDailyEventQuota: 1_000_000_000,
+    /** Days a site's statistics are kept (the hourly retention run deletes older rows). */
+    defaultRetentionDays: 365,
+    maxRetentionDays: 3_650,
     /** Login and setup attempts per client address (CF-Connecting-IP), whatever the email. */
     loginAttemptsPerMinute: 10,
     /**

@@ -47,8 +47,8 @@ const timeZone = z
 const SiteSettings = z.object({
   name: z.string().trim().min(1).max(A.maxNameLength),
   origins: z.array(origin).max(A.maxOrigins),
-  dailyEventQuota: z.number().int().min(0).max(1_000_000_000).default(1_000_000),
-  retentionDays: z.number().int().min(1).max(3650).default(365),
+  dailyEventQuota: z.number().int().min(0).max(A.maxDailyEventQuota).default(A.defaultDailyEventQuota),
+  retentionDays: z.number().int().min(1).max(A.maxRetentionDays).default(A.defaultRetentionDays),
   timeZone: timeZone.default("UTC"),
   hashRoutes: z.boolean().default(true).openapi({ description: "Count hash routes (`#/…`, `#!/…`) as pages." }),
   shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite).default(1).openapi({
