@@ -345,6 +345,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
           campaign("utm_medium", "email", start + 36 * HOUR),
           campaign("utm_campaign", "spring-launch", start + 36 * HOUR),
           campaign("utm_source", "outside-the-range", start - HOUR),
+          { ...campaign("utm_source", "", start + 36 * HOUR), dimension: "flag", value: "new-checkout=b" },
         ]);
       await data.db.insert(schema.quotaDays).values([
         { siteId, day: utcDay(start), reachedAt: at(start + 2 * HOUR) },
@@ -410,6 +411,10 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
       await campaigns.locator("td.label", { hasText: /^newsletter$/ }).waitFor();
       expect(await campaigns.locator("td.label").allTextContents()).toEqual(["newsletter"]);
       expect(await campaigns.locator("th").first().textContent()).toBe("Source");
+      // Pageviews per variant of a flag, in the same range.
+      const variants = page.locator("#table-flag-variants");
+      await variants.locator("td.label", { hasText: /^new-checkout: b$/ }).waitFor();
+      expect(await variants.locator("tbody tr td").allTextContents()).toEqual(["new-checkout: b", "5", "2"]);
     };
     await picked();
     await shot(page, "dashboard-overview-range-1280");
@@ -435,6 +440,8 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     await expect.poll(() => total("pageviews"), { timeout: 15_000 }).toBe("0");
     await page.locator("#quota-notice").waitFor({ state: "hidden" });
     await campaigns.getByText("No visits tagged with utm_source in this range.").waitFor();
+    // No flag variants served in those days: the card is not shown.
+    await page.locator("#table-flag-variants").waitFor({ state: "hidden" });
 
     // A range the other way round is refused in words, and nothing changes.
     await page.fill("#range-from", d2);

@@ -95,7 +95,14 @@ export interface BreakdownRow {
   sessions: number;
 }
 
-export type Breakdown = "referrers" | "devices" | "countries" | "utm-sources" | "utm-mediums" | "utm-campaigns";
+export type Breakdown =
+  | "referrers"
+  | "devices"
+  | "countries"
+  | "utm-sources"
+  | "utm-mediums"
+  | "utm-campaigns"
+  | "flags";
 
 export interface QuotaDay {
   /** A UTC day, "2026-12-05". */

@@ -32,14 +32,24 @@ interface TableSpec {
   title: string;
   column: string;
   label: (row: BreakdownRow) => string;
+  /** Hidden while the range has no row (a site without flags has no flag variants). */
+  hideEmpty?: boolean;
 }
 
-type BreakdownTable = "referrers" | "devices" | "countries";
+type BreakdownTable = "referrers" | "devices" | "countries" | "flags";
 
 const BREAKDOWNS: Record<BreakdownTable, TableSpec> = {
   referrers: { id: "referrers", title: "Referrers", column: "Referrer", label: (r) => referrerLabel(r.value) },
   devices: { id: "devices", title: "Devices", column: "Device", label: (r) => deviceLabel(r.value) },
   countries: { id: "countries", title: "Countries", column: "Country", label: (r) => countryName(r.value) },
+  // `<key>=<variant>`: an experiment read beside the traffic it got.
+  flags: {
+    id: "flag-variants",
+    title: "Flag variants",
+    column: "Flag: variant",
+    label: (r) => r.value.replace("=", ": "),
+    hideEmpty: true,
+  },
 };
 
 /** The campaign card's tabs: one utm parameter each. */
@@ -313,6 +323,7 @@ export async function renderOverview(
       if (res?.status === "fulfilled") {
         const items = (res.value.data as { items: BreakdownRow[] }).items;
         b.view.fill(items.map((row) => ({ label: b.spec.label(row), row })));
+        if (b.spec.hideEmpty) b.view.el.hidden = items.length === 0;
       } else b.view.failed();
     });
   };

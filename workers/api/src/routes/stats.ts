@@ -42,6 +42,7 @@ const BREAKDOWNS = {
   "utm-sources": "utm_source",
   "utm-mediums": "utm_medium",
   "utm-campaigns": "utm_campaign",
+  flags: "flag",
 } as const satisfies Record<string, Dimension>;
 type BreakdownName = keyof typeof BREAKDOWNS;
 const BREAKDOWN_NAMES = Object.keys(BREAKDOWNS) as [BreakdownName, ...BreakdownName[]];
@@ -181,11 +182,12 @@ stats
       method: "get",
       path: "/sites/{siteId}/stats/{breakdown}",
       tags: ["stats"],
-      summary: "Referrers, devices, countries or campaign sources, mediums and names",
+      summary: "Referrers, devices, countries, campaign sources, mediums and names, or flag variants",
       description:
         "Values of one breakdown by pageviews. `devices` alone has a `bot` row; bots count nowhere else. The " +
         "`utm-*` breakdowns are the `utm_source`, `utm_medium` and `utm_campaign` query parameters pages were " +
-        "visited with.",
+        "visited with. `flags` values are `<flag key>=<variant>`: the variant of each public flag a pageview was " +
+        "served (docs/FLAGS.md).",
       security: bearer,
       middleware: requireScope("read"),
       request: {
