@@ -336,6 +336,28 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
     await page.locator("#pipeline-sites").waitFor();
   });
 
+  it("puts one site in maintenance from its settings: its pages say so, others answer, its page ends it", async () => {
+    const { stack, page } = need();
+    await page.goto(`${stack.apiUrl}/sites/${siteId}/settings`);
+    await expect.poll(() => page.locator("#maintenance-state").textContent()).toMatch(/^Off: this site/);
+    await page.getByLabel("Note on the maintenance page (optional)").fill("Moving this site's data");
+    await page.getByRole("button", { name: "Start maintenance" }).click();
+    await page.locator("#maintenance-page").waitFor();
+    expect(await page.locator("#maintenance-page h1").textContent()).toBe("This site is under maintenance");
+    expect(await page.locator("#maintenance-message").textContent()).toBe("Moving this site's data");
+    await shot(page, "maintenance-site-1280");
+    expect(await apiStatus(page, `/v1/sites/${siteId}`)).toEqual({
+      status: 503,
+      code: "MAINTENANCE",
+      retryAfter: "120",
+    });
+    expect(await apiStatus(page, "/v1/sites")).toMatchObject({ status: 200 });
+
+    await page.getByRole("button", { name: "End maintenance" }).click();
+    await page.locator("#site-settings").waitFor();
+    expect(await apiStatus(page, `/v1/sites/${siteId}`)).toMatchObject({ status: 200 });
+  });
+
   async function pageviewsOf(path: string): Promise<number> {
     if (!data) throw new Error("no database");
     const r = await data.db.execute(

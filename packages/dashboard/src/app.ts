@@ -54,14 +54,18 @@ export class App {
   }
 
   /**
-   * A 503 MAINTENANCE: when the whole API is in maintenance, the maintenance page replaces the
-   * view; a site's maintenance is left to the view, which says so where it failed.
+   * A 503 MAINTENANCE: the maintenance page replaces the view, for the whole API or for the
+   * site the page is about.
    */
   private async maintenanceHit(): Promise<void> {
     if (this.maintenanceShown) return;
     this.maintenanceShown = true;
     try {
-      const { data } = await this.api.maintenance();
+      let { data } = await this.api.maintenance();
+      // Not everywhere: the site of this page, when it is one of the signed-in account's.
+      const route = matchRoute(location.pathname, location.search);
+      const siteId = !data.on && this.account && "siteId" in route ? route.siteId : undefined;
+      if (siteId) data = (await this.api.siteMaintenance(siteId)).data;
       if (!data.on) return;
       this.controller?.abort();
       const main = this.publicFrame();
@@ -70,6 +74,7 @@ export class App {
         api: this.api,
         signedIn: !!this.account,
         done: () => void this.render(),
+        siteId,
       });
     } catch {
       // The switch cannot be read: the view's own error stays on screen.

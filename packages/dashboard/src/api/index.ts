@@ -134,6 +134,9 @@ export function createApi(options: ClientOptions = {}) {
     maintenance: (o: Opts = {}) => request<Maintenance>("/v1/maintenance", { ...o, redirectOn401: false }),
     setMaintenance: (flip: { on: boolean; message?: string }) =>
       request<Maintenance>("/v1/maintenance", { method: "PUT", body: flip }),
+    siteMaintenance: (id: string, o: Opts = {}) => request<Maintenance>(`${site(id)}/maintenance`, o),
+    setSiteMaintenance: (id: string, flip: { on: boolean; message?: string }) =>
+      request<Maintenance>(`${site(id)}/maintenance`, { method: "PUT", body: flip }),
 
     pipelineHealth: (q: { cursor?: string; limit?: number } & Opts = {}) =>
       request<PipelineHealth>("/v1/health/pipeline", { signal: q.signal, query: { limit: q.limit, cursor: q.cursor } }),

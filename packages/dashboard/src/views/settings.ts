@@ -8,6 +8,7 @@ import { formatDateTime } from "../lib/format.ts";
 import { formatOrigins } from "../lib/origins.ts";
 import { readRecordingSettings } from "../lib/recordings.ts";
 import { paths } from "../lib/router.ts";
+import { maintenanceCard } from "./maintenance.ts";
 import { readSiteForm } from "./site-form.ts";
 
 export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId: string): Promise<void> {
@@ -38,6 +39,7 @@ export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId
     installCard(site),
     generalCard(ctx, site, heading, notice),
     recordingCard(ctx, site, notice),
+    maintenanceCard(ctx.api, ctx.signal, site.id),
     dangerCard(ctx, site),
   );
 }
