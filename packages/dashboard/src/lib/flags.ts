@@ -254,9 +254,10 @@ function firstOtherThan(variants: VariantRow[], except: string): WeightRow[] {
   return variants.map((v) => ({ variant: v.id, percent: v === target ? "100" : "0", listed: v === target }));
 }
 
+/** A new rule's split: even, and a variant set to 0% is left out of it. */
 export function evenWeights(variants: VariantRow[]): WeightRow[] {
   const bp = evenBasisPoints(variants.length);
-  return variants.map((v, i) => ({ variant: v.id, percent: percentText(bp[i] ?? 0), listed: true }));
+  return variants.map((v, i) => ({ variant: v.id, percent: percentText(bp[i] ?? 0), listed: false }));
 }
 
 // ---------------------------------------------------------------------------------------------
