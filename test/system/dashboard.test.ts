@@ -12,9 +12,8 @@ import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "owner@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -32,14 +31,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACT
 
 describe("dashboard: setup, login, sites and the overview in a real browser", () => {
   // A database of this file's own: setup only happens where no owner exists.
-  const scratch = `sl_dash_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
@@ -49,10 +41,8 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
   let siteKey = "";
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("dashboard", { databaseUrl: scratchUrl });
+    scratch = await scratchDatabase("sl_dash");
+    stack = await startStack("dashboard", { databaseUrl: scratch.url });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: WIDE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
@@ -73,9 +63,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need(): { stack: Stack; page: Page; context: BrowserContext } {
@@ -294,7 +282,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
 
   it("counts days in the site's time zone: presets, a picked range, visitors, campaigns and quota days", async () => {
     const { stack, page } = need();
-    if (!bridge) throw new Error("no bridge");
+    if (!scratch) throw new Error("no scratch database");
 
     // The site's time zone and hash routes, saved through the settings form.
     await page.goto(`${stack.apiUrl}/sites/${siteId}/settings`);
@@ -320,7 +308,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     const start = Date.parse(`${d1}T00:00:00Z`) - TOKYO;
     const d2 = tokyoDay(start + 36 * HOUR);
     const at = (t: number) => new Date(t);
-    const data = openDb(scratchUrl, bridge.port);
+    const data = openDb(scratch.url, scratch.bridgePort);
     try {
       await data.db.insert(schema.siteStatsHourly).values([
         // 23:00 in Tokyo the evening before d1, and 00:00 the day after d2: both outside.
@@ -374,7 +362,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     expect(from).toBeLessThanOrEqual(Date.now());
     expect(to).toBeGreaterThan(clicked);
     await page.waitForURL(`${stack.apiUrl}/sites/${siteId}?range=today`);
-    const inPostgres = openDb(scratchUrl, bridge.port);
+    const inPostgres = openDb(scratch.url, scratch.bridgePort);
     let today = "";
     try {
       const [row] = await inPostgres.db
@@ -505,7 +493,8 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     const first = need().stack;
     expect(await first.stop()).toBe(143);
     stack = undefined;
-    stack = await startStack("dashboard-restart", { databaseUrl: scratchUrl });
+    if (!scratch) throw new Error("no scratch database");
+    stack = await startStack("dashboard-restart", { databaseUrl: scratch.url });
     expect(stack.setupUrl).toBeNull();
     expect(stack.output()).toContain(`dashboard ${stack.apiUrl}/`);
     expect(stack.output()).not.toContain("#token=");

@@ -11,13 +11,10 @@
 import { join } from "node:path";
 import { evaluateFlag, type Flag } from "@sightline/shared/flags";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
-import { sql } from "drizzle-orm";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb } from "../../scripts/lib/db.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "flags@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -28,14 +25,7 @@ const WIDTHS = [1280, 375] as const;
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 describe("the Flags page: create, flip, edit, history and delete, checked in the API and at the edge", () => {
-  const scratch = `sl_flagsdash_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   let page: Page | undefined;
@@ -48,10 +38,8 @@ describe("the Flags page: create, flip, edit, history and delete, checked in the
   const writes: string[] = [];
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("flags-dashboard", { databaseUrl: scratchUrl });
+    scratch = await scratchDatabase("sl_flagsdash");
+    stack = await startStack("flags-dashboard", { databaseUrl: scratch.url });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const api = stack.apiUrl;
@@ -76,9 +64,7 @@ describe("the Flags page: create, flip, edit, history and delete, checked in the
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need() {

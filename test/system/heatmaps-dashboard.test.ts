@@ -23,14 +23,12 @@ import { postgresStatsSink } from "@sightline/db";
 import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { newId } from "@sightline/shared/ids";
 import type { HeatDevice } from "@sightline/shared/wire";
-import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "heatmaps@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -69,14 +67,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACT
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe("the Heatmaps page: every control over seeded heat and snapshots", () => {
-  const scratch = `sl_heatdash_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let data: ReturnType<typeof openDb> | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
@@ -85,11 +76,9 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
   const problems: string[] = [];
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("heatmaps-dashboard", { databaseUrl: scratchUrl });
-    data = openDb(scratchUrl, bridge.port);
+    scratch = await scratchDatabase("sl_heatdash");
+    stack = await startStack("heatmaps-dashboard", { databaseUrl: scratch.url });
+    data = openDb(scratch.url, scratch.bridgePort);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const api = stack.apiUrl;
@@ -108,9 +97,7 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
     await browser?.close();
     await stack?.stop();
     await data?.close();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need() {

@@ -9,13 +9,10 @@
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb } from "../../scripts/lib/db.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "heat@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -32,14 +29,7 @@ interface HeatmapAnswer {
 }
 
 describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's snapshot", () => {
-  const scratch = `sl_heat_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   let page: Page | undefined;
@@ -48,10 +38,8 @@ describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's sn
   const problems: string[] = [];
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("heatmaps", { databaseUrl: scratchUrl });
+    scratch = await scratchDatabase("sl_heat");
+    stack = await startStack("heatmaps", { databaseUrl: scratch.url });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
@@ -65,9 +53,7 @@ describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's sn
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need() {

@@ -21,7 +21,7 @@ import {
 } from "../../scripts/lib/pg-bridge.ts";
 import { upsertSiteRow } from "../../scripts/lib/sites.ts";
 import { migrate } from "../../scripts/migrate.ts";
-import { DATABASE_URL, isAlive, uniqueSiteKey } from "./stack.ts";
+import { DATABASE_URL, isAlive, type ScratchDatabase, scratchDatabase, uniqueSiteKey } from "./stack.ts";
 
 function closeCode(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,30 +63,17 @@ describe("pg bridge", () => {
 });
 
 describe("migrations on a real Postgres", () => {
-  const scratch = `sl_sys_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge;
-  let admin: ReturnType<typeof openDb>;
+  let scratch: ScratchDatabase;
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
+    scratch = await scratchDatabase("sl_sys");
   });
-  afterAll(async () => {
-    await admin.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin.close();
-    await bridge.close();
-  });
+  afterAll(() => scratch.drop());
 
   it("applies every migration, and again changes nothing", async () => {
-    await migrate(scratchUrl, bridge.port);
-    await migrate(scratchUrl, bridge.port);
-    const { db, close } = openDb(scratchUrl, bridge.port);
+    await migrate(scratch.url, scratch.bridgePort);
+    await migrate(scratch.url, scratch.bridgePort);
+    const { db, close } = openDb(scratch.url, scratch.bridgePort);
     try {
       const tables = await db.execute(
         sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,

@@ -19,9 +19,8 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "operator@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -33,14 +32,7 @@ const FLUSH_TIMEOUT_MS = 75_000;
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 describe("pipeline panel: flushes, failures and dead letters as the operator sees them", () => {
-  const scratch = `sl_pipe_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let data: ReturnType<typeof openDb> | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
@@ -51,11 +43,9 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
   const started = Date.now();
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("pipeline", { databaseUrl: scratchUrl });
-    data = openDb(scratchUrl, bridge.port);
+    scratch = await scratchDatabase("sl_pipe");
+    stack = await startStack("pipeline", { databaseUrl: scratch.url });
+    data = openDb(scratch.url, scratch.bridgePort);
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: WIDE });
     page = await context.newPage();
@@ -76,9 +66,7 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
     await browser?.close();
     await stack?.stop();
     await data?.close();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need(): { stack: Stack; page: Page } {

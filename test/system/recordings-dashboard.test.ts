@@ -17,14 +17,12 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { schema } from "@sightline/db";
 import { recordingPartKey, recordingPrefix } from "@sightline/shared/recording";
-import { sql } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { type PgBridge, startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 import { launchChromium } from "./browser.ts";
-import { ARTIFACTS, DATABASE_URL, type Stack, startStack } from "./stack.ts";
+import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "player@example.test";
 const PASSWORD = "correct horse battery staple";
@@ -54,14 +52,7 @@ interface RrwebEvent {
 }
 
 describe("recordings in the dashboard: find one by a filter and play it to the end", () => {
-  const scratch = `sl_rec_${Date.now().toString(36)}`;
-  const scratchUrl = (() => {
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${scratch}`;
-    return u.toString();
-  })();
-  let bridge: PgBridge | undefined;
-  let admin: ReturnType<typeof openDb> | undefined;
+  let scratch: ScratchDatabase | undefined;
   let data: ReturnType<typeof openDb> | undefined;
   let stack: Stack | undefined;
   let browser: Browser | undefined;
@@ -74,11 +65,9 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
   const problems: string[] = [];
 
   beforeAll(async () => {
-    bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
-    admin = openDb(DATABASE_URL, bridge.port);
-    await admin.db.execute(sql.raw(`create database ${scratch}`));
-    stack = await startStack("recordings-dashboard", { databaseUrl: scratchUrl });
-    data = openDb(scratchUrl, bridge.port);
+    scratch = await scratchDatabase("sl_rec");
+    stack = await startStack("recordings-dashboard", { databaseUrl: scratch.url });
+    data = openDb(scratch.url, scratch.bridgePort);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: WIDE })).newPage();
     const api = stack.apiUrl;
@@ -97,9 +86,7 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     await browser?.close();
     await stack?.stop();
     await data?.close();
-    await admin?.db.execute(sql.raw(`drop database if exists ${scratch} with (force)`));
-    await admin?.close();
-    await bridge?.close();
+    await scratch?.drop();
   });
 
   function need() {

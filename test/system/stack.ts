@@ -8,11 +8,43 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sql } from "drizzle-orm";
+import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, NODE_BIN, ROOT } from "../../scripts/lib/paths.ts";
+import { startPgBridge, targetFromConnectionString } from "../../scripts/lib/pg-bridge.ts";
 
 export const ARTIFACTS = join(ROOT, "test", "system", "artifacts");
 export const READY_LINE = "Sightline is ready";
 export const DATABASE_URL = process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
+
+/** A database of a test's own on DATABASE_URL's server, reached through a Postgres bridge of its own. */
+export interface ScratchDatabase {
+  /** Its connection string: `startStack(name, { databaseUrl: url })`. */
+  url: string;
+  /** The bridge's port: `openDb(url, bridgePort)`, `migrate(url, bridgePort)`. */
+  bridgePort: number;
+  /** Drops the database (its connections forced out) and closes the bridge. */
+  drop(): Promise<void>;
+}
+
+/** Creates `<prefix>_<time>`, so runs never share one; `drop` it in afterAll. */
+export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${Date.now().toString(36)}`;
+  const u = new URL(DATABASE_URL);
+  u.pathname = `/${name}`;
+  const bridge = await startPgBridge({ port: 0, target: targetFromConnectionString(DATABASE_URL) });
+  const admin = openDb(DATABASE_URL, bridge.port);
+  await admin.db.execute(sql.raw(`create database ${name}`));
+  return {
+    url: u.toString(),
+    bridgePort: bridge.port,
+    async drop() {
+      await admin.db.execute(sql.raw(`drop database if exists ${name} with (force)`));
+      await admin.close();
+      await bridge.close();
+    },
+  };
+}
 
 export interface Stack {
   ingestPort: number;
