@@ -9,10 +9,12 @@
  * Screenshots of the list and the editor at 1280 and 375 px go to test/system/artifacts/.
  */
 import { join } from "node:path";
+import { schema } from "@sightline/db";
 import { evaluateFlag, type Flag } from "@sightline/shared/flags";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb } from "../../scripts/lib/db.ts";
 import { launchChromium } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
@@ -376,6 +378,32 @@ describe("the Flags page: create, flip, edit, history and delete, checked in the
       await shot(page, `flags-dashboard-editor-${width}`);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("shows the traffic each variant was served, with its share of sessions", async () => {
+    const { stack, page } = need();
+    if (!scratch) throw new Error("no scratch database");
+    // As the aggregators count it (the flag breakdown); this hour, so inside the last 30 days.
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const data = openDb(scratch.url, scratch.bridgePort);
+    try {
+      await data.db.insert(schema.dimensionStatsHourly).values([
+        { siteId, hour, dimension: "flag", value: "headline=bold", pageviews: 21, sessions: 7 },
+        { siteId, hour, dimension: "flag", value: "headline=control", pageviews: 9, sessions: 3 },
+        { siteId, hour, dimension: "flag", value: "new-checkout=on", pageviews: 50, sessions: 20 },
+      ]);
+    } finally {
+      await data.close();
+    }
+    await page.goto(`${stack.apiUrl}/sites/${siteId}/flags/headline`);
+    const rows = page.locator("#flag-variants tbody tr");
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent))))
+      .toEqual([
+        ["bold", "21", "7", "70%"],
+        ["control", "9", "3", "30%"],
+      ]);
+    await shot(page, "flags-dashboard-variants-1280");
   });
 
   it("refuses a split that does not add up to 100% and sends nothing; shows the API's own 400", async () => {

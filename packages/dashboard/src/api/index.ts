@@ -9,6 +9,7 @@ import type {
   FlagChange,
   FlagChanges,
   FlagDefinition,
+  FlagVariantRow,
   FrustrationRow,
   HeatDevice,
   Heatmap,
@@ -125,6 +126,11 @@ export function createApi(options: ClientOptions = {}) {
     createFlag: (id: string, body: FlagDefinition) => request<Flag>(`${site(id)}/flags`, { method: "POST", body }),
     updateFlag: (id: string, key: string, body: FlagChanges) => request<Flag>(flag(id, key), { method: "PATCH", body }),
     deleteFlag: (id: string, key: string) => request<void>(flag(id, key), { method: "DELETE" }),
+    flagVariants: (id: string, key: string, q: { from: Date; to: Date } & Opts) =>
+      request<{ items: FlagVariantRow[] }>(`${flag(id, key)}/variants`, {
+        signal: q.signal,
+        query: { from: q.from.toISOString(), to: q.to.toISOString() },
+      }),
     flagHistory: (id: string, key: string, q: { cursor?: string; limit?: number } & Opts = {}) =>
       request<Page<FlagChange>>(`${flag(id, key)}/history`, {
         signal: q.signal,

@@ -284,3 +284,10 @@ export interface FlagChange {
   before: FlagDefinition | null;
   after: FlagDefinition | null;
 }
+
+/** GET /v1/sites/{siteId}/flags/{key}/variants: traffic the flag's variants were served. */
+export interface FlagVariantRow {
+  variant: string;
+  pageviews: number;
+  sessions: number;
+}

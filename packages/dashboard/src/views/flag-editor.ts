@@ -34,7 +34,7 @@ import {
   type VariantRow,
   type WeightRow,
 } from "../lib/flags.ts";
-import { formatDateTime } from "../lib/format.ts";
+import { formatCount, formatDateTime } from "../lib/format.ts";
 import { paths } from "../lib/router.ts";
 
 const HISTORY_PAGE = 20;
@@ -93,7 +93,7 @@ export async function renderFlagEditor(
   if (key !== null) {
     const history = historyCard(ctx, siteId, key);
     editor.addEventListener("flag-saved", () => void history.reload());
-    main.append(history.el, deleteCard(ctx, siteId, key));
+    main.append(variantsCard(ctx, siteId, key), history.el, deleteCard(ctx, siteId, key));
     await history.reload();
   }
 }
@@ -699,6 +699,70 @@ function showErrors(box: ReturnType<typeof messageBox>, errors: string[]) {
       "ul",
       { class: "error-list" },
       errors.map((e) => h("li", {}, e)),
+    ),
+  );
+}
+
+const VARIANT_DAYS = 30;
+
+/**
+ * Pageviews and sessions per variant over the last VARIANT_DAYS days: each pageview counts
+ * under the variant the loader served it (public flags; docs/FLAGS.md), so an experiment is
+ * read here, beside its definition.
+ */
+function variantsCard(ctx: ViewContext, siteId: string, key: string): HTMLElement {
+  const body = h("tbody", {}, h("tr", { class: "table-note" }, h("td", { colspan: 4 }, "Loading…")));
+  const note = (text: string) => body.replaceChildren(h("tr", { class: "table-note" }, h("td", { colspan: 4 }, text)));
+  const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
+  const from = new Date(to.getTime() - VARIANT_DAYS * 86_400_000);
+  ctx.api.flagVariants(siteId, key, { from, to, signal: ctx.signal }).then(
+    ({ data }) => {
+      const sessions = data.items.reduce((n, r) => n + r.sessions, 0);
+      if (data.items.length === 0) {
+        note("No pageviews counted under this flag yet. Flags with private targeting are not counted.");
+        return;
+      }
+      body.replaceChildren(
+        ...data.items.map((r) =>
+          h(
+            "tr",
+            { "data-variant": r.variant },
+            h("td", { class: "label" }, r.variant),
+            h("td", { class: "num" }, formatCount(r.pageviews)),
+            h("td", { class: "num" }, formatCount(r.sessions)),
+            h("td", { class: "num" }, sessions > 0 ? `${Math.round((r.sessions / sessions) * 100)}%` : "–"),
+          ),
+        ),
+      );
+    },
+    (err) => {
+      if (!ctx.signal.aborted) note(`Could not load: ${errorMessage(err)}`);
+    },
+  );
+  return h(
+    "section",
+    { class: "card table-card", "aria-labelledby": "flag-variants-heading", id: "flag-variants" },
+    h("h2", { id: "flag-variants-heading" }, `Variants served, last ${VARIANT_DAYS} days`),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Variant"),
+            h("th", { scope: "col", class: "num" }, "Pageviews"),
+            h("th", { scope: "col", class: "num" }, "Sessions"),
+            h("th", { scope: "col", class: "num" }, "Share of sessions"),
+          ),
+        ),
+        body,
+      ),
     ),
   );
 }
