@@ -2,11 +2,12 @@
  * The recordings routes against a real Postgres and the R2 bucket of vitest-pool-workers: the
  * list's filters, sorts and cursor paging, one row, the events streamed as one JSON array,
  * erasure, scopes and ownership; and that the list's query is served by the indexes of
- * migrations 0004 and 0005. Times are relative to the clock's now, never a calendar date.
+ * migrations 0004, 0005 and 0009. Times are relative to the clock's now, never a calendar date.
  */
 import { env } from "cloudflare:test";
-import { recordingsData } from "@sightline/db";
-import { sql } from "drizzle-orm";
+import { recordingsData, schema } from "@sightline/db";
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
+import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
   api,
@@ -25,8 +26,23 @@ const HOUR = 60 * MIN;
 const LIST = "/v1/sites/{siteId}/recordings";
 
 interface Page {
-  items: { id: string; durationMs: number; activeMs: number; startedAt: string; pages: string[] }[];
+  items: { id: string; durationMs: number; activeMs: number; startedAt: string; pages: string[]; flags: string[] }[];
   nextCursor: string | null;
+}
+
+/** Sets recordings' flag variants as the aggregator's flushes leave them (seedRecordings has no flags). */
+async function setFlags(rows: [{ id: string } | undefined, string[]][]): Promise<void> {
+  const { db: d, close } = db();
+  try {
+    for (const [row, flags] of rows) {
+      await d
+        .update(schema.recordings)
+        .set({ flags })
+        .where(eq(schema.recordings.id, row?.id ?? "-"));
+    }
+  } finally {
+    await close();
+  }
 }
 
 async function list(cookie: string, siteId: string, query = ""): Promise<Page> {
@@ -119,6 +135,38 @@ describe("GET /v1/sites/{siteId}/recordings", () => {
     expect(await all(cookie, site.id, "?sort=duration&page=/pricing", 1)).toEqual([a?.id, c?.id]);
   });
 
+  it("filters by a flag variant the session was served, and answers each item's variants", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Flagged");
+    const now = Date.now();
+    const [a, b, c] = await seedRecordings([
+      { siteId: site.id, startedAt: now - 1 * HOUR },
+      { siteId: site.id, startedAt: now - 2 * HOUR },
+      { siteId: site.id, startedAt: now - 3 * HOUR },
+    ]);
+    // b saw checkout flip; c was recorded before the site had flags.
+    const longest = `${"k".repeat(FLAG_LIMITS.maxKeyLength)}=${"v".repeat(FLAG_LIMITS.maxVariantNameLength)}`;
+    await setFlags([
+      [a, ["checkout=new", "banner=on"]],
+      [b, ["checkout=old", "checkout=new", longest]],
+    ]);
+
+    const page = await list(cookie, site.id);
+    expect(page.items.map((r) => [r.id, r.flags])).toEqual([
+      [a?.id, ["checkout=new", "banner=on"]],
+      [b?.id, ["checkout=old", "checkout=new", longest]],
+      [c?.id, []],
+    ]);
+    const q = async (query: string) => (await list(cookie, site.id, `?${query}`)).items.map((r) => r.id);
+    expect(await q("flag=checkout=new")).toEqual([a?.id, b?.id]);
+    expect(await q(`flag=${encodeURIComponent("checkout=old")}`)).toEqual([b?.id]);
+    expect(await q("flag=banner=off")).toEqual([]);
+    expect(await q("flag=checkout=new&page=/nowhere")).toEqual([]);
+    // A key and a variant at their longest are a variant; the list pages through a flag's sessions.
+    expect(await q(`flag=${longest}`)).toEqual([b?.id]);
+    expect(await all(cookie, site.id, "?flag=checkout=new", 1)).toEqual([a?.id, b?.id]);
+  });
+
   it("refuses bad filters and cursors in the one error shape", async () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie);
@@ -135,6 +183,15 @@ describe("GET /v1/sites/{siteId}/recordings", () => {
       "?country=germany",
       "?hasErrors=yes",
       `?page=${"x".repeat(3000)}`,
+      // A bare key ("any variant") is not a filter: every recording carries every public flag.
+      "?flag=checkout",
+      "?flag=checkout=",
+      "?flag==new",
+      "?flag=Checkout=new",
+      "?flag=checkout=new=old",
+      `?flag=${"k".repeat(FLAG_LIMITS.maxKeyLength + 1)}=on`,
+      `?flag=checkout=${"v".repeat(FLAG_LIMITS.maxVariantNameLength + 1)}`,
+      `?flag=${encodeURIComponent("checkout=new\u0000")}`,
     ]) {
       const res = await api(`/v1/sites/${site.id}/recordings${query}`, { cookie });
       expect(res.status, query).toBe(400);
@@ -184,6 +241,7 @@ describe("GET /v1/sites/{siteId}/recordings/{recordingId}", () => {
         parts: ["[]"],
       },
     ]);
+    await setFlags([[rec, ["checkout=new", "banner=on"]]]);
     const res = await api(`/v1/sites/${site.id}/recordings/${rec?.id}`, { cookie });
     expect(res.status).toBe(200);
     const body = await expectMatchesDocument("GET", "/v1/sites/{siteId}/recordings/{recordingId}", res);
@@ -195,6 +253,7 @@ describe("GET /v1/sites/{siteId}/recordings/{recordingId}", () => {
       durationMs: 42_000,
       activeMs: 7_000,
       pages: ["/a", "/b"],
+      flags: ["checkout=new", "banner=on"],
       firstPage: "/a",
       clicks: 9,
       device: "desktop",
@@ -321,10 +380,11 @@ describe("the list's query plan", () => {
       await d
         .transaction(async (tx) => {
           await tx.execute(sql`INSERT INTO recordings (id, site_id, session_id, started_at, ended_at, duration_ms,
-              active_ms, first_page, pages, rage_clicks, errors, device, country, r2_prefix)
+              active_ms, first_page, pages, flags, rage_clicks, errors, device, country, r2_prefix)
             SELECT 'rec_plan_' || i, ${siteId}, gen_random_uuid()::text, now() - i * interval '2 minutes',
               now() - i * interval '2 minutes' + (i % 600) * interval '1 second', (i % 600) * 1000, (i % 300) * 1000,
-              '/p' || (i % 50), ARRAY['/p' || (i % 50), '/q' || (i % 7)], (i % 20 = 0)::int, (i % 33 = 0)::int,
+              '/p' || (i % 50), ARRAY['/p' || (i % 50), '/q' || (i % 7)], ARRAY['everyone=on', CASE WHEN i % 1000 = 0 THEN 'checkout=new' ELSE 'checkout=old' END],
+              (i % 20 = 0)::int, (i % 33 = 0)::int,
               (ARRAY['desktop','mobile','tablet'])[1 + i % 3], (ARRAY['DE','FR','US','GB'])[1 + i % 4], 'x/'
             FROM generate_series(1, 20000) i`);
           await tx.execute(sql`ANALYZE recordings`);
@@ -344,7 +404,7 @@ describe("the list's query plan", () => {
     return out;
   }
 
-  it("walks an index of migrations 0004 and 0005 for each sort and the indexed filters", async () => {
+  it("walks an index of migrations 0004, 0005 and 0009 for each sort and the indexed filters", async () => {
     const base = { limit: 26 };
     const cases: [Options, string | RegExp][] = [
       [{ ...base, sort: "start", filter: {} }, "Index Scan using recordings_site_id_started_at_id_index"],
@@ -368,6 +428,10 @@ describe("the list's query plan", () => {
         { ...base, sort: "start", filter: { page: { exact: "/pricing" } } },
         /recordings_pages_idx|recordings_site_id_started_at_id_index/,
       ],
+      // A variant few sessions were served (1 in 1,000): the GIN index of 0009; one every session
+      // was served: the start index, whose first rows match.
+      [{ ...base, sort: "start", filter: { flag: "checkout=new" } }, "recordings_flags_idx"],
+      [{ ...base, sort: "start", filter: { flag: "everyone=on" } }, "recordings_site_id_started_at_id_index"],
     ];
     const got = await plans(
       `site_plan_${crypto.randomUUID().slice(0, 8)}`,

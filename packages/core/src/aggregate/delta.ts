@@ -66,7 +66,7 @@ export interface HeatDelta {
 
 /**
  * What a shard adds to one session's `recordings` row: its chunks' summaries merged. Postgres
- * merges it into the row (min start, max end, sums, pages in first-seen order).
+ * merges it into the row (min start, max end, sums, pages and flags in first-seen order).
  */
 export interface RecordingDelta {
   sessionId: string;
@@ -82,6 +82,12 @@ export interface RecordingDelta {
   chunks: number;
   /** Distinct, in first-seen order, at most LIMITS.recording.maxPagesPerRecording. */
   pages: string[];
+  /**
+   * `<flag key>=<variant>` of each variant the session was served, distinct, in first-seen
+   * order, at most FLAG_LIMITS.maxFlagsPerSite. A union: a flag flipped during the session
+   * shows both of its variants.
+   */
+  flags: string[];
   device: string;
   country: string;
   referrer: string | null;

@@ -6,9 +6,9 @@
  * over, not the site's whole history: (site_id, started_at DESC, id) for start,
  * (site_id, duration_ms) and (site_id, active_ms) for the other sorts (ties on id by an
  * incremental sort), the partial indexes for "has rage clicks" / "has errors", the GIN index
- * on pages for an exact page (0004), and (site_id, country | device | referrer, started_at
- * DESC, id) for those equality filters (0005). A page prefix has no index: its rows are
- * checked as the sort's index yields them.
+ * on pages for an exact page (0004), (site_id, country | device | referrer, started_at
+ * DESC, id) for those equality filters (0005), and the GIN index on flags for a flag variant
+ * (0009). A page prefix has no index: its rows are checked as the sort's index yields them.
  */
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
@@ -31,6 +31,8 @@ export interface RecordingFilter {
   referrer?: { exact: string } | { prefix: string };
   hasRageClicks?: boolean;
   hasErrors?: boolean;
+  /** A flag variant the session was served, `<flag key>=<variant>`. */
+  flag?: string;
 }
 
 /** Where the previous page stopped: the sort column's value and the id of its last row. */
@@ -87,6 +89,7 @@ function conditions(siteId: string, f: RecordingFilter): SQL[] {
   if (f.hasRageClicks === false) where.push(sql`${recordings.rageClicks} = 0`);
   if (f.hasErrors === true) where.push(sql`${recordings.errors} > 0`);
   if (f.hasErrors === false) where.push(sql`${recordings.errors} = 0`);
+  if (f.flag !== undefined) where.push(sql`${recordings.flags} @> ARRAY[${f.flag}]::text[]`);
   return where;
 }
 

@@ -20,6 +20,11 @@ export const recordings = pgTable(
     firstPage: text().notNull().default(""),
     /** Distinct pages in the order first seen, at most LIMITS.recording.maxPagesPerRecording. */
     pages: text().array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * `<flag key>=<variant>` of every flag variant the session was served, distinct, at most
+     * FLAG_LIMITS.maxFlagsPerSite (docs/FLAGS.md, "Sessions carry their variants").
+     */
+    flags: text().array().notNull().default(sql`'{}'::text[]`),
     clicks: integer().notNull().default(0),
     rageClicks: integer().notNull().default(0),
     errors: integer().notNull().default(0),
@@ -41,6 +46,8 @@ export const recordings = pgTable(
     index("recordings_site_rage_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.rageClicks} > 0`),
     index("recordings_site_errors_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.errors} > 0`),
     index("recordings_pages_idx").using("gin", t.pages),
+    // The list's flag filter, `flags @> ARRAY['<key>=<variant>']` (0009).
+    index("recordings_flags_idx").using("gin", t.flags),
     // Equality filters in the list's newest-first order: a value with few or no rows answers
     // from the index instead of walking every row of the site (0005).
     index("recordings_site_country_idx").on(t.siteId, t.country, t.startedAt.desc(), t.id),

@@ -28,7 +28,10 @@ async function inChunks<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>, s
   for (let i = 0; i < rows.length; i += size) await write(rows.slice(i, i + size));
 }
 
-/** A recording row carries up to 50 pages of 2 KB: fewer rows a statement keep it a few MB at most. */
+/**
+ * A recording row carries up to 50 pages of 2 KB and 200 flag variants of 100 B: fewer rows a
+ * statement keep it a few MB at most.
+ */
 const RECORDING_CHUNK = 100;
 
 /**
@@ -118,17 +121,26 @@ export async function applyFlush(db: Db, batch: FlushBatch): Promise<"applied" |
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 const r = recordings;
-/** Pages of the row that started first, then the other's, distinct in that order, capped. */
-const mergedPages = sql`(SELECT coalesce(array_agg(p ORDER BY o), '{}'::text[]) FROM (
+/**
+ * A merged array column (pages, flag variants): the values of the row that started first, then
+ * the other's, distinct in that order, at most `max`.
+ */
+const mergedArray = (column: "pages" | "flags", max: number) => {
+  const own = r[column];
+  const theirs = sql.raw(`excluded.${column}`);
+  return sql`(SELECT coalesce(array_agg(p ORDER BY o), '{}'::text[]) FROM (
   SELECT p, min(o) AS o FROM unnest(CASE WHEN excluded.started_at < ${r.startedAt}
-    THEN excluded.pages || ${r.pages} ELSE ${r.pages} || excluded.pages END) WITH ORDINALITY AS u(p, o)
-  GROUP BY p ORDER BY min(o) LIMIT ${sql.raw(String(LIMITS.recording.maxPagesPerRecording))}) s)`;
+    THEN ${theirs} || ${own} ELSE ${own} || ${theirs} END) WITH ORDINALITY AS u(p, o)
+  GROUP BY p ORDER BY min(o) LIMIT ${sql.raw(String(max))}) s)`;
+};
+const mergedPages = mergedArray("pages", LIMITS.recording.maxPagesPerRecording);
+const mergedFlags = mergedArray("flags", LIMITS.flags.maxFlagsPerSite);
 
 /**
  * Merges a flush's per-session recording summaries into their rows: the earliest start, the
- * latest end, sums, pages in first-seen order. The row's id, device, country and R2 prefix
- * are those of its first insert; the referrer the first one known. Runs inside the flush's
- * transaction, after its flush id was logged, so a flush sent again adds nothing.
+ * latest end, sums, pages and flag variants in first-seen order. The row's id, device, country
+ * and R2 prefix are those of its first insert; the referrer the first one known. Runs inside the
+ * flush's transaction, after its flush id was logged, so a flush sent again adds nothing.
  */
 async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): Promise<void> {
   // An erased recording stays erased: summaries still queued or waiting in an aggregator
@@ -166,6 +178,7 @@ async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): 
             activeMs: d.activeMs,
             firstPage: d.pages[0] ?? "",
             pages: d.pages,
+            flags: d.flags,
             clicks: d.clicks,
             rageClicks: d.rageClicks,
             errors: d.errors,
@@ -187,6 +200,7 @@ async function upsertRecordings(tx: Tx, siteId: string, all: RecordingDelta[]): 
             activeMs: sql`${r.activeMs} + excluded.active_ms`,
             pages: mergedPages,
             firstPage: sql`coalesce((${mergedPages})[1], '')`,
+            flags: mergedFlags,
             clicks: sql`${r.clicks} + excluded.clicks`,
             rageClicks: sql`${r.rageClicks} + excluded.rage_clicks`,
             errors: sql`${r.errors} + excluded.errors`,

@@ -235,6 +235,12 @@ export const recordingMessage = z.object({
   /** The session's R2 prefix (`recordingPrefix`), fixed by its RecordingBuffer at its first chunk. */
   r2Prefix: z.string().min(1).max(256),
   summary: chunkSummary,
+  /**
+   * The variant of each of the site's public flags the chunk's first page was served, as
+   * `<flag key>=<variant>`, as on the ingest message. Absent for sites without flags and in
+   * older messages.
+   */
+  flags: z.array(z.string().regex(FLAG_VARIANT)).max(FLAG_LIMITS.maxFlagsPerSite).optional(),
 });
 
 export type RecordingMessage = z.infer<typeof recordingMessage>;

@@ -5,8 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Db, type RecordingRow, recordingsData, sitesData } from "@sightline/db";
 import { LIMITS } from "@sightline/shared/limits";
-import type { RecordingSummary } from "@sightline/shared/recording";
-import { DEVICE_CLASSES } from "@sightline/shared/wire";
+import { DEVICE_CLASSES, FLAG_VARIANT } from "@sightline/shared/wire";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
@@ -69,6 +68,13 @@ const ListQuery = z
     referrer: exactOrPrefix("Where the session came from; a final `*` matches a prefix (`https://news.example/*`)."),
     hasRageClicks: flag,
     hasErrors: flag,
+    // No bare key for "any variant": every public flag is evaluated for every session, so it
+    // would mean "recorded since the flag existed", and no index answers a prefix of an element.
+    flag: z
+      .string()
+      .regex(FLAG_VARIANT, "a flag key and one of its variants, as key=variant")
+      .optional()
+      .openapi({ description: "A flag variant the session was served, as `<flag key>=<variant>` (`checkout=new`)." }),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
     message: "from must be before to",
@@ -88,6 +94,11 @@ const Summary = z
     durationMs: z.number().int(),
     activeMs: z.number().int().openapi({ description: "Milliseconds with pointer, key or scroll input." }),
     pages: z.array(z.string()).openapi({ description: "Distinct pages in the order first seen." }),
+    flags: z.array(z.string()).openapi({
+      description:
+        "Every variant of the site's public flags the session was served, as `<flag key>=<variant>`, in the " +
+        "order first seen; a flag flipped during the session shows each variant served.",
+    }),
     clicks: z.number().int(),
     rageClicks: z.number().int(),
     errors: z.number().int().openapi({ description: "Uncaught errors the recorder saw." }),
@@ -109,7 +120,7 @@ const Event = z
   .passthrough()
   .openapi("RrwebEvent");
 
-function summary(r: RecordingRow): RecordingSummary {
+function summary(r: RecordingRow): z.infer<typeof Summary> {
   return {
     id: r.id,
     sessionId: r.sessionId,
@@ -118,6 +129,7 @@ function summary(r: RecordingRow): RecordingSummary {
     durationMs: r.durationMs,
     activeMs: r.activeMs,
     pages: r.pages,
+    flags: r.flags,
     clicks: r.clicks,
     rageClicks: r.rageClicks,
     errors: r.errors,
@@ -179,6 +191,7 @@ recordings
             referrer: q.referrer,
             hasRageClicks: q.hasRageClicks,
             hasErrors: q.hasErrors,
+            flag: q.flag,
           },
         });
         const page = rows.slice(0, q.limit);

@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS recording_deltas (
   clicks INTEGER NOT NULL, rage_clicks INTEGER NOT NULL, errors INTEGER NOT NULL,
   bytes INTEGER NOT NULL, chunks INTEGER NOT NULL, pages TEXT NOT NULL,
   device TEXT NOT NULL, country TEXT NOT NULL, referrer TEXT, r2_prefix TEXT NOT NULL,
+  flags TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (flush_id, session)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshot_pages (
   page TEXT PRIMARY KEY, taken_at INTEGER NOT NULL DEFAULT 0, granted_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
@@ -99,7 +100,7 @@ CREATE TABLE IF NOT EXISTS heat_deltas (
  * that a row per session and page, per session and site, and per session and breakdown
  * value. When such an object starts, their rows become its `sessions` (the keys of all hours
  * merged) and the tables go; the ones it lacks are made empty first, so one statement moves
- * them all. Site deltas made before visitors get the column.
+ * them all.
  */
 const FORMER_SESSION_TABLES = ["seen_sessions", "site_seen_sessions", "dimension_seen_sessions", "session_hours"];
 const MOVE_FORMER_SESSIONS = `
@@ -120,6 +121,17 @@ SELECT session, max(hour), json_group_array(DISTINCT key) FILTER (WHERE key IS N
 ) GROUP BY session;
 ${FORMER_SESSION_TABLES.map((t) => `DROP TABLE ${t};`).join("\n")}
 `;
+
+/**
+ * Columns added after objects were deployed with their table: SCHEMA has them for a new object,
+ * an older object's table gets them when it starts (SQLite has no ADD COLUMN IF NOT EXISTS).
+ * Last in SCHEMA's column lists, where ADD COLUMN puts them, so both kinds of object have one
+ * shape.
+ */
+const ADDED_COLUMNS = [
+  { table: "site_deltas", column: "visitors", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "recording_deltas", column: "flags", definition: "TEXT NOT NULL DEFAULT '[]'" },
+] as const;
 
 /** A table of pending deltas, with its key columns besides flush_id and hour. */
 interface DeltaTable {
@@ -190,6 +202,8 @@ interface RecordingDeltaRow {
   country: string;
   referrer: string | null;
   r2_prefix: string;
+  /** JSON array of `<flag key>=<variant>`. */
+  flags: string;
 }
 
 export type FlushResult =
@@ -214,11 +228,9 @@ export class SiteAggregator extends DurableObject<Env> {
         `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN (${FORMER_SESSION_TABLES.map((t) => `'${t}'`).join(", ")})`,
       );
       if (former.toArray().length > 0) this.sql.exec(MOVE_FORMER_SESSIONS);
-      const siteColumns = this.sql
-        .exec<{ name: string }>("SELECT name FROM pragma_table_info('site_deltas')")
-        .toArray();
-      if (!siteColumns.some((c) => c.name === "visitors")) {
-        this.sql.exec("ALTER TABLE site_deltas ADD COLUMN visitors INTEGER NOT NULL DEFAULT 0");
+      for (const { table, column, definition } of ADDED_COLUMNS) {
+        const has = this.sql.exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", table, column).toArray();
+        if (has.length === 0) this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
       }
     });
   }
@@ -289,11 +301,16 @@ export class SiteAggregator extends DurableObject<Env> {
         m.sessionId,
       )
       .toArray()[0];
+    const earlier = row !== undefined && s.firstTs < row.first_ts;
     const pages = row
-      ? s.firstTs < row.first_ts
+      ? earlier
         ? mergePages(s.pages, JSON.parse(row.pages) as string[])
         : mergePages(JSON.parse(row.pages) as string[], s.pages)
       : mergePages(s.pages, []);
+    // The union, not the last chunk's: a flag flipped during the session shows both variants.
+    const held = row ? (JSON.parse(row.flags) as string[]) : [];
+    const served = m.flags ?? [];
+    const flags = earlier ? mergeFlags(served, held) : mergeFlags(held, served);
     const next = {
       id: row?.id ?? uuidv7(),
       first_ts: Math.min(row?.first_ts ?? s.firstTs, s.firstTs),
@@ -309,15 +326,16 @@ export class SiteAggregator extends DurableObject<Env> {
       country: row?.country ?? m.country,
       referrer: row?.referrer ?? m.referrer ?? null,
       r2_prefix: row?.r2_prefix ?? m.r2Prefix,
+      flags: JSON.stringify(flags),
     };
     this.sql.exec(
       `INSERT INTO recording_deltas (flush_id, session, id, first_ts, last_ts, active_ms, clicks, rage_clicks,
-         errors, bytes, chunks, pages, device, country, referrer, r2_prefix)
-       VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         errors, bytes, chunks, pages, device, country, referrer, r2_prefix, flags)
+       VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (flush_id, session) DO UPDATE SET first_ts = excluded.first_ts, last_ts = excluded.last_ts,
          active_ms = excluded.active_ms, clicks = excluded.clicks, rage_clicks = excluded.rage_clicks,
          errors = excluded.errors, bytes = excluded.bytes, chunks = excluded.chunks, pages = excluded.pages,
-         referrer = excluded.referrer`,
+         referrer = excluded.referrer, flags = excluded.flags`,
       m.sessionId,
       next.id,
       next.first_ts,
@@ -333,6 +351,7 @@ export class SiteAggregator extends DurableObject<Env> {
       next.country,
       next.referrer,
       next.r2_prefix,
+      next.flags,
     );
   }
 
@@ -759,6 +778,7 @@ export class SiteAggregator extends DurableObject<Env> {
         bytes: r.bytes,
         chunks: r.chunks,
         pages: JSON.parse(r.pages) as string[],
+        flags: JSON.parse(r.flags) as string[],
         device: r.device,
         country: r.country,
         referrer: r.referrer,
@@ -953,6 +973,20 @@ export class SiteAggregator extends DurableObject<Env> {
 /** A message's pageviews and heatmap items: what is deduplicated, counted against the quota and path-capped. */
 function withHeat(m: IngestMessage): { id: string; ts: number; path: string }[] {
   return m.heat ? [...m.events, ...m.heat] : m.events;
+}
+
+/**
+ * A session's flag variants: the distinct ones of `earlier` then of `later`, in first-seen
+ * order, at most maxFlagsPerSite (Postgres merges rows the same way). More than a site's flags
+ * only when flags flip; the cap keeps what was served first.
+ */
+function mergeFlags(earlier: readonly string[], later: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const f of [...earlier, ...later]) {
+    if (seen.size >= LIMITS.flags.maxFlagsPerSite) break;
+    seen.add(f);
+  }
+  return [...seen];
 }
 
 /** One SELECT over every table a flush takes. */

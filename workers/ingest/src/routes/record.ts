@@ -8,7 +8,8 @@
  * POST /v1/record: one chunk (`<ChunkHeader JSON>\n<payload>`), with a grant for its session.
  * The payload is inflated (bounded) only to join it with the session's other chunks; the events
  * are never parsed. The chunk goes to the session's RecordingBuffer (caps, dedupe, R2), its
- * summary to the Queue for the `recordings` row. 202 without touching Postgres.
+ * summary and the session's flag variants to the Queue for the `recordings` row. 202 without
+ * touching Postgres.
  */
 import { countryOf, deviceClass, referrerValue } from "@sightline/core/aggregate";
 import { errorJson } from "@sightline/http";
@@ -27,6 +28,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { type HonoEnv, recordingEnv } from "../env.ts";
 import { gunzipCapped, readBytesCapped, readTextCapped } from "../lib/body.ts";
+import { servedVariants } from "../lib/flags.ts";
 import { checkGrant, signGrant } from "../lib/grant.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { findSite } from "../lib/sites.ts";
@@ -224,6 +226,8 @@ record.post("/", async (c) => {
   // Sent for a repeated seq too: the first attempt may have stored the chunk and failed to
   // queue; the aggregator counts a session's seq once.
   const referrer = header.referrer === undefined ? undefined : referrerValue(header.referrer, origin);
+  // Evaluated as /v1/collect does for its batches, with the chunk's first page.
+  const flags = await servedVariants(c, site.siteKey, header.sessionId, [{ path: s.pages[0] ?? "/" }]);
   const message: RecordingMessage = {
     kind: "recording",
     v: 1,
@@ -238,6 +242,7 @@ record.post("/", async (c) => {
     ...(referrer === undefined ? {} : { referrer }),
     r2Prefix: stored.r2Prefix,
     summary: s,
+    ...(flags === undefined ? {} : { flags }),
   };
   try {
     await c.get("env").INGEST_QUEUE.send(message, { contentType: "json" });
