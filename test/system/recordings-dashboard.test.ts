@@ -219,6 +219,7 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
         country: "DE",
         referrer: "https://news.example/launch",
         r2Prefix: prefix,
+        flags: ["new-checkout=b", "banner=on"],
       },
       {
         ...row,
@@ -249,6 +250,22 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     await page.locator(`tr[data-recording-id="${recordingId}"]`).waitFor();
     expect(await page.locator("#recording-list tbody tr").count()).toBe(1);
     await shot(page, "recordings-filtered-1280");
+
+    // The flag variant the session was served.
+    await page.click("#filters-clear");
+    await page.locator(`tr[data-recording-id="${decoyId}"]`).waitFor();
+    await page.getByLabel("Flag variant").fill("new-checkout");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    // Not a variant: the field says so and nothing is asked.
+    expect(await page.getByLabel("Flag variant").evaluate((el: HTMLInputElement) => el.validationMessage)).toBe(
+      "A flag key and one of its variants, as new-checkout=b.",
+    );
+    expect(page.url()).not.toContain("flag=");
+    await page.getByLabel("Flag variant").fill("new-checkout=b");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.waitForURL(/flag=new-checkout%3Db/);
+    await expect.poll(() => page.locator("#recording-list tbody tr").count()).toBe(1);
+    await page.locator(`tr[data-recording-id="${recordingId}"]`).waitFor();
 
     // A filter nothing matches says so; Clear brings the list back.
     await page.getByLabel("With rage clicks").check();

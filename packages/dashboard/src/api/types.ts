@@ -179,6 +179,8 @@ export interface RecordingSummary {
   referrer: string | null;
   bytes: number;
   chunks: number;
+  /** The variant of each public flag the session was served, `<key>=<variant>`. */
+  flags: string[];
 }
 
 export interface Recording extends RecordingSummary {
@@ -203,6 +205,8 @@ export interface RecordingFilters {
   referrer?: string;
   hasRageClicks?: boolean;
   hasErrors?: boolean;
+  /** Sessions served this flag variant, `<key>=<variant>`. */
+  flag?: string;
 }
 
 /** An rrweb event as stored; the player reads the rest. */

@@ -26,6 +26,7 @@ describe("recording filters", () => {
       referrer: "https://news.example/*",
       rageClicks: true,
       errors: true,
+      flag: "new-checkout=b",
     };
     const query = formToQuery(form);
     expect(formFromQuery(`?${query}`)).toEqual(form);
@@ -35,6 +36,10 @@ describe("recording filters", () => {
     );
     expect(formFromQuery("?country=fr").country).toBe("FR");
     expect(formFromQuery("?country=t1").country).toBe("T1");
+    // Only what the API takes: a flag key and a variant name.
+    for (const flag of ["checkout", "new-checkout=", "=b", "New=b", "a=b=c", `${"k".repeat(65)}=b`]) {
+      expect(formFromQuery(`?flag=${encodeURIComponent(flag)}`).flag, flag).toBe("");
+    }
   });
 
   it("turns days into instants (the last day included) and seconds into milliseconds", () => {
@@ -43,6 +48,7 @@ describe("recording filters", () => {
     expect(new Date(f.from as string).getTime()).toBe(new Date(2026, 10, 1).getTime());
     expect(new Date(f.to as string).getTime()).toBe(new Date(2026, 10, 3).getTime());
     expect(formToFilters(EMPTY_FILTERS)).toEqual({ sort: "start" });
+    expect(formToFilters({ ...EMPTY_FILTERS, flag: " new-checkout=b " }).flag).toBe("new-checkout=b");
   });
 });
 

@@ -3,6 +3,7 @@
  * query, durations as people read them, and the timeline's marks (page changes and clicks)
  * read from rrweb events.
  */
+import { FLAG_VARIANT } from "@sightline/shared/limits/flags";
 import type { RecordingFilters, RecordingSort, RrwebEvent } from "../api/types.ts";
 
 const SORTS: RecordingSort[] = ["start", "duration", "activity"];
@@ -23,6 +24,8 @@ export interface FilterForm {
   referrer: string;
   rageClicks: boolean;
   errors: boolean;
+  /** A flag variant the session was served, `new-checkout=b`. */
+  flag: string;
 }
 
 export const EMPTY_FILTERS: FilterForm = {
@@ -37,6 +40,7 @@ export const EMPTY_FILTERS: FilterForm = {
   referrer: "",
   rageClicks: false,
   errors: false,
+  flag: "",
 };
 
 const seconds = (v: string | null) => (v && /^\d{1,6}$/.test(v) ? v : "");
@@ -57,6 +61,7 @@ export function formFromQuery(search: string): FilterForm {
     referrer: (q.get("referrer") ?? "").slice(0, 2048),
     rageClicks: q.get("rage") === "1",
     errors: q.get("errors") === "1",
+    flag: FLAG_VARIANT.test(q.get("flag") ?? "") ? (q.get("flag") as string) : "",
   };
 }
 
@@ -74,6 +79,7 @@ export function formToQuery(f: FilterForm): string {
   if (f.referrer.trim()) q.set("referrer", f.referrer.trim());
   if (f.rageClicks) q.set("rage", "1");
   if (f.errors) q.set("errors", "1");
+  if (f.flag.trim()) q.set("flag", f.flag.trim());
   return q.toString();
 }
 
@@ -96,6 +102,7 @@ export function formToFilters(f: FilterForm): RecordingFilters {
   if (f.referrer.trim()) out.referrer = f.referrer.trim();
   if (f.rageClicks) out.hasRageClicks = true;
   if (f.errors) out.hasErrors = true;
+  if (f.flag.trim()) out.flag = f.flag.trim();
   return out;
 }
 

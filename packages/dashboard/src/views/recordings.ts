@@ -3,6 +3,7 @@
  * and survives a reload), the list a page at a time, and a link to each one's player.
  */
 import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_LIMITS, FLAG_VARIANT } from "@sightline/shared/limits/flags";
 import type { RecordingSummary } from "../api/index.ts";
 import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
@@ -195,6 +196,20 @@ function filterForm(current: FilterForm, apply: (f: FilterForm) => void): HTMLEl
     placeholder: "DE",
     pattern: "[A-Za-z][A-Za-z0-9]",
   });
+  const flag = input("flag", current.flag, {
+    type: "text",
+    maxlength: FLAG_LIMITS.maxKeyLength + 1 + FLAG_LIMITS.maxVariantNameLength,
+    placeholder: "new-checkout=b",
+  });
+  // The same check the API makes, said at the field (a pattern attribute would need the regex
+  // rewritten for the browser's v-mode).
+  flag.addEventListener("input", () =>
+    flag.setCustomValidity(
+      flag.value.trim() === "" || FLAG_VARIANT.test(flag.value.trim())
+        ? ""
+        : "A flag key and one of its variants, as new-checkout=b.",
+    ),
+  );
   const device = h(
     "select",
     { name: "device" },
@@ -238,6 +253,7 @@ function filterForm(current: FilterForm, apply: (f: FilterForm) => void): HTMLEl
     referrer: referrer.value,
     rageClicks: rage.box.checked,
     errors: errors.box.checked,
+    flag: flag.value.trim(),
   });
   const form = h(
     "form",
@@ -258,7 +274,14 @@ function filterForm(current: FilterForm, apply: (f: FilterForm) => void): HTMLEl
       field("filter-device", "Device", device),
       field("filter-country", "Country code", country),
     ),
-    h("div", { class: "field-row field-row-end" }, rage.el, errors.el, field("filter-sort", "Order", sort)),
+    h(
+      "div",
+      { class: "field-row field-row-end" },
+      field("filter-flag", "Flag variant", flag, "A flag and one of its variants: key=variant."),
+      rage.el,
+      errors.el,
+      field("filter-sort", "Order", sort),
+    ),
     h("div", { class: "actions" }, submit, clear),
   );
   form.addEventListener("submit", (e) => {

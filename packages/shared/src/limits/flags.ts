@@ -37,3 +37,11 @@ export const FLAG_LIMITS = {
   /** Browser cache of a loader that carries flags: a kill switch reaches a returning visitor within it. */
   loaderMaxAgeSeconds: 60,
 } as const;
+
+/**
+ * A flag key and one of its variant names, `<key>=<variant>`: a `flag` breakdown value and the
+ * recordings list's filter. Here, not in the schemas, so the dashboard checks it without zod.
+ */
+export const FLAG_VARIANT = new RegExp(
+  `^[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxKeyLength - 1}}=[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxVariantNameLength - 1}}$`,
+);

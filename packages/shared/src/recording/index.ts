@@ -71,22 +71,3 @@ export function recordingPrefix(siteId: string, startedAt: number, sessionId: st
 export function recordingPartKey(prefix: string, part: number): string {
   return `${prefix}${String(part).padStart(6, "0")}.json.gz`;
 }
-
-/** The index row the API serves (`GET /v1/sites/{siteId}/recordings`). */
-export interface RecordingSummary {
-  id: string;
-  sessionId: string;
-  startedAt: string;
-  endedAt: string;
-  durationMs: number;
-  activeMs: number;
-  pages: string[];
-  clicks: number;
-  rageClicks: number;
-  errors: number;
-  device: string;
-  country: string | null;
-  referrer: string | null;
-  bytes: number;
-  chunks: number;
-}

@@ -3,7 +3,7 @@
  * one definition. index.ts exports them with zod's compiled fast path installed (parsers.gen.ts).
  */
 import { z } from "zod";
-import { FLAG_LIMITS } from "../limits/flags.ts";
+import { FLAG_LIMITS, FLAG_VARIANT } from "../limits/flags.ts";
 import { HEATMAP_LIMITS } from "../limits/heatmap.ts";
 import { LIMITS } from "../limits/index.ts";
 import { chunkSummary } from "../recording/index.ts";
@@ -35,11 +35,6 @@ export type CampaignParam = (typeof CAMPAIGN_PARAMS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export const DEVICE_CLASSES = ["desktop", "mobile", "tablet", "bot", "unknown"] as const;
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
-
-/** A `flag` breakdown value: a flag key and one of its variant names (FLAG_LIMITS' identifiers). */
-export const FLAG_VARIANT = new RegExp(
-  `^[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxKeyLength - 1}}=[a-z0-9][a-z0-9._-]{0,${FLAG_LIMITS.maxVariantNameLength - 1}}$`,
-);
 
 /** Referrer value of a page load that came with no referrer. */
 export const DIRECT_REFERRER = "(direct)";

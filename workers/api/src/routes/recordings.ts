@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type Db, type RecordingRow, recordingsData, sitesData } from "@sightline/db";
 import { LIMITS } from "@sightline/shared/limits";
-import { DEVICE_CLASSES, FLAG_VARIANT } from "@sightline/shared/wire";
+import { FLAG_VARIANT } from "@sightline/shared/limits/flags";
+import { DEVICE_CLASSES } from "@sightline/shared/wire";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
