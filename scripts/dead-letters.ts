@@ -4,7 +4,7 @@
  *   status  GET  /v1/health/pipeline              what waits, per site and in R2
  *   replay  POST /v1/admin/dead-letters/replay    until nothing is parked (or it stops moving)
  * SIGHTLINE_API_URL (default http://localhost:8788) and SIGHTLINE_TOKEN (an API token with the
- * admin scope, made on the dashboard's Tokens page).
+ * admin scope, made with `POST /v1/tokens`).
  */
 import type { DeadLetterReplay } from "@sightline/shared/site";
 

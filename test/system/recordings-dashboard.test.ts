@@ -291,6 +291,10 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
 
     expect(await page.getByTestId("recording-device").textContent()).toBe("Desktop");
     expect(await page.getByTestId("recording-country").textContent()).toBe("Germany");
+    // Each flag variant the session was served opens the sessions served the same one.
+    const flags = page.locator("#recording-flags a");
+    expect(await flags.allTextContents()).toEqual(["new-checkout=b", "banner=on"]);
+    expect(await flags.first().getAttribute("href")).toBe(`/sites/${siteId}/recordings?flag=new-checkout%3Db`);
     const pages = await page.locator("#player-pages li").allTextContents();
     expect(pages.map((t) => t.trim().split(/\s+/).at(-1))).toEqual(["/pricing.html", "/docs.html"]);
     expect(await page.locator(".player-mark-page").count()).toBe(2);

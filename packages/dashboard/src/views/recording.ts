@@ -69,7 +69,7 @@ export async function renderRecording(
     const p = player.mountPlayer(host, events, ctx.signal);
     main.append(pagesCard(row, p));
   }
-  main.append(detailsCard(row), deleteCard(ctx, siteId, row));
+  main.append(detailsCard(siteId, row), deleteCard(ctx, siteId, row));
 }
 
 function pagesCard(row: Recording, p: import("../player/player.ts").Player): HTMLElement {
@@ -101,7 +101,7 @@ function pagesCard(row: Recording, p: import("../player/player.ts").Player): HTM
   );
 }
 
-function detailsCard(row: Recording): HTMLElement {
+function detailsCard(siteId: string, row: Recording): HTMLElement {
   const item = (label: string, value: string, testid?: string) =>
     h("div", {}, h("dt", {}, label), h("dd", testid ? { "data-testid": testid } : {}, value));
   return h(
@@ -121,6 +121,29 @@ function detailsCard(row: Recording): HTMLElement {
       item("Rage clicks", formatCount(row.rageClicks)),
       item("Errors", formatCount(row.errors)),
     ),
+    row.flags.length > 0
+      ? h(
+          "div",
+          { class: "field" },
+          h("h3", { id: "recording-flags-heading" }, "Flag variants served"),
+          // Each opens the recordings of sessions served the same variant.
+          h(
+            "ul",
+            { class: "chips", id: "recording-flags", "aria-labelledby": "recording-flags-heading" },
+            row.flags.map((f) =>
+              h(
+                "li",
+                {},
+                h(
+                  "a",
+                  { class: "chip", href: paths.recordings(siteId, new URLSearchParams({ flag: f }).toString()) },
+                  f,
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
   );
 }
 
