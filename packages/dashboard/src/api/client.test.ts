@@ -68,6 +68,13 @@ describe("errors", () => {
     );
   });
 
+  it("takes only the shared error codes; any other reads as the status", async () => {
+    expect((await errorFromResponse(json(503, { error: { code: "MAINTENANCE", message: "m" } }))).code).toBe(
+      "MAINTENANCE",
+    );
+    expect((await errorFromResponse(json(400, { error: { code: "NOT_A_CODE", message: "m" } }))).code).toBe("HTTP_400");
+  });
+
   it("turns a network failure into a sentence", async () => {
     const f = vi.fn<typeof fetch>(async () => {
       throw new TypeError("Failed to fetch");

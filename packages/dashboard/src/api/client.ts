@@ -3,17 +3,26 @@
  * and out, and every failure turned into an ApiError whose message is fit to show a person
  * (the API's own message when it sent one, never a body or a stack).
  */
+import { ERROR_CODES, type ErrorCode } from "@sightline/shared/errors";
+
+/**
+ * The API's stable codes (the one list in @sightline/shared/errors, so a code the UI tests for
+ * that the API does not answer fails the typecheck), or what the client itself saw: no answer,
+ * an answer it could not read, or a status whose body named no known code.
+ */
+export type ApiErrorCode = ErrorCode | "NETWORK" | "BAD_RESPONSE" | `HTTP_${number}`;
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 export interface ApiErrorInit {
   status: number;
-  code: string;
+  code: ApiErrorCode;
   message: string;
   requestId?: string;
 }
 
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly requestId: string | undefined;
 
   constructor(init: ApiErrorInit) {
@@ -67,14 +76,14 @@ export function fallbackMessage(status: number): string {
 
 /** Turns an error response into an ApiError, whatever its body holds. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
-  let code = `HTTP_${res.status}`;
+  let code: ApiErrorCode = `HTTP_${res.status}`;
   let message = fallbackMessage(res.status);
   let requestId = res.headers.get("X-Request-Id") ?? undefined;
   try {
     const body: unknown = await res.json();
     const err = isRecord(body) && isRecord(body.error) ? body.error : undefined;
     if (err) {
-      if (typeof err.code === "string" && err.code) code = err.code;
+      if (typeof err.code === "string" && KNOWN_CODES.has(err.code)) code = err.code as ErrorCode;
       if (typeof err.message === "string" && err.message.trim() && err.message.length <= MAX_MESSAGE) {
         message = err.message.trim();
       }
