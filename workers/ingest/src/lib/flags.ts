@@ -103,12 +103,20 @@ export function clearFlagsCache(): void {
  * Cloudflare (absent when unknown) and `device` from the User-Agent as /v1/collect classifies
  * it (absent for bots and unknown agents, which no device condition names).
  */
-export function edgeAttributes(c: Context<HonoEnv>): { country?: string; device?: string } {
-  const attributes: { country?: string; device?: string } = {};
+export function edgeAttributes(c: Context<HonoEnv>): FlagAttributes {
   // The header first, as /v1/collect: reading request.cf parses the whole cf object.
-  const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
+  return flagAttributes(
+    countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country),
+    deviceClass(c.req.header("user-agent")),
+  );
+}
+
+type FlagAttributes = { country?: string; device?: string };
+
+/** edgeAttributes from a country and device class a route has already read off the request. */
+export function flagAttributes(country: string, device: string): FlagAttributes {
+  const attributes: FlagAttributes = {};
   if (country !== UNKNOWN_VALUE && country !== "XX") attributes.country = country;
-  const device = deviceClass(c.req.header("user-agent"));
   if ((FLAG_DEVICES as readonly string[]).includes(device)) attributes.device = device;
   return attributes;
 }
@@ -118,21 +126,20 @@ export function edgeAttributes(c: Context<HonoEnv>): { country?: string; device?
  * evaluated as the loader evaluates it on the page (the session id as targeting key, the edge's
  * country and device, the path), so the statistics break down by variant with nothing sent by
  * the tracker, whose core has no bytes to spare. One evaluation a batch, with its first page's
- * path. Undefined for a site without public flags. A flip inside the loader's cache (a minute)
- * can tell a page one variant and the statistics the next.
+ * path; `attributes` are the route's own country and device (flagAttributes), not read again.
+ * Undefined for a site without public flags. A flip inside the loader's cache (a minute) can
+ * tell a page one variant and the statistics the next.
  */
 export async function servedVariants(
   c: Context<HonoEnv>,
   siteKey: string,
   sessionId: string,
-  events: readonly { path: string }[],
+  path: string,
+  attributes: FlagAttributes,
 ): Promise<string[] | undefined> {
   const flags = await findFlags(c.env.SITES, siteKey, c.get("log"));
   if (!flags || flags.public.flags.length === 0) return undefined;
-  const ctx: EvaluationContext = Object.assign(Object.create(null), edgeAttributes(c), {
-    path: events[0]?.path,
-    targetingKey: sessionId,
-  });
+  const ctx: EvaluationContext = Object.assign(Object.create(null), attributes, { path, targetingKey: sessionId });
   const served: string[] = [];
   for (const r of evaluateAll(flags.public, ctx)) if ("variant" in r) served.push(`${r.key}=${r.variant}`);
   return served.length > 0 ? served : undefined;

@@ -19,7 +19,7 @@ import {
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
-import { servedVariants } from "../lib/flags.ts";
+import { flagAttributes, servedVariants } from "../lib/flags.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { quotaSpent } from "../lib/quota.ts";
 import { findSite } from "../lib/sites.ts";
@@ -189,17 +189,23 @@ collect.post("/", async (c) => {
       const v = visitorOf(env.VISITOR_SALT, now, site.siteId, client, userAgent, c.get("log"));
       visitor = v instanceof Promise ? await v : v;
     }
+    // Per request, not per event: one batch is one browser at one place. Cloudflare's
+    // CF-IPCountry header first: reading request.cf parses the whole cf object (one pair of
+    // callgrind runs: 40k of ~760k instructions); the header is absent only where IP
+    // Geolocation is off, and locally.
+    const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
+    const path = kept[0]?.path;
+    const flags =
+      path !== undefined && device !== "bot"
+        ? await servedVariants(c, site.siteKey, batch.sessionId, path, flagAttributes(country, device))
+        : undefined;
     const message: IngestMessage = {
       v: 1,
       siteId: site.siteId,
       shards: site.shards,
       sessionId: batch.sessionId,
       receivedAt: now,
-      // Per request, not per event: one batch is one browser at one place. Cloudflare's
-      // CF-IPCountry header first: reading request.cf parses the whole cf object (one pair of
-      // callgrind runs: 40k of ~760k instructions); the header is absent only where IP
-      // Geolocation is off, and locally.
-      country: countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country),
+      country,
       device,
       // Absent when undefined: the Queue's JSON leaves it out. Not a spread, which would take
       // V8 off the object literal's fast path on the hottest allocation here.
@@ -208,8 +214,7 @@ collect.post("/", async (c) => {
       events: kept,
       // Absent when empty, as in messages from before heatmaps.
       heat: heat.length > 0 ? heat : undefined,
-      flags:
-        kept.length > 0 && device !== "bot" ? await servedVariants(c, site.siteKey, batch.sessionId, kept) : undefined,
+      flags,
     };
     try {
       await env.INGEST_QUEUE.send(message, { contentType: "json" });

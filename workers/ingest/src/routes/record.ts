@@ -28,7 +28,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { type HonoEnv, recordingEnv } from "../env.ts";
 import { gunzipCapped, readBytesCapped, readTextCapped } from "../lib/body.ts";
-import { servedVariants } from "../lib/flags.ts";
+import { flagAttributes, servedVariants } from "../lib/flags.ts";
 import { checkGrant, signGrant } from "../lib/grant.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { findSite } from "../lib/sites.ts";
@@ -226,8 +226,16 @@ record.post("/", async (c) => {
   // Sent for a repeated seq too: the first attempt may have stored the chunk and failed to
   // queue; the aggregator counts a session's seq once.
   const referrer = header.referrer === undefined ? undefined : referrerValue(header.referrer, origin);
+  const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
+  const device = deviceClass(c.req.header("user-agent") ?? "");
   // Evaluated as /v1/collect does for its batches, with the chunk's first page.
-  const flags = await servedVariants(c, site.siteKey, header.sessionId, [{ path: s.pages[0] ?? "/" }]);
+  const flags = await servedVariants(
+    c,
+    site.siteKey,
+    header.sessionId,
+    s.pages[0] ?? "/",
+    flagAttributes(country, device),
+  );
   const message: RecordingMessage = {
     kind: "recording",
     v: 1,
@@ -237,8 +245,8 @@ record.post("/", async (c) => {
     receivedAt: now,
     seq: header.seq,
     bytes: body.byteLength,
-    country: countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country),
-    device: deviceClass(c.req.header("user-agent") ?? ""),
+    country,
+    device,
     ...(referrer === undefined ? {} : { referrer }),
     r2Prefix: stored.r2Prefix,
     summary: s,
