@@ -16,12 +16,12 @@ import {
   BASE,
   createSite,
   createToken,
-  db,
   type ErrorShape,
   expectMatchesDocument,
   OWNER,
   otherAccount,
   ownerCookie,
+  withDb,
 } from "./helpers.ts";
 
 const LIST = "/v1/sites/{siteId}/flags";
@@ -57,15 +57,6 @@ type Change = { version: number; action: string; actor: string; at: string; befo
 
 const flagsUrl = (siteId: string, key?: string, tail = "") =>
   `/v1/sites/${siteId}/flags${key === undefined ? "" : `/${encodeURIComponent(key)}`}${tail}`;
-
-async function withDb<T>(fn: (d: ReturnType<typeof db>["db"]) => Promise<T>): Promise<T> {
-  const { db: d, close } = db();
-  try {
-    return await fn(d);
-  } finally {
-    await close();
-  }
-}
 
 async function expectError(res: Response, method: string, path: string, status: number, code: string) {
   expect(res.status, await res.clone().text()).toBe(status);

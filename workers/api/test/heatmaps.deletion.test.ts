@@ -8,7 +8,7 @@ import { postgresStatsSink, schema } from "@sightline/db";
 import { newId } from "@sightline/shared/ids";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { api, createSite, db, ownerCookie } from "./helpers.ts";
+import { api, createSite, ownerCookie, withDb } from "./helpers.ts";
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -19,15 +19,6 @@ function heat(): HeatDelta[] {
     { day: d, path: "/pricing", device: "desktop", kind: "click", selector: "", cell: 160, count: 1 },
     { day: d, path: "/pricing", device: "mobile", kind: "scroll", selector: "", cell: 10, count: 1 },
   ];
-}
-
-async function withDb<T>(fn: (d: ReturnType<typeof db>["db"]) => Promise<T>): Promise<T> {
-  const { db: d, close } = db();
-  try {
-    return await fn(d);
-  } finally {
-    await close();
-  }
 }
 
 const apply = (siteId: string, flushId = newId("flush")) =>

@@ -16,6 +16,16 @@ export function db() {
   return createDb({ connectionString: env.DATABASE_URL, wsProxy: (env as { PG_WS_PROXY?: string }).PG_WS_PROXY });
 }
 
+/** Runs `fn` on a connection of its own to the test database, closed after. */
+export async function withDb<T>(fn: (d: ReturnType<typeof db>["db"]) => Promise<T>): Promise<T> {
+  const { db: d, close } = db();
+  try {
+    return await fn(d);
+  } finally {
+    await close();
+  }
+}
+
 export const SESSION_COOKIE = "__Host-sl_session";
 
 /** A fresh client address (TEST-NET-2), so a test's logins do not share one address's budget. */

@@ -13,21 +13,12 @@ import { eq, inArray } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 import { runRecordingRetention } from "../src/scheduled.ts";
-import { db } from "./helpers.ts";
+import { withDb } from "./helpers.ts";
 import { keysUnder, type Seeded, seedRecordings } from "./recording-fixtures.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.UTC(2001, 6, 9, 10, 5);
-
-async function withDb<T>(fn: (d: ReturnType<typeof db>["db"]) => Promise<T>): Promise<T> {
-  const { db: d, close } = db();
-  try {
-    return await fn(d);
-  } finally {
-    await close();
-  }
-}
 
 async function newSite(recordingRetentionDays: number): Promise<string> {
   const id = newId("site");

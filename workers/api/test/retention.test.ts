@@ -11,7 +11,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 import { runRetention } from "../src/scheduled.ts";
-import { db } from "./helpers.ts";
+import { withDb } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -26,15 +26,6 @@ const NOW = Date.UTC(2001, 4, 6, 14, 37);
 const NOW_HOUR = NOW - 37 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const day = (ms: number) => iso(ms).slice(0, 10);
-
-async function withDb<T>(fn: (d: ReturnType<typeof db>["db"]) => Promise<T>): Promise<T> {
-  const { db: d, close } = db();
-  try {
-    return await fn(d);
-  } finally {
-    await close();
-  }
-}
 
 async function newSite(retentionDays: number): Promise<string> {
   const id = newId("site");
