@@ -12,7 +12,7 @@ import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
-import { launchChromium } from "./browser.ts";
+import { launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "owner@example.test";
@@ -47,17 +47,7 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     context = await browser.newContext({ viewport: WIDE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.apiUrl });
     page = await context.newPage();
-    const api = stack.apiUrl;
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      // A 401 from /v1/me before login, or from a wrong password, is the browser's own log line.
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on("response", (res) => {
-      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
-    });
+    watchProblems(page, problems, stack.apiUrl);
   });
 
   afterAll(async () => {

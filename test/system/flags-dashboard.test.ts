@@ -15,7 +15,7 @@ import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
-import { launchChromium } from "./browser.ts";
+import { apiFetch, launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "flags@example.test";
@@ -44,18 +44,7 @@ describe("the Flags page: create, flip, edit, history and delete, checked in the
     stack = await startStack("flags-dashboard", { databaseUrl: scratch.url });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const api = stack.apiUrl;
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on("response", (res) => {
-      if (res.url().startsWith(api) && res.status() >= 500 && !injecting) {
-        problems.push(`${res.status()} ${res.url()}`);
-      }
-    });
+    watchProblems(page, problems, stack.apiUrl, () => injecting);
     page.on("request", (req: Request) => {
       if (req.method() !== "GET" && new URL(req.url()).pathname.includes("/flags")) {
         writes.push(`${req.method()} ${new URL(req.url()).pathname}`);
@@ -74,22 +63,9 @@ describe("the Flags page: create, flip, edit, history and delete, checked in the
     return { stack, page };
   }
 
-  async function call<T>(
-    path: string,
-    init: { method?: string; json?: unknown } = {},
-  ): Promise<{ status: number; body: T }> {
-    return need().page.evaluate(
-      async ({ path, init }) => {
-        const res = await fetch(path, {
-          method: init.method ?? "GET",
-          headers: init.json === undefined ? {} : { "content-type": "application/json" },
-          body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        });
-        return { status: res.status, body: res.status === 204 ? null : await res.json() } as never;
-      },
-      { path, init },
-    );
-  }
+  /** An API call from the signed-in page: its status and body. */
+  const call = <T>(path: string, init: { method?: string; json?: unknown } = {}) =>
+    apiFetch<T>(need().page, path, init);
 
   const storedFlag = async (key: string) => {
     const { status, body } = await call<Flag & { createdAt: string; updatedAt: string }>(

@@ -27,7 +27,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { launchChromium } from "./browser.ts";
+import { apiFetch, launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "heatmaps@example.test";
@@ -81,16 +81,7 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
     data = openDb(scratch.url, scratch.bridgePort);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const api = stack.apiUrl;
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on("response", (res) => {
-      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
-    });
+    watchProblems(page, problems, stack.apiUrl);
   });
 
   afterAll(async () => {
@@ -105,20 +96,9 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
     return { stack, page, browser, data };
   }
 
-  async function call<T>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
-    const { page } = need();
-    return page.evaluate(
-      async ({ path, init }) => {
-        const res = await fetch(path, {
-          method: init.method ?? "GET",
-          headers: init.json === undefined ? {} : { "content-type": "application/json" },
-          body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        });
-        return (await res.json()) as never;
-      },
-      { path, init },
-    );
-  }
+  /** The body of an API call from the signed-in page. */
+  const call = async <T>(path: string, init: { method?: string; json?: unknown } = {}) =>
+    (await apiFetch<T>(need().page, path, init)).body;
 
   /** The heat layer's opacity where SEEDED_CELL is in an element of the rebuilt page, or at a page point. */
   async function heatAt(target: string | { x: number; y: number }): Promise<number> {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser.ts";
+import { apiFetch, launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "heat@example.test";
@@ -42,12 +42,7 @@ describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's sn
     stack = await startStack("heatmaps", { databaseUrl: scratch.url });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
+    watchProblems(page, problems);
   });
 
   afterAll(async () => {
@@ -61,20 +56,9 @@ describe("heatmaps: a real visitor's clicks and scroll, drawn over the page's sn
     return { stack, page, browser };
   }
 
-  async function call<T>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
-    const { page } = need();
-    return page.evaluate(
-      async ({ path, init }) => {
-        const res = await fetch(path, {
-          method: init.method ?? "GET",
-          headers: init.json === undefined ? {} : { "content-type": "application/json" },
-          body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        });
-        return (await res.json()) as never;
-      },
-      { path, init },
-    );
-  }
+  /** The body of an API call from the signed-in page. */
+  const call = async <T>(path: string, init: { method?: string; json?: unknown } = {}) =>
+    (await apiFetch<T>(need().page, path, init)).body;
 
   it("sets up the owner and a site with heatmaps on (the default)", async () => {
     const { stack, page } = need();

@@ -19,7 +19,7 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { launchChromium } from "./browser.ts";
+import { launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "operator@example.test";
@@ -49,16 +49,7 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: WIDE });
     page = await context.newPage();
-    const api = stack.apiUrl;
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on("response", (res) => {
-      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
-    });
+    watchProblems(page, problems, stack.apiUrl);
   });
 
   afterAll(async () => {

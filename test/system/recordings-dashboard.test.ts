@@ -21,7 +21,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../scripts/lib/db.ts";
 import { childEnv, INGEST_CONFIG, NODE_BIN, ROOT, WRANGLER_JS } from "../../scripts/lib/paths.ts";
-import { launchChromium } from "./browser.ts";
+import { apiFetch, launchChromium, watchProblems } from "./browser.ts";
 import { ARTIFACTS, type ScratchDatabase, type Stack, scratchDatabase, startStack } from "./stack.ts";
 
 const EMAIL = "player@example.test";
@@ -70,16 +70,7 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     data = openDb(scratch.url, scratch.bridgePort);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: WIDE })).newPage();
-    const api = stack.apiUrl;
-    page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-        problems.push(`console: ${msg.text()}`);
-      }
-    });
-    page.on("response", (res) => {
-      if (res.url().startsWith(api) && res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
-    });
+    watchProblems(page, problems, stack.apiUrl);
   });
 
   afterAll(async () => {
@@ -94,21 +85,9 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     return { stack, page, browser, data };
   }
 
-  /** A same-origin API call from the signed-in page (cookie and Origin as the dashboard sends). */
-  async function call<T>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
-    const { page } = need();
-    return page.evaluate(
-      async ({ path, init }) => {
-        const res = await fetch(path, {
-          method: init.method ?? "GET",
-          headers: init.json === undefined ? {} : { "content-type": "application/json" },
-          body: init.json === undefined ? undefined : JSON.stringify(init.json),
-        });
-        return (res.status === 204 ? null : await res.json()) as never;
-      },
-      { path, init },
-    );
-  }
+  /** The body of an API call from the signed-in page. */
+  const call = async <T>(path: string, init: { method?: string; json?: unknown } = {}) =>
+    (await apiFetch<T>(need().page, path, init)).body;
 
   it("sets up the owner and a site that records nothing yet", async () => {
     const { stack, page } = need();
