@@ -7,13 +7,8 @@
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
-import {
-  type EvaluationContext,
-  evaluateAll,
-  type FlagResult,
-  type SiteFlags,
-  siteFlagsSchema,
-} from "@sightline/shared/flags";
+import { type EvaluationContext, evaluateAll, type FlagResult, type SiteFlags } from "@sightline/shared/flags";
+import { typicalFlags } from "@sightline/shared/flags/typical";
 import { newId } from "@sightline/shared/ids";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { flagsKvKey, type SiteEdgeRecord, siteKvKey } from "@sightline/shared/site";
@@ -77,61 +72,6 @@ export interface FlagsResult {
   };
   flip: { ms: number; polls: number; edgeCacheMs: number; pollMs: number };
   load: { tool: string; connections: number; slices: number; sliceS: number; warmupS: number };
-}
-
-const AREAS = ["checkout", "search", "onboarding", "pricing", "navigation", "reviews", "wishlist", "support"];
-
-/**
- * `n` flags as sites use them, the same mix as packages/tracker/scripts/loader.test.ts (so the
- * loader sizes compare with docs/FLAGS.md): on/off switches targeted by country (2 in 10) or
- * device (1 in 10), three-way string experiments (2 in 10), object settings by path prefix
- * (1 in 10), and 25% rollouts of switches (4 in 10); each with a description.
- */
-export function typicalFlags(n: number, version = 12, extra: unknown[] = []): SiteFlags {
-  const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
-  const flags = Array.from({ length: n }, (_, i) => {
-    const area = AREAS[i % AREAS.length];
-    const base = { key: `${area}-release-${i}`, description: `Owner: the ${area} team; remove after launch.` };
-    switch (i % 10) {
-      case 0:
-      case 1:
-        return {
-          ...base,
-          ...onOff,
-          rules: [{ conditions: [{ attribute: "country", op: "in", value: ["FR", "DE", "NL", "BE"] }], variant: "on" }],
-        };
-      case 2:
-        return {
-          ...base,
-          ...onOff,
-          rules: [{ conditions: [{ attribute: "device", op: "eq", value: "mobile" }], variant: "on" }],
-        };
-      case 3:
-      case 4:
-        return {
-          ...base,
-          key: `${area}-experiment-${i}`,
-          enabled: true,
-          variants: { control: "Start free trial", a: "Try it free", b: "Get started" },
-          defaultVariant: "control",
-          offVariant: "control",
-          rollout: { weights: { control: 3_334, a: 3_333, b: 3_333 } },
-        };
-      case 5:
-        return {
-          ...base,
-          key: `${area}-settings-${i}`,
-          enabled: true,
-          variants: { standard: { pageSize: 20, theme: "light" }, large: { pageSize: 50, theme: "dark" } },
-          defaultVariant: "standard",
-          offVariant: "standard",
-          rules: [{ conditions: [{ attribute: "path", op: "startsWith", value: "/app/" }], variant: "large" }],
-        };
-      default:
-        return { ...base, ...onOff, rollout: { weights: { on: 10_000 }, percentage: 25 } };
-    }
-  });
-  return siteFlagsSchema.parse({ version, flags: [...flags, ...extra] });
 }
 
 function benchSite(prefix: string): SiteEdgeRecord {

@@ -1,6 +1,7 @@
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
-import { publicFlags, type SiteFlags, siteFlagsSchema } from "@sightline/shared/flags";
+import { publicFlags } from "@sightline/shared/flags";
+import { typicalFlags } from "@sightline/shared/flags/typical";
 import type { CollectBatch } from "@sightline/shared/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { config, fakeHost, settle } from "../src/fakes.ts";
@@ -16,64 +17,6 @@ beforeAll(async () => {
 });
 
 const SCRIPTS = ["https://ingest.test/t/core.abc.js"];
-
-const AREAS = ["checkout", "search", "onboarding", "pricing", "navigation", "reviews", "wishlist", "support"];
-
-/**
- * `n` flags as sites use them: gradual rollouts of on/off switches, switches targeted by country
- * or device, string experiments split three ways, and a few object-valued settings; each with
- * a description (which the loader leaves behind).
- */
-function typicalFlags(n: number): SiteFlags {
-  const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
-  return siteFlagsSchema.parse({
-    version: 12,
-    flags: Array.from({ length: n }, (_, i) => {
-      const area = AREAS[i % AREAS.length];
-      const base = { key: `${area}-release-${i}`, description: `Owner: the ${area} team; remove after launch.` };
-      switch (i % 10) {
-        case 0:
-        case 1:
-          return {
-            ...base,
-            ...onOff,
-            rules: [
-              { conditions: [{ attribute: "country", op: "in", value: ["FR", "DE", "NL", "BE"] }], variant: "on" },
-            ],
-          };
-        case 2:
-          return {
-            ...base,
-            ...onOff,
-            rules: [{ conditions: [{ attribute: "device", op: "eq", value: "mobile" }], variant: "on" }],
-          };
-        case 3:
-        case 4:
-          return {
-            ...base,
-            key: `${area}-experiment-${i}`,
-            enabled: true,
-            variants: { control: "Start free trial", a: "Try it free", b: "Get started" },
-            defaultVariant: "control",
-            offVariant: "control",
-            rollout: { weights: { control: 3_334, a: 3_333, b: 3_333 } },
-          };
-        case 5:
-          return {
-            ...base,
-            key: `${area}-settings-${i}`,
-            enabled: true,
-            variants: { standard: { pageSize: 20, theme: "light" }, large: { pageSize: 50, theme: "dark" } },
-            defaultVariant: "standard",
-            offVariant: "standard",
-            rules: [{ conditions: [{ attribute: "path", op: "startsWith", value: "/app/" }], variant: "large" }],
-          };
-        default:
-          return { ...base, ...onOff, rollout: { weights: { on: 10_000 }, percentage: 25 } };
-      }
-    }),
-  });
-}
 
 /** Runs a script in the fake window; returns the globals it added. */
 function run(js: string, host: object): string[] {
