@@ -5,44 +5,13 @@
  */
 import { createExecutionContext, env, runDurableObjectAlarm } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
-import { evaluateFlag, type Flag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
+import type { SiteFlags } from "@sightline/shared/flags";
 import { describe, expect, it, vi } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
+import { FLAGS, PHONE, variantOf } from "./flag-fixtures.ts";
 import { batchFor, dimensionStatsOf, makeSite, pageview, post } from "./helpers.ts";
 
-const PHONE =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const BOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
-
-const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
-const FLAGS = [
-  { ...onOff, key: "static-on", defaultVariant: "on" },
-  {
-    ...onOff,
-    key: "phones",
-    rules: [{ conditions: [{ attribute: "device", op: "eq", value: "mobile" }], variant: "on" }],
-  },
-  {
-    ...onOff,
-    key: "pricing-page",
-    rules: [{ conditions: [{ attribute: "path", op: "startsWith", value: "/pricing" }], variant: "on" }],
-  },
-  {
-    key: "split",
-    enabled: true,
-    variants: { a: "A", b: "B" },
-    defaultVariant: "a",
-    offVariant: "a",
-    rollout: { weights: { a: 5_000, b: 5_000 } },
-  },
-  {
-    ...onOff,
-    key: "beta-list",
-    rules: [
-      { conditions: [{ attribute: "email", op: "in", value: ["ada@shop.example"], private: true }], variant: "on" },
-    ],
-  },
-].map((f) => flagSchema.parse(f));
 
 async function counted(siteId: string, sessionId: string, pageviews: number) {
   const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(siteId, sessionId, 1)));
@@ -52,11 +21,6 @@ async function counted(siteId: string, sessionId: string, pageviews: number) {
   });
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
-
-const variantOf = (flag: Flag | undefined, sessionId: string) => {
-  const r = flag && evaluateFlag(flag, { targetingKey: sessionId });
-  return r && "variant" in r ? r.variant : "?";
-};
 
 describe("pageviews per flag variant", () => {
   it("counts each pageview under the variant of every public flag it was served, sessions once per variant", async () => {

@@ -8,13 +8,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { EdgeAdmin } from "../src/edge-admin.ts";
 import { clearFlagsCache, findFlags } from "../src/lib/flags.ts";
 import { clearSiteCache } from "../src/lib/sites.ts";
+import { onOff, PHONE } from "./flag-fixtures.ts";
 import { type ErrorShape, makeSite, ORIGIN } from "./helpers.ts";
 
 const BASE = "https://ingest.test/ofrep/v1/evaluate/flags";
-const PHONE =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
 const FLAGS = [
   { ...onOff, key: "static-on", defaultVariant: "on" },
   {

@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { aggregatorName } from "@sightline/core/aggregate";
-import { evaluateFlag, type Flag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
+import type { SiteFlags } from "@sightline/shared/flags";
 import { uuidv7 } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
 import { recordingPrefix } from "@sightline/shared/recording";
@@ -14,47 +14,11 @@ import { type RecordingMessage, recordingMessage } from "@sightline/shared/wire"
 import { describe, expect, it, vi } from "vitest";
 import { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
 import { EdgeAdmin } from "../src/edge-admin.ts";
+import { FLAGS, PHONE, variantOf } from "./flag-fixtures.ts";
 import { recordingsOf } from "./helpers.ts";
 import { grantedSession, sendChunk, summary } from "./record-support.ts";
 
 const MAX_FLAGS = LIMITS.flags.maxFlagsPerSite;
-const PHONE =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-
-const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
-const FLAGS = [
-  { ...onOff, key: "static-on", defaultVariant: "on" },
-  {
-    ...onOff,
-    key: "phones",
-    rules: [{ conditions: [{ attribute: "device", op: "eq", value: "mobile" }], variant: "on" }],
-  },
-  {
-    ...onOff,
-    key: "pricing-page",
-    rules: [{ conditions: [{ attribute: "path", op: "startsWith", value: "/pricing" }], variant: "on" }],
-  },
-  {
-    key: "split",
-    enabled: true,
-    variants: { a: "A", b: "B" },
-    defaultVariant: "a",
-    offVariant: "a",
-    rollout: { weights: { a: 5_000, b: 5_000 } },
-  },
-  {
-    ...onOff,
-    key: "beta-list",
-    rules: [
-      { conditions: [{ attribute: "email", op: "in", value: ["ada@shop.example"], private: true }], variant: "on" },
-    ],
-  },
-].map((f) => flagSchema.parse(f));
-
-const variantOf = (flag: Flag | undefined, sessionId: string) => {
-  const r = flag && evaluateFlag(flag, { targetingKey: sessionId });
-  return r && "variant" in r ? r.variant : "?";
-};
 
 function aggregatorOf(siteId: string, sessionId: string) {
   const name = aggregatorName(siteId, sessionId, 1);
