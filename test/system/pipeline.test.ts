@@ -118,8 +118,9 @@ describe("pipeline panel: flushes, failures and dead letters as the operator see
     await page.waitForURL(`${stack.apiUrl}/pipeline`);
     expect(await page.title()).toBe("Pipeline · Sightline");
     expect(await page.getByRole("link", { name: "Pipeline" }).getAttribute("aria-current")).toBe("page");
-    // Focus moves to the new view's heading, as after a page load.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Pipeline");
+    // Focus moves to the new view's heading, as after a page load, once the view has rendered
+    // (it waits for its first read of the pipeline, slower on a busy machine).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pipeline");
     for (const name of ["Database", "Sites", "Dead letters"]) {
       await page.getByRole("heading", { level: 2, name }).waitFor();
     }
