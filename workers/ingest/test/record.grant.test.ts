@@ -87,6 +87,22 @@ describe("POST /v1/record/grant", () => {
     expect(await stub.recordingGrant(name, "s3", 1, day)).toBe(true);
   });
 
+  it("counts a recording that runs across UTC midnight once, on the day it started", async () => {
+    const site = await makeSite();
+    const name = `${site.siteId}:0`;
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(name));
+    const beforeMidnight = Date.UTC(2030, 0, 1, 23, 55);
+    const afterMidnight = beforeMidnight + 10 * 60_000;
+    expect(await stub.recordingGrant(name, "late", 1, beforeMidnight)).toBe(true);
+    // The session's next page, after midnight: granted again without taking the new day's quota.
+    expect(await stub.recordingGrant(name, "late", 1, afterMidnight)).toBe(true);
+    expect(await stub.recordingGrant(name, "fresh", 1, afterMidnight)).toBe(true);
+    expect(await stub.recordingGrant(name, "third", 1, afterMidnight)).toBe(false);
+    // Two days on, the first day's grants are forgotten: the session would count anew.
+    expect(await stub.recordingGrant(name, "late", 1, beforeMidnight + 2 * 86_400_000)).toBe(true);
+    expect(await stub.recordingGrant(name, "other", 1, beforeMidnight + 2 * 86_400_000)).toBe(false);
+  });
+
   it("refuses an origin the site does not list, and a request without one", async () => {
     const site = await makeSite({ recordingSampleRate: 1 });
     await refusedWith(

@@ -357,17 +357,18 @@ export class SiteAggregator extends DurableObject<Env> {
 
   /**
    * The site's daily quota of recorded sessions (called on shard 0): whether this session may
-   * be recorded on `now`'s UTC day. A session already granted that day is granted again without
-   * counting; past days are forgotten here.
+   * be recorded on `now`'s UTC day. A session already granted that day or the day before is
+   * granted again without counting: a recording that runs across UTC midnight is one recorded
+   * session, counted on the day it started. Older days are forgotten here.
    */
   async recordingGrant(name: string, sessionId: string, quota: number, now: number): Promise<boolean> {
     return this.ctx.storage.transactionSync(() => {
       this.setMetaOnce("name", name);
       const day = dayOf(now);
-      this.sql.exec("DELETE FROM recording_grants WHERE day < ?", day);
+      this.sql.exec("DELETE FROM recording_grants WHERE day < ?", day - 1);
       this.sql.exec("DELETE FROM recording_quota WHERE day < ?", day);
       const known = this.sql
-        .exec("SELECT 1 FROM recording_grants WHERE day = ? AND session = ?", day, sessionId)
+        .exec("SELECT 1 FROM recording_grants WHERE day >= ? AND session = ?", day - 1, sessionId)
         .toArray();
       if (known.length > 0) return true;
       const used =
