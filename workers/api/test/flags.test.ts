@@ -358,6 +358,47 @@ describe("flags", () => {
     await create(cookie, site.id, simple("one-too-many"));
   });
 
+  it(`lets ${FLAG_LIMITS.maxHeatmapFlags} flags of a site split heatmaps, and refuses one more: LIMIT_REACHED`, async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Flags heatmaps");
+    const max = FLAG_LIMITS.maxHeatmapFlags;
+    for (let i = 0; i < max - 1; i++) await create(cookie, site.id, { ...simple(`split-${i}`), heatmaps: true });
+    await create(cookie, site.id, simple("late-a"));
+    await create(cookie, site.id, simple("late-b"));
+    const heatKeys = async () =>
+      (await published(site.key))?.flags.filter((f) => f.heatmaps === true).map((f) => f.key) ?? [];
+
+    // Two at once for the last place: the site's lock lets exactly one in (the limit, reached).
+    const racing = await Promise.all(
+      ["late-a", "late-b"].map((key) =>
+        api(flagsUrl(site.id, key), { method: "PATCH", cookie, json: { heatmaps: true } }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 400]);
+    const refused = racing.find((r) => r.status === 400);
+    if (!refused) throw new Error("no refusal");
+    const message = await expectError(refused, "PATCH", ONE, 400, "LIMIT_REACHED");
+    expect(message).toContain(`At most ${max} flags`);
+    expect(await heatKeys()).toHaveLength(max);
+
+    // One past it, as a creation: nothing stored, nothing published.
+    const over = await api(flagsUrl(site.id), { method: "POST", cookie, json: { ...simple("over"), heatmaps: true } });
+    await expectError(over, "POST", LIST, 400, "LIMIT_REACHED");
+    await expectError(await api(flagsUrl(site.id, "over"), { cookie }), "GET", ONE, 404, "NOT_FOUND");
+    expect(await heatKeys()).toHaveLength(max);
+
+    // Flags already on change freely, and turning one off makes room.
+    const onKey = (await heatKeys())[0] ?? "";
+    const edit = await api(flagsUrl(site.id, onKey), { method: "PATCH", cookie, json: { enabled: false } });
+    expect(edit.status, await edit.clone().text()).toBe(200);
+    const off = await api(flagsUrl(site.id, onKey), { method: "PATCH", cookie, json: { heatmaps: false } });
+    expect(((await off.json()) as Flag).heatmaps).toBe(false);
+    const made = await create(cookie, site.id, { ...simple("over"), heatmaps: true });
+    expect(made.heatmaps).toBe(true);
+    expect((await heatKeys()).sort()).toContain("over");
+    expect(await heatKeys()).toHaveLength(max);
+  });
+
   it(`keeps a site's record within ${FLAG_LIMITS.maxRecordBytes} bytes: LIMIT_REACHED past that`, async () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie, "Flags heavy");

@@ -6,7 +6,7 @@
  */
 
 import { SightlineError } from "@sightline/shared/errors";
-import { type Flag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
+import { type Flag, flagSchema, heatmapFlagCount, type SiteFlags } from "@sightline/shared/flags";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
@@ -139,6 +139,16 @@ async function publishChange(
     .where(eq(flags.siteId, w.siteId))
     .orderBy(asc(flags.key));
   const record: SiteFlags = { version: audit.id, flags: rows.map((r) => r.definition) };
+  // Counted under the site's lock, as the flags themselves; only a change that turns it on is refused.
+  if (after?.heatmaps === true && before?.heatmaps !== true) {
+    const others = record.flags.filter((f) => f.heatmaps === true && f.key !== key).map((f) => f.key);
+    if (heatmapFlagCount(record.flags) > FLAG_LIMITS.maxHeatmapFlags) {
+      throw new SightlineError(
+        "LIMIT_REACHED",
+        `At most ${FLAG_LIMITS.maxHeatmapFlags} flags of a site split heatmaps by variant; ${others.join(", ")} do. Turn it off on one of them first.`,
+      );
+    }
+  }
   if (utf8.encode(JSON.stringify(record)).length > FLAG_LIMITS.maxRecordBytes) {
     throw new SightlineError(
       "LIMIT_REACHED",

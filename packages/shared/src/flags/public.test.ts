@@ -27,7 +27,7 @@ describe("publicFlags", () => {
         key: "by-country",
         rules: [{ conditions: [{ attribute: "country", op: "eq", value: "FR", private: false }], variant: "on" }],
       },
-      { ...base, key: "killed", enabled: false },
+      { ...base, key: "killed", enabled: false, heatmaps: true },
     ],
   });
 
@@ -41,5 +41,9 @@ describe("publicFlags", () => {
     expect(pub.flags[0]).not.toHaveProperty("description");
     expect(JSON.stringify(pub)).not.toContain("a@example.com");
     expect(record.flags[0]?.description).toBe("internal note");
+  });
+
+  it("keeps a flag's heatmaps setting: the edge splits heat by it", () => {
+    expect(publicFlags(record).flags.find((f) => f.key === "killed")?.heatmaps).toBe(true);
   });
 });

@@ -41,6 +41,12 @@ describe("flagSchema", () => {
     ).toBe(true);
   });
 
+  it("takes heatmaps as a boolean, absent unless sent", () => {
+    expect(flagSchema.parse(valid).heatmaps).toBeUndefined();
+    expect(flagSchema.parse({ ...valid, heatmaps: true }).heatmaps).toBe(true);
+    refuses({ heatmaps: "yes" });
+  });
+
   it("refuses a bad key", () => {
     for (const key of ["", "New-Checkout", "-checkout", "check out", "a".repeat(FLAG_LIMITS.maxKeyLength + 1)])
       refuses({ key });
@@ -137,6 +143,19 @@ describe("siteFlagsSchema", () => {
     const flags = Array.from({ length: 5 }, (_, i) => ({ ...heavy, key: `flag-${i}` }));
     expect(siteFlagsSchema.safeParse({ version: 1, flags }).success).toBe(false);
     expect(siteFlagsSchema.safeParse({ version: 1, flags: flags.slice(0, 3) }).success).toBe(true);
+  });
+
+  it(`lets at most ${FLAG_LIMITS.maxHeatmapFlags} flags split heatmaps by variant`, () => {
+    const flags = (on: number) =>
+      Array.from({ length: FLAG_LIMITS.maxHeatmapFlags + 2 }, (_, i) => ({
+        ...valid,
+        key: `flag-${i}`,
+        ...(i < on ? { heatmaps: true } : i === on ? { heatmaps: false } : {}),
+      }));
+    expect(siteFlagsSchema.safeParse({ version: 1, flags: flags(FLAG_LIMITS.maxHeatmapFlags) }).success).toBe(true);
+    expect(siteFlagsSchema.safeParse({ version: 1, flags: flags(FLAG_LIMITS.maxHeatmapFlags + 1) }).success).toBe(
+      false,
+    );
   });
 
   it("is in the LIMITS table as flags", () => {

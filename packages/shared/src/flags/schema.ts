@@ -99,6 +99,15 @@ export const flagSchema = z
     rules: z.array(ruleSchema).max(L.maxRules).default([]),
     /** Bucketing seed, the key when absent: a new seed reshuffles visitors, the same seed on two flags correlates them. */
     seed: z.string().min(1).max(L.maxSeedLength).optional(),
+    /**
+     * Split the site's heatmaps by this flag's variants (docs/HEATMAPS.md); absent is false. At
+     * most FLAG_LIMITS.maxHeatmapFlags flags of a site. Optional rather than defaulted, so flags
+     * saved before it keep their JSON (and the loader its bytes).
+     */
+    heatmaps: z
+      .boolean()
+      .optional()
+      .meta({ description: "Split the site's heatmaps by this flag's variants; absent is false." }),
   })
   .superRefine((flag, ctx) => {
     const requireVariant = (name: string, path: (string | number)[]) => {
@@ -125,9 +134,20 @@ export const siteFlagsSchema = z
     message: "Flag keys are unique within a site",
     path: ["flags"],
   })
+  .refine((r) => heatmapFlagCount(r.flags) <= L.maxHeatmapFlags, {
+    message: `At most ${L.maxHeatmapFlags} flags of a site split heatmaps by variant`,
+    path: ["flags"],
+  })
   .refine((r) => utf8.encode(JSON.stringify(r)).length <= L.maxRecordBytes, {
     message: `A site's flags are at most ${L.maxRecordBytes} bytes as JSON`,
   });
+
+/** Flags that split heatmaps by their variants (`heatmaps: true`). */
+export function heatmapFlagCount(flags: readonly { heatmaps?: boolean }[]): number {
+  let n = 0;
+  for (const f of flags) if (f.heatmaps === true) n++;
+  return n;
+}
 
 export type FlagValue = z.infer<typeof variantValue>;
 export type SplitWeights = z.infer<typeof splitWeightsSchema>;

@@ -20,6 +20,11 @@ export const FLAG_LIMITS = {
   /** One string a condition compares with (a path prefix, a list entry). */
   maxConditionValueLength: 256,
   /**
+   * Flags of a site that split its heatmaps by their variants (`heatmaps: true`): each one adds a
+   * copy of every heat count per variant served, so a site's heatmap rows grow with them.
+   */
+  maxHeatmapFlags: 3,
+  /**
    * A site's whole record as JSON. The bounds above multiply to gigabytes; KV takes 25 MiB a
    * value, and the public part of the record ships in the site's loader to every visitor.
    */

@@ -699,19 +699,44 @@ if (v82 === INVALID) {
   if ("flags" in input) return INVALID;
   v82 = undefined;
 }
-const v88 = {};
-v88["v"] = v0;
-v88["siteId"] = v1;
-v88["shards"] = v4;
-v88["sessionId"] = v5;
-v88["receivedAt"] = v6;
-if ("country" in input) v88["country"] = v8;
-if ("device" in input) v88["device"] = v13;
-if ("visitor" in input) v88["visitor"] = v16;
-if ("quota" in input) v88["quota"] = v21;
-v88["events"] = v24;
-if ("heat" in input) v88["heat"] = v54;
-if ("flags" in input) v88["flags"] = v82;
-return v88;
+const v88 = input["heatFlags"];
+let v89 = (() => {
+  let v90;
+  if (v88 !== undefined) {
+    if (!Array.isArray(v88)) return INVALID;
+    if (v88.length > 3) return INVALID;
+    const v91 = new Array(v88.length);
+    for (let v92 = 0; v92 < v88.length; v92++) {
+      const v93 = v88[v92];
+      if (typeof v93 !== "string") return INVALID;
+      c7.lastIndex = 0;
+      if (!c7.test(v93)) return INVALID;
+      v91[v92] = v93;
+    }
+    const v94 = typeof v91 === "string" && v91.length > 3 ? c0(v91) : v91.length;
+    if (v94 > 3) return INVALID;
+    v90 = v91;
+  }
+  return v90;
+})();
+if (v89 === INVALID) {
+  if ("heatFlags" in input) return INVALID;
+  v89 = undefined;
+}
+const v95 = {};
+v95["v"] = v0;
+v95["siteId"] = v1;
+v95["shards"] = v4;
+v95["sessionId"] = v5;
+v95["receivedAt"] = v6;
+if ("country" in input) v95["country"] = v8;
+if ("device" in input) v95["device"] = v13;
+if ("visitor" in input) v95["visitor"] = v16;
+if ("quota" in input) v95["quota"] = v21;
+v95["events"] = v24;
+if ("heat" in input) v95["heat"] = v54;
+if ("flags" in input) v95["flags"] = v82;
+if ("heatFlags" in input) v95["heatFlags"] = v89;
+return v95;
 }
 })();

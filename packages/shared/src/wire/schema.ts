@@ -205,6 +205,12 @@ export const ingestMessage = z.object({
    * variants"). Absent for sites without flags.
    */
   flags: z.array(z.string().regex(FLAG_VARIANT)).max(FLAG_LIMITS.maxFlagsPerSite).optional(),
+  /**
+   * The variants served of the site's public flags that split heatmaps (`heatmaps: true`), as
+   * `flags`: each heat item counts for all visitors and again under each of these. Only with
+   * `heat`; absent when none, and in older messages.
+   */
+  heatFlags: z.array(z.string().regex(FLAG_VARIANT)).max(FLAG_LIMITS.maxHeatmapFlags).optional(),
 });
 
 export type IngestMessage = z.infer<typeof ingestMessage>;

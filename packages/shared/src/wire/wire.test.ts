@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../ids/index.ts";
+import { FLAG_LIMITS } from "../limits/flags.ts";
 import { LIMITS } from "../limits/index.ts";
 import { collectBatch, ingestMessage, MAX_REFERRER_HOST_LENGTH, pagePath } from "./index.ts";
 
@@ -100,6 +101,15 @@ describe("ingestMessage", () => {
     expect(ingestMessage.safeParse({ ...m, device: "phone" }).success).toBe(false);
     expect(ingestMessage.safeParse({ ...m, country: "" }).success).toBe(false);
     expect(ingestMessage.safeParse({ ...m, country: "c".repeat(8) }).success).toBe(false);
+  });
+
+  it(`carries the heatmap flags' variants, at most ${FLAG_LIMITS.maxHeatmapFlags}`, () => {
+    const m = { v: 1, siteId: "site_1", shards: 1, sessionId: uuidv7(), receivedAt: 1, events: [] };
+    const variants = Array.from({ length: FLAG_LIMITS.maxHeatmapFlags + 1 }, (_, i) => `flag-${i}=b`);
+    const at = { ...m, heatFlags: variants.slice(0, -1) };
+    expect(ingestMessage.parse(at)).toEqual(at);
+    expect(ingestMessage.safeParse({ ...m, heatFlags: variants }).success).toBe(false);
+    expect(ingestMessage.safeParse({ ...m, heatFlags: ["flag-0"] }).success).toBe(false);
   });
 });
 
