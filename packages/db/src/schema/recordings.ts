@@ -46,6 +46,10 @@ export const recordings = pgTable(
     index("recordings_site_rage_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.rageClicks} > 0`),
     index("recordings_site_errors_idx").on(t.siteId, t.startedAt.desc()).where(sql`${t.errors} > 0`),
     index("recordings_pages_idx").using("gin", t.pages),
+    // The list's page prefix, `recordings_pages_text(pages) LIKE '%<prefix>%'` (0010): trigrams
+    // of the pages joined by newlines. The function and the pg_trgm extension are created by
+    // hand in 0010, since Drizzle declares neither.
+    index("recordings_pages_trgm_idx").using("gin", sql`recordings_pages_text(${t.pages}) gin_trgm_ops`),
     // The list's flag filter, `flags @> ARRAY['<key>=<variant>']` (0009).
     index("recordings_flags_idx").using("gin", t.flags),
     // Equality filters in the list's newest-first order: a value with few or no rows answers
