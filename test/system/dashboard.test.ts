@@ -5,9 +5,11 @@
  * with that site's snippet (`?site=<key>`), and the overview counting those pageviews. Saves
  * screenshots to test/system/artifacts/.
  */
+
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { schema } from "@sightline/db";
+import { LIMITS } from "@sightline/shared/limits";
 import { sql } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -147,6 +149,21 @@ describe("dashboard: setup, login, sites and the overview in a real browser", ()
     await page.getByLabel("Allowed origins").fill("not-an-origin");
     await page.getByRole("button", { name: "Add site" }).click();
     expect(await alertText(page)).toMatch(/start it with https:\/\//);
+    // A well-formed origin past LIMITS.api.maxOriginLength: the form's own reader takes it, the
+    // API's schema (which the form runs before sending) does not, and nothing is sent.
+    const long = `https://${"a".repeat(60).concat(".").repeat(5)}example`;
+    const sent: string[] = [];
+    const watch = (r: { method(): string; url(): string }) => {
+      if (r.method() === "POST" && r.url().endsWith("/v1/sites")) sent.push(r.url());
+    };
+    page.on("request", watch);
+    await page.getByLabel("Allowed origins").fill(long);
+    await page.getByRole("button", { name: "Add site" }).click();
+    await expect
+      .poll(() => alertText(page))
+      .toBe(`Allowed origins (entry 1): at most ${LIMITS.api.maxOriginLength} characters.`);
+    page.off("request", watch);
+    expect(sent).toEqual([]);
 
     await page.getByLabel("Allowed origins").fill(stack.demoUrl);
     await page.getByRole("button", { name: "Add site" }).click();

@@ -8,8 +8,9 @@ import { formatDateTime } from "../lib/format.ts";
 import { formatOrigins } from "../lib/origins.ts";
 import { readRecordingSettings } from "../lib/recordings.ts";
 import { paths } from "../lib/router.ts";
+import { settingsProblems } from "../lib/site-settings.ts";
 import { maintenanceCard } from "./maintenance.ts";
-import { readSiteForm } from "./site-form.ts";
+import { checkedSiteForm } from "./site-form.ts";
 
 export async function renderSettings(ctx: ViewContext, main: HTMLElement, siteId: string): Promise<void> {
   ctx.setTitle("Site settings");
@@ -119,6 +120,20 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
     if (!read.ok) {
       error.show(read.error);
       fields[read.field].focus();
+      return;
+    }
+    const problems = await settingsProblems(read.body);
+    if (problems.length > 0) {
+      error.show(problems.map((p) => p.message).join(" "));
+      const first = problems[0]?.field;
+      (first === "recordingSampleRate"
+        ? rate
+        : first === "recordingDailyQuota"
+          ? quota
+          : first === "maskAllText"
+            ? mask
+            : retention
+      ).focus();
       return;
     }
     try {
@@ -285,7 +300,7 @@ function generalCard(
     error.hide();
     saved.hide();
     notice.hide();
-    const read = readSiteForm({ name, origins, quota, retention, timeZone, hashRoutes, heatmaps });
+    const read = await checkedSiteForm({ name, origins, quota, retention, timeZone, hashRoutes, heatmaps });
     if (!read.ok) {
       error.show(read.errors.join(" "));
       read.focus.focus();

@@ -2,6 +2,7 @@
 import type { SiteInput } from "../api/index.ts";
 import { parseWholeNumber } from "../lib/format.ts";
 import { parseOrigins } from "../lib/origins.ts";
+import { settingsProblems } from "../lib/site-settings.ts";
 
 export interface SiteFields {
   name: HTMLInputElement;
@@ -40,4 +41,25 @@ export function readSiteForm(f: SiteFields): SiteFormResult {
   if (f.hashRoutes) body.hashRoutes = f.hashRoutes.checked;
   if (f.heatmaps) body.heatmaps = f.heatmaps.checked;
   return { ok: true, body };
+}
+
+/** The form read, then held to the API's own schema of the settings (lib/site-settings.ts). */
+export async function checkedSiteForm(f: SiteFields): Promise<SiteFormResult> {
+  const read = readSiteForm(f);
+  if (!read.ok) return read;
+  const problems = await settingsProblems(read.body);
+  if (problems.length === 0) return read;
+  const byField: Partial<Record<string, HTMLElement | undefined>> = {
+    name: f.name,
+    origins: f.origins,
+    dailyEventQuota: f.quota,
+    retentionDays: f.retention,
+    timeZone: f.timeZone,
+  };
+  const first = problems[0]?.field;
+  return {
+    ok: false,
+    errors: problems.map((p) => p.message),
+    focus: (first && byField[first]) || f.name,
+  };
 }

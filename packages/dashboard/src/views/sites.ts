@@ -5,7 +5,7 @@ import type { ViewContext } from "../context.ts";
 import { busy, field, h, messageBox } from "../lib/dom.ts";
 import { errorDetail, errorMessage } from "../lib/errors.ts";
 import { paths } from "../lib/router.ts";
-import { readSiteForm } from "./site-form.ts";
+import { checkedSiteForm } from "./site-form.ts";
 
 const PAGE_SIZE = 50;
 
@@ -127,7 +127,7 @@ function createForm(ctx: ViewContext): HTMLElement {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.hide();
-    const read = readSiteForm({ name, origins });
+    const read = await checkedSiteForm({ name, origins });
     if (!read.ok) {
       error.show(read.errors.join(" "));
       read.focus.focus();

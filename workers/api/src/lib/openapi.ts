@@ -72,3 +72,37 @@ export function bounded<T extends typeof Bounds>(schema: T) {
       path: ["to"],
     });
 }
+
+/**
+ * A schema of the shared package in the OpenAPI document, its JSON Schema from zod itself:
+ * zod-to-openapi cannot walk the recursive `z.json()` of a flag's object variant values (documented
+ * as any JSON here), and a shared schema may come from another copy of zod (below).
+ */
+export function documented<T extends z.ZodType>(schema: T, io: "input" | "output", name: string): T {
+  const {
+    $schema: _,
+    $defs,
+    ...root
+  } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    override: (ctx) => {
+      if (ctx.zodSchema._zod.def.type !== "lazy") return;
+      for (const k of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[k];
+    },
+  });
+  const inline = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(inline);
+    if (v === null || typeof v !== "object") return v;
+    const ref = (v as { $ref?: unknown }).$ref;
+    if (typeof ref === "string" && ref.startsWith("#/$defs/"))
+      return inline($defs?.[ref.slice("#/$defs/".length)] ?? {});
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]));
+  };
+  // Through this module's zod: a schema of the shared package may come from another copy of
+  // zod in a bundle (its instances then lack `.openapi`), and the API must still load.
+  return z
+    .unknown()
+    .pipe(schema)
+    .openapi(name, inline(root) as never) as unknown as T;
+}

@@ -10,42 +10,9 @@ import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import type { Context, MiddlewareHandler } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
-import { Bounds, bearer, bounded, errorResponses, json, PageQuery, router } from "../lib/openapi.ts";
+import { Bounds, bearer, bounded, documented, errorResponses, json, PageQuery, router } from "../lib/openapi.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
-
-/**
- * The document's JSON Schema of a flag schema, from zod itself: zod-to-openapi cannot walk the
- * recursive `z.json()` of object variant values, which are documented as any JSON here.
- */
-function documented<T extends z.ZodType>(schema: T, io: "input" | "output", name: string): T {
-  const {
-    $schema: _,
-    $defs,
-    ...root
-  } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: "any",
-    override: (ctx) => {
-      if (ctx.zodSchema._zod.def.type !== "lazy") return;
-      for (const k of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[k];
-    },
-  });
-  const inline = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(inline);
-    if (v === null || typeof v !== "object") return v;
-    const ref = (v as { $ref?: unknown }).$ref;
-    if (typeof ref === "string" && ref.startsWith("#/$defs/"))
-      return inline($defs?.[ref.slice("#/$defs/".length)] ?? {});
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]));
-  };
-  // Through this module's zod: a schema of the shared package may come from another copy of
-  // zod in a bundle (its instances then lack `.openapi`), and the API must still load.
-  return z
-    .unknown()
-    .pipe(schema)
-    .openapi(name, inline(root) as never) as unknown as T;
-}
 
 /**
  * zod validates a variant's JSON value by recursion, and a 10 KB body of nested brackets

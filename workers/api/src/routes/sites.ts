@@ -2,89 +2,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type SiteRow, sitesData } from "@sightline/db";
 import { snapshotSitePrefix } from "@sightline/shared/heatmap";
-import { LIMITS } from "@sightline/shared/limits";
+import { siteChangesSchema, siteSettingsSchema } from "@sightline/shared/site/settings";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
 import { databaseUnavailable } from "../lib/db-errors.ts";
-import { bearer, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
+import { bearer, documented, errorResponses, fail, json, PageQuery, router } from "../lib/openapi.ts";
 import { deleteUnder } from "../lib/recording-objects.ts";
 import { cachedRead } from "../lib/stale.ts";
 import { requireScope } from "../middleware/auth.ts";
 
-const A = LIMITS.api;
-const R = LIMITS.recording;
-
-const origin = z
-  .string()
-  .max(A.maxOriginLength)
-  .regex(/^https?:\/\/[^/\s?#]+$/, "an origin such as https://example.com (scheme and host, no path)");
-
-/** IANA names run to 32 characters ("America/Argentina/ComodRivadavia"). */
-const MAX_TIME_ZONE_LENGTH = 64;
-
-/** The zone's own spelling ("europe/berlin" -> "Europe/Berlin"), or null when it is not one. */
-function resolveTimeZone(name: string): string | null {
-  try {
-    return new Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
-}
-
-// Names only: Postgres reads an offset such as "+05:00" as POSIX, east and west swapped.
-const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
-
-const timeZone = z
-  .string()
-  .max(MAX_TIME_ZONE_LENGTH)
-  .refine((tz) => ZONE_NAME.test(tz) && resolveTimeZone(tz) !== null, "an IANA time zone name such as Europe/Berlin")
-  .overwrite((tz) => resolveTimeZone(tz) ?? tz)
-  .openapi({
-    example: "Europe/Berlin",
-    description: "IANA time zone the dashboard's days are in; hours are stored in UTC.",
-  });
-
-const SiteSettings = z.object({
-  name: z.string().trim().min(1).max(A.maxNameLength),
-  origins: z.array(origin).max(A.maxOrigins),
-  dailyEventQuota: z.number().int().min(0).max(A.maxDailyEventQuota).default(A.defaultDailyEventQuota),
-  retentionDays: z.number().int().min(1).max(A.maxRetentionDays).default(A.defaultRetentionDays),
-  timeZone: timeZone.default("UTC"),
-  hashRoutes: z.boolean().default(true).openapi({ description: "Count hash routes (`#/…`, `#!/…`) as pages." }),
-  shards: z.number().int().min(1).max(LIMITS.aggregate.maxShardsPerSite).default(1).openapi({
-    description:
-      "Aggregator Durable Objects the site's events are split over (by session). One holds about 40,000 events a second; see docs/CAPACITY.md. A session in progress when this changes may count once more.",
-  }),
-  recordingSampleRate: z
-    .number()
-    .min(0)
-    .max(1)
-    // Kept to 1/10,000 (what the dashboard offers); finer ones round (5e-324 underflows Postgres' real).
-    .overwrite((r) => Math.round(r * 10_000) / 10_000)
-    .default(0)
-    .openapi({
-      description:
-        "Share of sessions recorded, 0 (none, the default) to 1 (all), to 4 decimal places; decided per session id, so every page of a session agrees.",
-    }),
-  recordingDailyQuota: z.number().int().min(0).max(R.maxDailyQuota).default(R.defaultDailyQuota).openapi({
-    description: "Recorded sessions started per UTC day at most; later sessions that day are not recorded.",
-  }),
-  recordingRetentionDays: z
-    .number()
-    .int()
-    .min(1)
-    .max(R.maxRetentionDays)
-    .default(R.defaultRetentionDays)
-    .openapi({ description: "Days a recording is kept; an hourly job erases older ones (index row and events)." }),
-  maskAllText: z.boolean().default(false).openapi({
-    description:
-      "Mask every text in recordings, not only inputs, email addresses and long digit runs (which are always masked).",
-  }),
-  heatmaps: z.boolean().default(true).openapi({
-    description:
-      "Heatmaps: the tracker sends clicks, rage clicks and scroll depth. Off: it sends none, and the edge drops any that come.",
-  }),
-});
+/** The settings the API takes, defined once for it and the dashboard's site forms. */
+const SiteSettings = documented(siteSettingsSchema, "input", "SiteSettings");
+const SiteChanges = documented(siteChangesSchema, "input", "SiteChanges");
 
 export const Site = z
   .object({
@@ -217,7 +146,7 @@ sites
       middleware: requireScope("write"),
       request: {
         params: SiteParams,
-        body: { required: true, content: { "application/json": { schema: SiteSettings.partial().strict() } } },
+        body: { required: true, content: { "application/json": { schema: SiteChanges } } },
       },
       responses: { 200: json(Site, "The updated site"), ...errorResponses(400, 401, 403, 404, 503) },
     }),
