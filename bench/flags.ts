@@ -2,7 +2,8 @@
  * Flags at the edge (issue 13, "Measured, not asserted"), for one site with 50 typical flags:
  * bulk OFREP against the `edge` build beside the empty worker (the ingest section's floor, loaded
  * the same way here), evaluateAll's CPU in Node, the loader's gzipped size with and without
- * flags, and how long a flip written to the local KV takes to show in OFREP.
+ * flags, how long a flip written to the local KV takes to show in OFREP (the worst case, past the
+ * isolate's cache), and how long a flip through the API takes (bench/flag-flip.ts).
  */
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,6 +13,7 @@ import { typicalFlags } from "@sightline/shared/flags/typical";
 import { newId } from "@sightline/shared/ids";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { flagsKvKey, type SiteEdgeRecord, siteKvKey } from "@sightline/shared/site";
+import { type ApiFlipResult, benchApiFlip } from "./flag-flip.ts";
 import { BENCH_ORIGIN, benchSiteKey, COLLECT_HEADERS } from "./lib/batch.ts";
 import { startCpuWindow } from "./lib/cpu.ts";
 import { type Instance, startEmpty, startIngest } from "./lib/miniflare.ts";
@@ -34,6 +36,8 @@ export interface FlagsOptions extends SectionHooks {
   sliceS: number;
   /** evaluateAll calls timed in Node. */
   evalCalls: number;
+  /** Flips through the API on the local stack. */
+  apiFlips: number;
 }
 
 export interface LoadFigures {
@@ -71,6 +75,7 @@ export interface FlagsResult {
     noFlagsServedGzipBytes: number;
   };
   flip: { ms: number; polls: number; edgeCacheMs: number; pollMs: number };
+  apiFlip: ApiFlipResult;
   load: { tool: string; connections: number; slices: number; sliceS: number; warmupS: number };
 }
 
@@ -271,10 +276,12 @@ export async function benchFlags(opts: FlagsOptions): Promise<FlagsResult> {
         (edge) => atTheEdge(opts, record, edge, empty),
       ),
   );
+  const apiFlip = await benchApiFlip({ flips: opts.apiFlips, track: opts.track, log: opts.log });
   const usPerCall = evaluateCpu(record, opts.evalCalls);
   opts.log(`flags: evaluateAll in Node ${usPerCall.toFixed(1)} µs a call of ${FLAG_COUNT} flags`);
   return {
     ...edgeFigures,
+    apiFlip,
     flags: FLAG_COUNT,
     recordBytes: JSON.stringify(record).length,
     node: { calls: opts.evalCalls, usPerCall, usPerFlag: usPerCall / FLAG_COUNT, version: process.version },

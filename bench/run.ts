@@ -71,6 +71,7 @@ const MODE = quick
       flagsSlices: 2,
       flagsSliceS: 2,
       flagsEvalCalls: 50_000,
+      apiFlips: 10,
       watchdogS: 360,
     }
   : {
@@ -101,6 +102,7 @@ const MODE = quick
       flagsSlices: 2,
       flagsSliceS: 5,
       flagsEvalCalls: 200_000,
+      apiFlips: 20,
       watchdogS: 900,
     };
 const CONCURRENCY = 32;
@@ -396,6 +398,7 @@ async function main(): Promise<number> {
         slices: MODE.flagsSlices,
         sliceS: MODE.flagsSliceS,
         evalCalls: MODE.flagsEvalCalls,
+        apiFlips: MODE.apiFlips,
         track,
         log,
       }),
@@ -579,6 +582,12 @@ function flagRows(f: FlagsResult | null, mark: (metric: string) => string[]): st
       "flip written to KV to a changed OFREP answer, worst case",
       f ? `${fmt(f.flip.ms)} ms` : "n/a",
       ...mark("flags.flipMs"),
+    ],
+    [
+      `flip through the API to a changed OFREP answer, p50 (max of ${fmt(f?.apiFlip.flips)})`,
+      f ? `${fmt(f.apiFlip.p50Ms)} ms (${fmt(f.apiFlip.maxMs)})` : "n/a",
+      "",
+      "",
     ],
   ];
 }
