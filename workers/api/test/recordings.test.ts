@@ -2,7 +2,7 @@
  * The recordings routes against a real Postgres and the R2 bucket of vitest-pool-workers: the
  * list's filters, sorts and cursor paging, one row, the events streamed as one JSON array,
  * erasure, scopes and ownership; and that the list's query is served by the indexes of
- * migrations 0004, 0005 and 0009. Times are relative to the clock's now, never a calendar date.
+ * migrations 0004, 0005, 0009 and 0010. Times are relative to the clock's now, never a calendar date.
  */
 import { env } from "cloudflare:test";
 import { recordingsData, schema } from "@sightline/db";
@@ -165,6 +165,49 @@ describe("GET /v1/sites/{siteId}/recordings", () => {
     // A key and a variant at their longest are a variant; the list pages through a flag's sessions.
     expect(await q(`flag=${longest}`)).toEqual([b?.id]);
     expect(await all(cookie, site.id, "?flag=checkout=new", 1)).toEqual([a?.id, b?.id]);
+  });
+
+  it("matches a page prefix as the start of a page, whether the trigram index serves it or not", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Prefixed");
+    const now = Date.now();
+    const pages = [
+      ["/docs/start", "/pricing"],
+      // Holds "/docs/" but no page starts with it.
+      ["/en/docs/start"],
+      // `%` and `_` are characters; as LIKE's wildcards "/50%_off" would match the next one too.
+      ["/50%_off/summer"],
+      ["/50xyoff/x"],
+      // LIKE is case-sensitive, trigrams are not.
+      ["/Docs/Start"],
+      // Joined, the index's text holds "/abc\ndef": no page starts with that.
+      ["/abc", "def/x"],
+      ["/a/b", "/back\\slash"],
+      ["/-/x"],
+    ];
+    const seeded = await seedRecordings(
+      pages.map((p, i) => ({ siteId: site.id, startedAt: now - (i + 1) * HOUR, pages: p })),
+    );
+    // From 3 letters or digits in a row the trigram index narrows; shorter ("/a", "/"), or
+    // without any ("/-/"), each row is checked.
+    for (const prefix of [
+      "/docs/",
+      "/docs",
+      "/Docs",
+      "/50%_off",
+      "/50%",
+      "/5",
+      "/",
+      "/a",
+      "/-/",
+      "/abc\ndef",
+      "docs",
+      "/back\\s",
+    ]) {
+      const expected = seeded.filter((_, i) => pages[i]?.some((p) => p.startsWith(prefix))).map((r) => r.id);
+      const got = (await list(cookie, site.id, `?page=${encodeURIComponent(`${prefix}*`)}`)).items.map((r) => r.id);
+      expect(got, prefix).toEqual(expected);
+    }
   });
 
   it("refuses bad filters and cursors in the one error shape", async () => {
@@ -370,12 +413,14 @@ describe("the list's query plan", () => {
   }
 
   /**
-   * The plans Postgres makes for a site with 20,000 recordings, inserted and seen by ANALYZE
-   * inside one transaction that is rolled back, so the shared table is left as it was.
+   * The plans Postgres makes for a site with 20,000 recordings, and the ids each query answers,
+   * inserted and seen by ANALYZE inside one transaction that is rolled back, so the shared
+   * table is left as it was. 4 rows visited /checkout/done (i = 5000, 10000...), 4 others
+   * /en/checkout/done (i = 2500, 7500...).
    */
-  async function plans(siteId: string, cases: Options[]): Promise<string[]> {
+  async function plans(siteId: string, cases: Options[]): Promise<{ plan: string; ids: string[] }[]> {
     const { db: d, close } = db();
-    const out: string[] = [];
+    const out: { plan: string; ids: string[] }[] = [];
     try {
       await d
         .transaction(async (tx) => {
@@ -383,7 +428,9 @@ describe("the list's query plan", () => {
               active_ms, first_page, pages, flags, rage_clicks, errors, device, country, r2_prefix)
             SELECT 'rec_plan_' || i, ${siteId}, gen_random_uuid()::text, now() - i * interval '2 minutes',
               now() - i * interval '2 minutes' + (i % 600) * interval '1 second', (i % 600) * 1000, (i % 300) * 1000,
-              '/p' || (i % 50), ARRAY['/p' || (i % 50), '/q' || (i % 7)], ARRAY['everyone=on', CASE WHEN i % 1000 = 0 THEN 'checkout=new' ELSE 'checkout=old' END],
+              '/p' || (i % 50), ARRAY['/p' || (i % 50), '/docs/' || (i % 7)] || CASE i % 5000
+                WHEN 0 THEN ARRAY['/checkout/done'] WHEN 2500 THEN ARRAY['/en/checkout/done'] ELSE '{}' END,
+              ARRAY['everyone=on', CASE WHEN i % 1000 = 0 THEN 'checkout=new' ELSE 'checkout=old' END],
               (i % 20 = 0)::int, (i % 33 = 0)::int,
               (ARRAY['desktop','mobile','tablet'])[1 + i % 3], (ARRAY['DE','FR','US','GB'])[1 + i % 4], 'x/'
             FROM generate_series(1, 20000) i`);
@@ -391,7 +438,11 @@ describe("the list's query plan", () => {
           for (const opts of cases) {
             const query = recordingsData.listRecordingsQuery(tx as never, siteId, opts).toSQL();
             const res = await tx.execute(sql.raw(`EXPLAIN ${inline(query.sql, query.params)}`));
-            out.push(res.rows.map((r) => Object.values(r as object)[0]).join("\n"));
+            const rows = await recordingsData.listRecordingsQuery(tx as never, siteId, opts);
+            out.push({
+              plan: res.rows.map((r) => Object.values(r as object)[0]).join("\n"),
+              ids: rows.map((r) => r.id),
+            });
           }
           tx.rollback();
         })
@@ -404,7 +455,7 @@ describe("the list's query plan", () => {
     return out;
   }
 
-  it("walks an index of migrations 0004, 0005 and 0009 for each sort and the indexed filters", async () => {
+  it("walks an index of migrations 0004, 0005, 0009 and 0010 for each sort and the indexed filters", async () => {
     const base = { limit: 26 };
     const cases: [Options, string | RegExp][] = [
       [{ ...base, sort: "start", filter: {} }, "Index Scan using recordings_site_id_started_at_id_index"],
@@ -432,14 +483,45 @@ describe("the list's query plan", () => {
       // was served: the start index, whose first rows match.
       [{ ...base, sort: "start", filter: { flag: "checkout=new" } }, "recordings_flags_idx"],
       [{ ...base, sort: "start", filter: { flag: "everyone=on" } }, "recordings_site_id_started_at_id_index"],
+      // A page prefix few sessions visited: the trigram index of 0010, whatever the sort; one
+      // every session visited: the sort's index, whose first rows match.
+      [{ ...base, sort: "start", filter: { page: { prefix: "/checkout/" } } }, "recordings_pages_trgm_idx"],
+      [{ ...base, sort: "duration", filter: { page: { prefix: "/checkout/" } } }, "recordings_pages_trgm_idx"],
+      [{ ...base, sort: "start", filter: { page: { prefix: "/docs/" } } }, "recordings_site_id_started_at_id_index"],
     ];
     const got = await plans(
       `site_plan_${crypto.randomUUID().slice(0, 8)}`,
       cases.map(([o]) => o),
     );
     cases.forEach(([opts, index], i) => {
-      expect(got[i], JSON.stringify(opts)).toMatch(index);
-      expect(got[i], JSON.stringify(opts)).not.toContain("Seq Scan");
+      expect(got[i]?.plan, JSON.stringify(opts)).toMatch(index);
+      expect(got[i]?.plan, JSON.stringify(opts)).not.toContain("Seq Scan");
     });
+  });
+
+  it("answers a page prefix through the trigram index as the exact check does", async () => {
+    const base = { limit: 26, sort: "start" } as const;
+    const prefix = (p: string): Options => ({ ...base, filter: { page: { prefix: p } } });
+    const [rare, underscore, percent, short, symbols, common] = await plans(
+      `site_plan_${crypto.randomUUID().slice(0, 8)}`,
+      // `_` and `%` are characters, not wildcards; "/c" and "/-/" give pg_trgm no trigram.
+      [prefix("/checkout/"), prefix("/checkou_/"), prefix("/check%"), prefix("/c"), prefix("/-/"), prefix("/docs/1")],
+    );
+    expect(rare?.plan).toContain("recordings_pages_trgm_idx");
+    // Newest first; /en/checkout/done holds the prefix but does not start with it.
+    expect(rare?.ids).toEqual(["rec_plan_5000", "rec_plan_10000", "rec_plan_15000", "rec_plan_20000"]);
+    expect(underscore?.plan).toContain("recordings_pages_trgm_idx");
+    expect(underscore?.ids).toEqual([]);
+    expect(percent?.ids).toEqual([]);
+    // Without a trigram the index would be read whole: these walk the start index instead.
+    for (const p of [short, symbols]) {
+      expect(p?.plan).not.toContain("recordings_pages_text");
+      expect(p?.plan).toContain("recordings_site_id_started_at_id_index");
+    }
+    expect(short?.ids).toEqual(rare?.ids);
+    expect(symbols?.ids).toEqual([]);
+    // /docs/1 is every seventh row's: the first 26 of them, newest first.
+    expect(common?.plan).toContain("recordings_site_id_started_at_id_index");
+    expect(common?.ids).toEqual(Array.from({ length: 26 }, (_, k) => `rec_plan_${1 + 7 * k}`));
   });
 });

@@ -7,8 +7,9 @@
  * (site_id, duration_ms) and (site_id, active_ms) for the other sorts (ties on id by an
  * incremental sort), the partial indexes for "has rage clicks" / "has errors", the GIN index
  * on pages for an exact page (0004), (site_id, country | device | referrer, started_at
- * DESC, id) for those equality filters (0005), and the GIN index on flags for a flag variant
- * (0009). A page prefix has no index: its rows are checked as the sort's index yields them.
+ * DESC, id) for those equality filters (0005), the GIN index on flags for a flag variant
+ * (0009), and the trigram index on recordings_pages_text(pages) for a rare page prefix (0010;
+ * a common one is checked as the sort's index yields rows).
  */
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
@@ -42,7 +43,16 @@ export interface RecordingCursor {
 }
 
 /** `LIKE` matches its pattern's `%`, `_` and `\` literally only when escaped. */
-const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+const likePrefix = (s: string) => `${likeEscape(s)}%`;
+
+/**
+ * Three ASCII letters or digits in a row surely give pg_trgm a trigram (it takes them from
+ * letters and digits only; which letters beyond ASCII depends on the locale). A pattern it
+ * takes none from ("/", "/-/") makes the index scan read the whole index, slower than walking
+ * the site's rows.
+ */
+const hasTrigram = (prefix: string) => /[A-Za-z0-9]{3}/.test(prefix);
 
 function sortColumn(sort: RecordingSort): SQL {
   switch (sort) {
@@ -74,8 +84,12 @@ function conditions(siteId: string, f: RecordingFilter): SQL[] {
   if (f.page && "exact" in f.page) {
     where.push(sql`${recordings.pages} @> ARRAY[${f.page.exact}]::text[]`);
   } else if (f.page) {
-    // No index serves a prefix of an array element: the rows are read in the sort's order
-    // through its index and checked, until the page is full.
+    // The trigram index of 0010 finds the rows whose joined pages contain the prefix somewhere
+    // (a rare prefix); EXISTS keeps those where a page starts with it. A common prefix is
+    // checked as the sort's index yields rows, until the page is full.
+    if (hasTrigram(f.page.prefix)) {
+      where.push(sql`recordings_pages_text(${recordings.pages}) LIKE ${`%${likeEscape(f.page.prefix)}%`}`);
+    }
     where.push(
       sql`EXISTS (SELECT 1 FROM unnest(${recordings.pages}) AS p(path) WHERE p.path LIKE ${likePrefix(f.page.prefix)})`,
     );
