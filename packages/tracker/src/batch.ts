@@ -1,5 +1,6 @@
 /** Turns queued events into `CollectBatch` bodies that the ingest worker will accept. */
 import { COLLECT_LIMITS } from "@sightline/shared/limits/collect";
+import type { TrackerConfig } from "@sightline/shared/site";
 import type { CollectBatch, WireEvent } from "@sightline/shared/wire";
 
 const L = COLLECT_LIMITS;
@@ -20,8 +21,12 @@ export interface Batch {
 const encoder = new TextEncoder();
 export const byteLength = (s: string): number => encoder.encode(s).length;
 
-export function body(siteKey: string, b: Batch, sentAt: number): string {
-  const batch: CollectBatch = { v: 1, siteKey, sessionId: b.s, sentAt, events: b.e };
+/** What a body takes from the config: the site, and the flag variants the page was served. */
+export type BatchConfig = Pick<TrackerConfig, "siteKey" | "variants">;
+
+export function body(cfg: BatchConfig, b: Batch, sentAt: number): string {
+  // `flags` is left out of the JSON where the page has no variants (undefined).
+  const batch: CollectBatch = { v: 1, siteKey: cfg.siteKey, sessionId: b.s, sentAt, events: b.e, flags: cfg.variants };
   return JSON.stringify(batch);
 }
 
@@ -29,13 +34,13 @@ export function body(siteKey: string, b: Batch, sentAt: number): string {
  * Groups events, in order, into batches of one session each with at most maxEventsPerBatch
  * events and a body of at most maxBodyBytes. An event too large to fit on its own is dropped.
  */
-export function toBatches(items: Queued[], siteKey: string, now: number): Batch[] {
+export function toBatches(items: Queued[], cfg: BatchConfig, now: number): Batch[] {
   const out: Batch[] = [];
   let cur: Batch | undefined;
   let size = 0;
   for (const { s, e } of items) {
     const empty: Batch = { s, e: [], n: 0 };
-    const overhead = byteLength(body(siteKey, empty, now));
+    const overhead = byteLength(body(cfg, empty, now));
     // +1 for the separating comma; the first event over-counts by one byte, which is harmless.
     const bytes = byteLength(JSON.stringify(e)) + 1;
     if (overhead + bytes > L.maxBodyBytes) continue;

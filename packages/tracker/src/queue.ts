@@ -8,7 +8,10 @@ import { type Batch, body, type Queued, toBatches } from "./batch.ts";
 import type { Send } from "./transport.ts";
 
 export interface QueueDeps {
-  cfg: Pick<TrackerConfig, "siteKey" | "flushIntervalMs" | "maxQueuedEvents" | "maxRetries" | "retryBaseMs">;
+  cfg: Pick<
+    TrackerConfig,
+    "siteKey" | "variants" | "flushIntervalMs" | "maxQueuedEvents" | "maxRetries" | "retryBaseMs"
+  >;
   now: () => number;
   send: Send;
   later: (fn: () => void, ms: number) => void;
@@ -22,7 +25,7 @@ export function queue({ cfg, now, send, later }: QueueDeps) {
 
   const attempt = async (b: Batch, unloading: boolean): Promise<void> => {
     // sentAt is set per attempt so the server's clock-skew correction stays right on retries.
-    const outcome = await send(body(cfg.siteKey, b, now()), unloading);
+    const outcome = await send(body(cfg, b, now()), unloading);
     if (outcome !== "retry" || b.n >= cfg.maxRetries) return;
     const delay = cfg.retryBaseMs * 2 ** b.n++;
     waiting.add(b);
@@ -32,7 +35,7 @@ export function queue({ cfg, now, send, later }: QueueDeps) {
   };
 
   const flush = (unloading = false): Promise<void> => {
-    const batches = toBatches(items, cfg.siteKey, now());
+    const batches = toBatches(items, cfg, now());
     items = [];
     // The page may not come back, so retries still in backoff go now too.
     if (unloading) {

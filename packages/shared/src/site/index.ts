@@ -107,6 +107,11 @@ export interface TrackerConfig {
   interactionsUrl?: string;
   /** The snapshot chunk `/t/snapshot.<hash>.js`, loaded only when the edge grants a snapshot. */
   snapshotUrl?: string;
+  /**
+   * Set in the page by the loader's flags code, not by the edge: `<flag key>=<variant>` of each
+   * public flag served to this visitor, which the core sends with every batch.
+   */
+  variants?: string[];
 }
 
 export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerConfig {

@@ -9,6 +9,7 @@ export const parseCollectBatch = (() => {
   const c0 = util.codePointLength;
   const c1 = new RegExp("^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$", "");
   const c2 = new RegExp("^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$", "");
+  const c3 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}=[a-z0-9][a-z0-9._-]{0,31}$", "");
   return (input) => {
 if (typeof input !== "object" || input === null || Array.isArray(input)) return INVALID;
 const v0 = input["v"];
@@ -382,8 +383,38 @@ const v98 = typeof v7 === "string" && v7.length >= 1 && v7.length < 2 ? c0(v7) :
 if (v98 < 1) return INVALID;
 const v99 = typeof v7 === "string" && v7.length > 100 ? c0(v7) : v7.length;
 if (v99 > 100) return INVALID;
-const v100 = { "v": v0, "siteKey": v1, "sessionId": v4, "sentAt": v5, "events": v7 };
-return v100;
+const v100 = input["flags"];
+let v101 = (() => {
+  let v102;
+  if (v100 !== undefined) {
+    if (!Array.isArray(v100)) return INVALID;
+    if (v100.length > 200) return INVALID;
+    const v103 = new Array(v100.length);
+    for (let v104 = 0; v104 < v100.length; v104++) {
+      const v105 = v100[v104];
+      if (typeof v105 !== "string") return INVALID;
+      c3.lastIndex = 0;
+      if (!c3.test(v105)) return INVALID;
+      v103[v104] = v105;
+    }
+    const v106 = typeof v103 === "string" && v103.length > 200 ? c0(v103) : v103.length;
+    if (v106 > 200) return INVALID;
+    v102 = v103;
+  }
+  return v102;
+})();
+if (v101 === INVALID) {
+  if ("flags" in input) return INVALID;
+  v101 = undefined;
+}
+const v107 = {};
+v107["v"] = v0;
+v107["siteKey"] = v1;
+v107["sessionId"] = v4;
+v107["sentAt"] = v5;
+v107["events"] = v7;
+if ("flags" in input) v107["flags"] = v101;
+return v107;
 }
 })();
 

@@ -122,6 +122,13 @@ export const collectBatch = z.object({
   sessionId: z.uuid({ version: "v7" }),
   sentAt: timestamp,
   events: z.array(wireEvent).min(1).max(L.maxEventsPerBatch),
+  /**
+   * The variant the page was served of each of the site's public flags, as `<flag key>=<variant>`:
+   * what the loader's flags code evaluated for this visitor (`TrackerConfig.variants`), sent with
+   * every batch so the session's events carry them. Absent where the site has no flags. The edge
+   * keeps the entries that name a flag and variant of the site's record (docs/FLAGS.md).
+   */
+  flags: z.array(z.string().regex(FLAG_VARIANT)).max(FLAG_LIMITS.maxFlagsPerSite).optional(),
 });
 
 export type WireEvent = z.infer<typeof wireEvent>;

@@ -115,7 +115,19 @@ describe("startFlags", () => {
     expect(both.flag("banner", false)).toBe(true);
     await both.flush();
     expect(net.calls).toHaveLength(1);
-    expect((JSON.parse(net.calls[0]?.body ?? "") as CollectBatch).events).toHaveLength(1);
+    const sent = JSON.parse(net.calls[0]?.body ?? "") as CollectBatch;
+    expect(sent.events).toHaveLength(1);
+    // The batch carries the variant of every flag the page was served, as the page saw them.
+    expect(sent.flags).toEqual(Object.entries(both.flags()).map(([k, v]) => `${k}=${v}`));
+    expect(sent.flags).toContain("banner=on");
+  });
+
+  it("sends no variants where the site's flags served none", async () => {
+    const { host, net } = fakeHost({ cfg: flagged({ record: { version: 1, flags: [] }, ctx: {} }) });
+    startFlags(host);
+    start(host);
+    await (host.sightline as Api).flush();
+    expect(JSON.parse(net.calls[0]?.body ?? "")).not.toHaveProperty("flags");
   });
 
   it("does nothing a second time (the snippet twice), nor without flags", () => {
