@@ -4,7 +4,8 @@
  * in production). The core and the recorder are the shipped bundles. A person types into a text
  * field and a password field, clicks, and goes to a second page; the uploads are read as the
  * edge reads them. Then consent is withdrawn, and a session the sampling leaves out loads no
- * recorder at all. Needs no stack: it runs in seconds.
+ * recorder at all. Two tabs of one session: only the one in front records, and bringing the
+ * other to the front moves the recording to it. Needs no stack: it runs in seconds.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +27,7 @@ const CARD = "4242 4242 4242 4242";
 const BLOCKED = "BLOCKED-CONTENT-7731";
 const MASKED = "MASKED-NOTE-5520";
 const UNMASKED = "UNMASKED-NOTE-4410";
+const IDLE_CHANGE = "IDLE-TAB-CHANGE-9063";
 /** Waits for something that must happen: bounded in turns, not a timing assertion. */
 const WAIT_MS = 15_000;
 
@@ -131,6 +133,36 @@ class FakeEdge {
       res.writeHead(404).end();
     }
   }
+}
+
+/**
+ * Headless Chromium shows every page of a context as visible, whatever is in front:
+ * bringToFront, a background Target.createTarget, minimizing the window, focus emulation and
+ * Page.setWebLifecycleState leave document.visibilityState at "visible" (Chromium 156). So the
+ * pages carry the state a tab strip would give them: "hidden" for a page opened with `?bg` (a
+ * tab opened in the background), and `__visibility(state)` fires visibilitychange as the
+ * browser does on a tab switch. Storage, the locks and everything else are Chromium's own.
+ */
+function emulateVisibility(): void {
+  let state: DocumentVisibilityState = location.search.includes("bg") ? "hidden" : "visible";
+  Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get: () => state });
+  Object.defineProperty(Document.prototype, "hidden", { configurable: true, get: () => state === "hidden" });
+  Object.assign(window, {
+    __visibility(next: DocumentVisibilityState) {
+      if (next === state) return;
+      state = next;
+      document.dispatchEvent(new Event("visibilitychange"));
+    },
+  });
+}
+
+/** A tab switch: the tab in front is hidden first, then the other is brought to the front and shown. */
+async function switchTo(page: Page, from: Page): Promise<void> {
+  const set = (p: Page, v: DocumentVisibilityState) =>
+    p.evaluate((s) => (window as unknown as { __visibility(s: string): void }).__visibility(s), v);
+  await set(from, "hidden");
+  await page.bringToFront();
+  await set(page, "visible");
 }
 
 async function waitFor(what: string, done: () => boolean): Promise<void> {
@@ -259,6 +291,83 @@ describe("recorder capture in Chromium", () => {
       .join("\n");
     expect(text).toContain(UNMASKED);
     for (const hidden of ["Write to", "pay with", "Next", MASKED, BLOCKED, EMAIL]) expect(text).not.toContain(hidden);
+  });
+
+  it("records only the tab in front of two tabs of one session, and moves to the other when it comes to the front", async () => {
+    if (!browser) throw new Error("no browser");
+    edge.recordingSampleRate = 1;
+    const from = edge.chunks.length;
+    const context = await browser.newContext();
+    await context.addInitScript(emulateVisibility);
+    const mine = () => edge.chunks.slice(from);
+    /** Which tab sent a chunk: each tab's summaries name its own page. */
+    const tabOf = (c: Chunk) => c.header.summary.pages[0];
+    const errors: string[] = [];
+    const one = await context.newPage();
+    one.on("pageerror", (e) => errors.push(e.message));
+    await one.goto(`${edge.site}/one.html`);
+    await one.click("#name");
+    await waitFor("the first tab's chunks", () => mine().some((c) => c.header.summary.clicks > 0));
+
+    // A second tab of the session, opened in the background: it loads the recorder and waits.
+    const loads = () => edge.requests.filter((r) => r === "GET /t/recorder.test.js").length;
+    const loaded = loads();
+    const two = await context.newPage();
+    two.on("pageerror", (e) => errors.push(e.message));
+    await two.goto(`${edge.site}/two.html?bg`);
+    await waitFor("the second tab's recorder", () => loads() === loaded + 1);
+    expect(await two.evaluate(() => document.visibilityState)).toBe("hidden");
+    await one.bringToFront();
+    await one.click("#go");
+    await waitFor("the click in the first tab", () => mine().filter((c) => c.header.summary.clicks > 0).length > 1);
+    await sleep(2_500);
+    expect(new Set(mine().map(tabOf))).toEqual(new Set(["/one.html"]));
+
+    // The second tab comes to the front: the recording moves to it.
+    await switchTo(two, one);
+    await two.click("#go");
+    await waitFor("the second tab's click", () =>
+      mine().some((c) => tabOf(c) === "/two.html" && c.header.summary.clicks > 0),
+    );
+    // The first tab, now behind, changes its page: nothing of it is sent.
+    await one.evaluate((t) => document.body.append(t), IDLE_CHANGE);
+    await two.click("#name");
+    await sleep(2_500);
+    expect(mine().some((c) => c.text.includes(IDLE_CHANGE))).toBe(false);
+
+    // And back: the first tab records again, from a full snapshot of its page as it is now.
+    await switchTo(one, two);
+    await one.click("#go");
+    await waitFor("the first tab's page again", () => mine().some((c) => c.text.includes(IDLE_CHANGE)));
+    await waitFor("the first tab's click again", () => {
+      const last = mine().findLast((c) => tabOf(c) === "/two.html");
+      return mine().some((c) => c.header.seq > (last?.header.seq ?? 0) && c.header.summary.clicks > 0);
+    });
+
+    const chunks = mine();
+    // Each seq once, none missing: the tabs took them from one counter, one at a time.
+    const seqs = chunks.map((c) => c.header.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] ?? 0) + i));
+    // As a player reads it (events by timestamp), the recording is one tab at a time, and each
+    // turn of a tab starts with a Meta and a full snapshot of its page.
+    const timeline = chunks
+      .flatMap((c) => c.events.map((e) => ({ tab: tabOf(c), type: e.type, ts: e.timestamp })))
+      .sort((a, b) => a.ts - b.ts);
+    const turns: string[] = [];
+    timeline.forEach((e, i) => {
+      if (i > 0 && timeline[i - 1]?.tab === e.tab) return;
+      turns.push(`${e.tab}`);
+      expect([e.type, timeline[i + 1]?.type]).toEqual([4, 2]);
+    });
+    expect(turns).toEqual(["/one.html", "/two.html", "/one.html"]);
+    const clicks = (tab: string) =>
+      chunks.filter((c) => tabOf(c) === tab).reduce((n, c) => n + c.header.summary.clicks, 0);
+    expect([clicks("/one.html") >= 3, clicks("/two.html") >= 2]).toEqual([true, true]);
+    console.log(
+      `two tabs: ${chunks.length} chunks, turns ${turns.join(" → ")}, ${timeline.length} events, seqs ${seqs[0]}..${seqs.at(-1)}`,
+    );
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it("a session the sampling leaves out asks for no grant and loads no recorder", async () => {

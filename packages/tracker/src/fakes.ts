@@ -1,5 +1,6 @@
 /** Test doubles for the injected dependencies. Used by the *.test.ts files only; never bundled. */
 import type { TrackerConfig } from "@sightline/shared/site";
+import type { Locks } from "./recorder/start.ts";
 import type { SessionStore } from "./session.ts";
 import type { Host } from "./start.ts";
 import type { Beacon, Fetch } from "./transport.ts";
@@ -87,6 +88,66 @@ export function fakeBeacon(accept = true) {
 
 type Listener = (e?: unknown) => void;
 
+type LockCallback = (lock: { name: string } | null) => unknown;
+
+/**
+ * The Web Locks API as the recorder uses it, one per origin: shared by the tabs (hosts) a test
+ * opens. Exclusive locks granted in request order; `ifAvailable` calls back with null when the
+ * lock is held; `steal` takes it at once and rejects the holder's request with an AbortError,
+ * leaving the holder's callback running, as browsers do. Callbacks run in a later microtask.
+ */
+export function fakeLocks() {
+  interface Req {
+    name: string;
+    cb: LockCallback;
+    resolve(v: unknown): void;
+    reject(e: unknown): void;
+  }
+  const held = new Map<string, Req>();
+  const waiting: Req[] = [];
+  /** Every request, with its options, in order. */
+  const requests: { name: string; options: LockOptions }[] = [];
+  const grant = (r: Req): void => {
+    held.set(r.name, r);
+    void (async () => {
+      let ok = true;
+      let v: unknown;
+      try {
+        v = await r.cb({ name: r.name });
+      } catch (e) {
+        ok = false;
+        v = e;
+      }
+      // Stolen: its promise was rejected then, and the lock is another's.
+      if (held.get(r.name) !== r) return;
+      held.delete(r.name);
+      if (ok) r.resolve(v);
+      else r.reject(v);
+      const i = waiting.findIndex((w) => w.name === r.name);
+      if (i >= 0) grant(waiting.splice(i, 1)[0] as Req);
+    })();
+  };
+  const request = (name: string, a: LockOptions | LockCallback, b?: LockCallback): Promise<unknown> => {
+    const options = typeof a === "function" ? {} : a;
+    const cb = (typeof a === "function" ? a : b) as LockCallback;
+    requests.push({ name, options });
+    return new Promise((resolve, reject) => {
+      const r: Req = { name, cb, resolve, reject };
+      const holder = held.get(name);
+      if (options.steal) {
+        if (holder) holder.reject(new DOMException("The lock was stolen.", "AbortError"));
+        grant(r);
+      } else if (!holder && !waiting.some((w) => w.name === name)) grant(r);
+      else if (options.ifAvailable) {
+        void Promise.resolve()
+          .then(() => cb(null))
+          .then(resolve, reject);
+      } else waiting.push(r);
+    });
+  };
+  return { locks: { request } as unknown as Locks, held, requests };
+}
+
 /** A window with just what the tracker touches, navigable through its own history. */
 export function fakeHost(opts: {
   href?: string;
@@ -95,6 +156,9 @@ export function fakeHost(opts: {
   gpc?: boolean;
   dnt?: string;
   answers?: (number | Answer | Error)[];
+  /** Another tab of the same origin: its storage and its locks. */
+  store?: ReturnType<typeof memoryStore>;
+  locks?: Locks;
 }) {
   let url = new URL(opts.href ?? "https://site.test/home");
   const listeners = new Map<string, Listener[]>();
@@ -109,10 +173,11 @@ export function fakeHost(opts: {
   };
   const net = fakeFetch(opts.answers);
   const timers = manualTimers();
-  const store = memoryStore();
+  const store = opts.store ?? memoryStore();
   /** Scripts the page was given, by src. */
   const scripts: string[] = [];
   const host: Host & {
+    navigator: { locks?: Locks };
     addEventListener(type: string, fn: Listener): void;
     CompressionStream?: typeof CompressionStream;
     /** The interactions chunk clears its resting-pointer timer; these timers are never cleared. */
@@ -152,7 +217,7 @@ export function fakeHost(opts: {
         },
       },
     },
-    navigator: { globalPrivacyControl: opts.gpc, doNotTrack: opts.dnt, sendBeacon: opts.beacon },
+    navigator: { globalPrivacyControl: opts.gpc, doNotTrack: opts.dnt, sendBeacon: opts.beacon, locks: opts.locks },
     fetch: net.fetch,
     setTimeout: timers.later,
     clearTimeout: () => {},

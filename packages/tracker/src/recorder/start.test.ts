@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { LIMITS } from "@sightline/shared/limits";
 import { type ChunkHeader, chunkHeader, type GrantResponse } from "@sightline/shared/recording";
 import { describe, expect, it } from "vitest";
-import { config, fakeBeacon, fakeHost } from "../fakes.ts";
+import { config, fakeBeacon, fakeHost, fakeLocks, memoryStore } from "../fakes.ts";
 import { type Record, type RecordOptions, startRecorder } from "./start.ts";
 import { STATE_KEY } from "./state.ts";
 import type { RecEvent } from "./summary.ts";
@@ -19,11 +19,12 @@ const grant = (over: Partial<GrantResponse> = {}): GrantResponse => ({
   ...over,
 });
 
-/** rrweb stood in for: keeps the options, emits what the test says, counts stops. */
+/** rrweb stood in for: keeps the options, emits what the test says, counts starts and stops. */
 function fakeRecord() {
-  const rec = { options: undefined as RecordOptions | undefined, stops: 0 };
+  const rec = { options: undefined as RecordOptions | undefined, starts: 0, stops: 0 };
   const record: Record = (options) => {
     rec.options = options;
+    rec.starts++;
     options.emit({ type: 4, timestamp: T0, data: { href: "https://site.test/home", width: 1, height: 1 } });
     options.emit({ type: 2, timestamp: T0 + 1, data: { node: { type: 0, childNodes: [] } } });
     return () => {
@@ -237,3 +238,151 @@ function fakeHostWith(data: Map<string, string>) {
   for (const [k, v] of data) h.store.data.set(k, v);
   return h.host;
 }
+
+const LOCK = `sl_r:${SID}`;
+
+/** Tabs of one session in one browser: storage and locks shared, timers, network and rrweb each their own. */
+function browser() {
+  const store = memoryStore();
+  const l = fakeLocks();
+  const open = (visibility: "visible" | "hidden") => {
+    const page = fakeHost({ cfg: config(), store, locks: l.locks, beacon: fakeBeacon().beacon });
+    page.host.document.visibilityState = visibility;
+    const host = Object.assign(page.host, { CompressionStream: globalThis.CompressionStream });
+    const r = fakeRecord();
+    const stop = startRecorder(host, config(), SID, grant(), r.record, () => T0);
+    const uploads = () => page.net.calls.filter((c) => c.url === "https://ingest.test/v1/record");
+    /** The browser showing or hiding the tab. */
+    const show = (v: "visible" | "hidden") => {
+      host.document.visibilityState = v;
+      page.emit("visibilitychange");
+    };
+    return { ...page, host, r, stop, uploads, show };
+  };
+  const recordingLock = () => l.requests.filter((q) => q.name === LOCK).map((q) => q.options);
+  return { open, store, recordingLock, ...l };
+}
+
+const seqs = async (...tabs: { uploads(): { init: RequestInit }[] }[]) =>
+  (await Promise.all(tabs.flatMap((t) => t.uploads()).map((u) => parse(u.init.body)))).map((c) => c.header.seq);
+
+describe("one tab of a session records at a time", () => {
+  it("a tab shown takes the recording from a hidden one: that one stops and sends what it had, the shown one starts with a full snapshot", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    a.r.emit(click(T0 + 10));
+    a.show("hidden");
+    await waitFor(() => a.uploads().length === 1);
+    // Alone, it records while hidden.
+    a.r.emit(click(T0 + 20));
+
+    const c = b.open("visible");
+    await waitFor(() => c.r.rec.starts === 1 && a.uploads().length === 2);
+    expect(a.r.rec.stops).toBe(1);
+    expect((await parse(a.uploads()[1]?.init.body)).events).toEqual([click(T0 + 20)]);
+    // The idle tab adds nothing, not even its errors.
+    a.emit("error");
+    await a.timers.runAll();
+    await c.timers.runAll();
+    await waitFor(() => c.uploads().length === 1);
+    expect((await parse(c.uploads()[0]?.init.body)).events.map((e) => e.type)).toEqual([4, 2]);
+    expect(a.uploads()).toHaveLength(2);
+
+    // Back to the first tab: it takes the recording again, from a full snapshot.
+    c.r.emit(click(T0 + 30));
+    c.show("hidden");
+    a.show("visible");
+    await waitFor(() => a.r.rec.starts === 2 && c.r.rec.stops === 1);
+    a.r.emit(click(T0 + 40));
+    await a.timers.runAll();
+    await waitFor(() => a.uploads().length === 3 && c.uploads().length === 2);
+    expect((await parse(a.uploads()[2]?.init.body)).events.map((e) => e.type)).toEqual([4, 2, 3]);
+
+    // Each seq once, taken under the session's seq lock.
+    expect((await seqs(a, c)).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(b.requests.filter((q) => q.name === `${LOCK}q`)).toHaveLength(5);
+    expect(JSON.parse(b.store.data.get(STATE_KEY) ?? "").q).toBe(5);
+    expect(b.recordingLock()).toEqual([
+      { steal: true, ifAvailable: false },
+      { steal: true, ifAvailable: false },
+      { steal: true, ifAvailable: false },
+    ]);
+  });
+
+  it("a hidden tab records when no tab does, and takes nothing from one that does until it is shown", async () => {
+    const b = browser();
+    const a = b.open("hidden");
+    await waitFor(() => a.r.rec.starts === 1);
+    const c = b.open("hidden");
+    await drain();
+    expect(c.r.rec.starts).toBe(0);
+    expect(b.recordingLock()).toEqual([
+      { steal: false, ifAvailable: true },
+      { steal: false, ifAvailable: true },
+    ]);
+    c.show("visible");
+    await waitFor(() => c.r.rec.starts === 1 && a.r.rec.stops === 1);
+    expect(b.held.size).toBe(1);
+  });
+
+  it("a tab shown while it asked without stealing steals once the answer comes", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    const c = b.open("hidden");
+    c.show("visible");
+    await waitFor(() => c.r.rec.starts === 1 && a.r.rec.stops === 1);
+    expect(b.recordingLock().at(-1)).toEqual({ steal: true, ifAvailable: false });
+  });
+
+  it("lets the lock go at pagehide and takes it again when the page comes back from the back/forward cache", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    a.emit("pagehide");
+    expect(a.r.rec.stops).toBe(1);
+    await waitFor(() => b.held.size === 0);
+    a.emit("pageshow");
+    await waitFor(() => a.r.rec.starts === 2);
+    expect(b.held.get(LOCK)).toBeDefined();
+    // Restored before the release at pagehide came back: it asks again once it has.
+    a.emit("pagehide");
+    a.emit("pageshow");
+    await waitFor(() => a.r.rec.starts === 3);
+    expect([b.held.get(LOCK)?.name, a.r.rec.stops]).toEqual([LOCK, 2]);
+  });
+
+  it("lets the lock go when stopped, and a tab shown after the recording ended for good does not start", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    a.stop();
+    await waitFor(() => b.held.size === 0);
+    a.show("hidden");
+    a.show("visible");
+    await drain();
+    expect(a.r.rec.starts).toBe(1);
+
+    const c = b.open("hidden");
+    await waitFor(() => c.r.rec.starts === 1);
+    const d = b.open("hidden");
+    await drain();
+    // The recording tab reached a cap meanwhile.
+    b.store.data.set(STATE_KEY, JSON.stringify({ s: SID, q: 9, b: 0, t: T0, x: 1 }));
+    d.show("visible");
+    await drain();
+    expect([d.r.rec.starts, c.r.rec.stops]).toEqual([0, 0]);
+  });
+
+  it("without Web Locks every tab records, as before", () => {
+    const store = memoryStore();
+    const tabs = [0, 1].map(() => {
+      const page = fakeHost({ cfg: config(), store });
+      const r = fakeRecord();
+      startRecorder(page.host, config(), SID, grant(), r.record, () => T0);
+      return r;
+    });
+    expect(tabs.map((r) => r.rec.starts)).toEqual([1, 1]);
+  });
+});

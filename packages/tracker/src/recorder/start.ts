@@ -4,7 +4,8 @@
  * order, one at a time (keepalive fetches share 64 KiB in flight), with a bounded retry; what
  * is left goes by sendBeacon on pagehide. It stops for good at the grant's caps, at its expiry
  * and when the edge answers 403 or 413; it stops at once, sending nothing more, when consent is
- * withdrawn (the core calls the returned function).
+ * withdrawn (the core calls the returned function). One tab of a session records at a time, the
+ * one in front: it holds the session's Web Lock (`take`).
  */
 import type { record as rrwebRecord } from "@rrweb/record";
 import { LIMITS } from "@sightline/shared/limits";
@@ -33,12 +34,14 @@ export interface RecorderHost {
     visibilityState: string;
     addEventListener(type: "visibilitychange", fn: () => void): void;
   };
-  navigator: { sendBeacon?: Beacon };
+  navigator: { sendBeacon?: Beacon; locks?: Locks };
   fetch: Fetch;
   setTimeout(fn: () => void, ms: number): unknown;
-  addEventListener(type: "pagehide" | "error", fn: () => void): void;
+  addEventListener(type: "pagehide" | "pageshow" | "error", fn: () => void): void;
   CompressionStream?: typeof CompressionStream;
 }
+
+export type Locks = Pick<LockManager, "request">;
 
 interface Piece {
   body: Uint8Array;
@@ -68,6 +71,14 @@ export function startRecorder(
   let size = 0;
   let timer = false;
   let stopped = false;
+  /** rrweb runs in this tab: it holds the lock, or there are no locks. */
+  let rec = false;
+  /** A lock request is pending or held. */
+  let asking = false;
+  let release = () => {};
+  const locks = w.navigator.locks;
+  const lockName = `sl_r:${sessionId}`;
+  const visible = () => w.document.visibilityState === "visible";
   let href = w.location.href;
   let stopRrweb: (() => void) | undefined;
   const outbox: Piece[] = [];
@@ -75,16 +86,23 @@ export function startRecorder(
   /** Keeps chunks in the order their events came, whatever their compression takes. */
   let chain: Promise<void> = Promise.resolve();
 
+  /** Stops rrweb and lets the lock go; what is buffered or waiting is still sent, unless stopped. */
+  const idle = () => {
+    rec = false;
+    stopRrweb?.();
+    release();
+  };
+
   const end = (forGood: boolean) => {
     if (stopped) return;
     stopped = true;
-    stopRrweb?.();
+    idle();
     outbox.length = 0;
     if (forGood) state.end();
   };
 
   const add = (e: RecEvent) => {
-    if (stopped) return;
+    if (stopped || !rec) return;
     const j = JSON.stringify(e);
     events.push(e);
     jsons.push(j);
@@ -154,7 +172,13 @@ export function startRecorder(
         // One event too large even gzipped: the recording could not replay past it. Uncompressed
         // (at unload) it is left out; the next page starts with a full snapshot of its own.
         if (encoding === "gzip") return end(true);
-      } else if (!enqueue(evs.slice(a, b), payload, encoding)) return end(true);
+      } else {
+        const put = () => enqueue(evs.slice(a, b), payload, encoding);
+        // Seqs are taken under the session's second lock, so the tab that lost the recording lock
+        // (sending what it held) and the one that took it never bump sl_r at once. At unload
+        // nothing waits: the page going holds the recording lock.
+        if (!(z && locks ? await locks.request(`${lockName}q`, put).catch(put) : put())) return end(true);
+      }
     }
   };
 
@@ -212,22 +236,73 @@ export function startRecorder(
     void pump();
   };
 
-  w.addEventListener("pagehide", () => flush(true));
-  w.document.addEventListener("visibilitychange", () => {
-    if (w.document.visibilityState === "hidden") flush(false);
-  });
-  w.addEventListener("error", () => add({ type: CUSTOM, timestamp: now(), data: { tag: ERROR_TAG } }));
+  /**
+   * Starts rrweb, which begins with a Meta and a full snapshot: the recording goes on from this
+   * tab's page, whatever another tab of the session sent before. False when the recording is over.
+   */
+  const on = (): boolean => {
+    rec = true;
+    stopRrweb = record({
+      emit,
+      checkoutEveryNms: R.checkoutEveryMs,
+      ...maskOptions(grant.maskAllText),
+      slimDOMOptions: "all",
+      sampling: { input: "last" },
+      // Left at rrweb's defaults, off: recordCanvas, collectFonts, inlineImages (pixels, fonts, images stay out).
+    });
+    // rrweb may have emitted a full snapshot in the call; a cap may have ended it meanwhile, or
+    // consent was withdrawn while the lock was asked for.
+    if (stopped) stopRrweb?.();
+    return !stopped;
+  };
 
-  stopRrweb = record({
-    emit,
-    checkoutEveryNms: R.checkoutEveryMs,
-    ...maskOptions(grant.maskAllText),
-    slimDOMOptions: "all",
-    sampling: { input: "last" },
-    // Left at rrweb's defaults, off: recordCanvas, collectFonts, inlineImages (pixels, fonts, images stay out).
+  /**
+   * Records while this tab holds the session's lock. A visible tab steals it (the visitor is
+   * looking at it); a hidden one takes it only if no tab holds it, so a lone background tab
+   * records too. A tab whose lock is stolen stops rrweb, sends what it has, and waits to be
+   * visible again.
+   */
+  const take = (): void => {
+    // over(): a cap may have been reached in another tab meanwhile.
+    if (stopped || asking || rec || over()) return;
+    // No Web Locks (Safari before 15.4, pages outside a secure context): every tab records, as before.
+    if (!locks) return void on();
+    asking = true;
+    const steal = visible();
+    locks
+      .request(
+        lockName,
+        { steal, ifAvailable: !steal },
+        // Held until released (pagehide, the end) or stolen; null: another tab holds it.
+        (lock) => lock && on() && new Promise<void>((r) => (release = r)),
+      )
+      .then(
+        () => {
+          asking = false;
+          // Shown while it asked without stealing, or restored from the back/forward cache before
+          // the release at pagehide came back: ask again, stealing.
+          if (!rec && visible()) take();
+        },
+        // Stolen (an AbortError): another tab of the session is in front.
+        () => {
+          asking = false;
+          idle();
+          flush(false);
+        },
+      );
+  };
+
+  w.addEventListener("pagehide", () => {
+    flush(true);
+    // A page in the back/forward cache keeps its locks (the session's other tabs could not take
+    // this one, and Chromium evicts the page when another asks for it); restored, it takes the
+    // lock again on pageshow and starts with a full snapshot.
+    idle();
   });
-  // rrweb may have emitted a full snapshot in the call; a cap may have ended it meanwhile.
-  if (stopped) stopRrweb?.();
+  w.addEventListener("pageshow", take);
+  w.document.addEventListener("visibilitychange", () => (visible() ? take() : flush(false)));
+  w.addEventListener("error", () => add({ type: CUSTOM, timestamp: now(), data: { tag: ERROR_TAG } }));
+  take();
 
   return () => end(false);
 }
