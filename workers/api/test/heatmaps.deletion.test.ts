@@ -18,6 +18,18 @@ function heat(): HeatDelta[] {
     { day: d, path: "/pricing", device: "desktop", kind: "click", selector: "#buy", cell: 36, count: 2 },
     { day: d, path: "/pricing", device: "desktop", kind: "click", selector: "", cell: 160, count: 1 },
     { day: d, path: "/pricing", device: "mobile", kind: "scroll", selector: "", cell: 10, count: 1 },
+    // The same heat again under a flag variant (a flag with `heatmaps` on).
+    {
+      day: d,
+      path: "/pricing",
+      device: "desktop",
+      kind: "click",
+      selector: "#buy",
+      cell: 36,
+      count: 1,
+      variant: "x=a",
+    },
+    { day: d, path: "/pricing", device: "mobile", kind: "scroll", selector: "", cell: 10, count: 1, variant: "x=a" },
   ];
 }
 
@@ -34,17 +46,17 @@ const rowsOf = (siteId: string) =>
   }));
 
 describe("deleting a site and its heatmaps", () => {
-  it("deletes the site's element and page rows, leaves other sites' rows, and a later flush writes nothing", async () => {
+  it("deletes the site's element and page rows (every variant's), leaves other sites' rows, and a later flush writes nothing", async () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie, "Heat to delete");
     const kept = await createSite(cookie, "Heat to keep");
     expect(await apply(site.id)).toBe("applied");
     expect(await apply(kept.id)).toBe("applied");
-    expect(await rowsOf(site.id)).toEqual({ elements: 1, cells: 2 });
+    expect(await rowsOf(site.id)).toEqual({ elements: 2, cells: 3 });
 
     expect((await api(`/v1/sites/${site.id}`, { method: "DELETE", cookie })).status).toBe(204);
     expect(await rowsOf(site.id)).toEqual({ elements: 0, cells: 0 });
-    expect(await rowsOf(kept.id)).toEqual({ elements: 1, cells: 2 });
+    expect(await rowsOf(kept.id)).toEqual({ elements: 2, cells: 3 });
 
     // An aggregator flushing what it still held of the deleted site: nothing lands.
     expect(await apply(site.id)).toBe("gone");

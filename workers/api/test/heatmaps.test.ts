@@ -10,6 +10,7 @@ import { postgresStatsSink } from "@sightline/db";
 import { snapshotKey, snapshotPrefix } from "@sightline/shared/heatmap";
 import { newId } from "@sightline/shared/ids";
 import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index.ts";
 import {
@@ -117,6 +118,40 @@ describe("GET /v1/sites/{siteId}/heatmaps", () => {
     expect(await move.json()).toEqual({ type: "move", total: 2, grid: [{ cell: 5, count: 2 }] });
   });
 
+  it("reads one flag variant's heat with variant=<key>=<variant>, and all visitors without it", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Heat variants");
+    // As an aggregator flushes them: each item under "" and again under its variant.
+    await flush(site.id, [
+      at({ count: 5 }),
+      at({ count: 3, variant: "checkout=b" }),
+      at({ count: 2, variant: "checkout=a" }),
+      at({ selector: "", cell: 160, count: 4 }),
+      at({ selector: "", cell: 160, count: 1, variant: "checkout=b" }),
+      at({ day: day(1), count: 1 }),
+      at({ day: day(1), count: 1, variant: "checkout=b" }),
+    ]);
+    const read = async (q: string) => {
+      const res = await api(`/v1/sites/${site.id}/heatmaps?path=/pricing${q}`, { cookie });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await expectMatchesDocument("GET", PATH, res)) as {
+        total: number;
+        items: { selector: string; count: number }[];
+        grid: { cell: number; count: number }[];
+      };
+    };
+    const all = await read("");
+    expect(all.total).toBe(10);
+    expect(all.items).toMatchObject([{ selector: "#buy", count: 6 }]);
+    const b = await read("&variant=checkout=b");
+    expect(b.total).toBe(5);
+    expect(b.items).toMatchObject([{ selector: "#buy", count: 4 }]);
+    expect(b.grid).toEqual([{ cell: 160, count: 1 }]);
+    expect((await read("&variant=checkout%3Da")).total).toBe(2);
+    // A variant nobody was counted under, or a flag that does not split heatmaps: nothing.
+    expect(await read("&variant=checkout=c")).toEqual({ type: "click", total: 0, items: [], grid: [] });
+  });
+
   it(`lists at most ${LIMITS.api.maxHeatmapElements} elements`, async () => {
     const cookie = await ownerCookie();
     const site = await createSite(cookie, "Many");
@@ -144,6 +179,13 @@ describe("GET /v1/sites/{siteId}/heatmaps", () => {
       `?path=/&from=${day(LIMITS.api.maxRangeDays + 1)}&to=${day(0)}`,
       "?path=/&from=yesterday",
       `?path=${"a".repeat(LIMITS.collect.maxUrlLength + 1)}`,
+      // A variant is `<flag key>=<variant>`: not a bare key, an empty one, upper case or too long.
+      "?path=/&variant=checkout",
+      "?path=/&variant=",
+      "?path=/&variant=Checkout=B",
+      "?path=/&variant=checkout=b=c",
+      `?path=/&variant=${"k".repeat(FLAG_LIMITS.maxKeyLength + 1)}=b`,
+      `?path=/&variant=checkout=${"v".repeat(FLAG_LIMITS.maxVariantNameLength + 1)}`,
     ]) {
       const res = await api(`${base}${q}`, { cookie });
       expect(res.status, q).toBe(400);
@@ -175,6 +217,37 @@ describe("GET /v1/sites/{siteId}/frustration", () => {
         { path: "/pricing", selector: "#buy", rage: 2, dead: 1 },
       ],
     });
+  });
+
+  it("ranks one flag variant's visitors with variant=<key>=<variant>", async () => {
+    const cookie = await ownerCookie();
+    const site = await createSite(cookie, "Frustrated variants");
+    await flush(site.id, [
+      at({ kind: "rage", count: 3 }),
+      at({ kind: "rage", count: 3, variant: "checkout=b" }),
+      at({ kind: "dead", selector: "#menu", count: 5 }),
+      at({ kind: "dead", selector: "#menu", count: 1, variant: "checkout=a" }),
+    ]);
+    const ranking = async (q: string) => {
+      const res = await api(`/v1/sites/${site.id}/frustration${q}`, { cookie });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return expectMatchesDocument("GET", "/v1/sites/{siteId}/frustration", res);
+    };
+    expect(await ranking("")).toEqual({
+      items: [
+        { path: "/pricing", selector: "#menu", rage: 0, dead: 5 },
+        { path: "/pricing", selector: "#buy", rage: 3, dead: 0 },
+      ],
+    });
+    expect(await ranking("?variant=checkout=b")).toEqual({
+      items: [{ path: "/pricing", selector: "#buy", rage: 3, dead: 0 }],
+    });
+    expect(await ranking("?variant=checkout=a")).toEqual({
+      items: [{ path: "/pricing", selector: "#menu", rage: 0, dead: 1 }],
+    });
+    const bad = await api(`/v1/sites/${site.id}/frustration?variant=checkout`, { cookie });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as ErrorShape).error.code).toBe("VALIDATION_FAILED");
   });
 });
 

@@ -192,7 +192,7 @@ describe("retention", () => {
     });
   });
 
-  it("deletes heatmap days before the site's cutoff day, element and page rows alike", async () => {
+  it("deletes heatmap days before the site's cutoff day, element and page rows alike, every variant's", async () => {
     const site = await newSite(30);
     const cutoffDay = day(NOW_HOUR - 30 * DAY);
     const days = [day(NOW_HOUR - 31 * DAY), cutoffDay, day(NOW)];
@@ -200,6 +200,8 @@ describe("retention", () => {
       { day: d, path: "/", device: "desktop", kind: "click", selector: "#buy", cell: 9, count: 1 },
       { day: d, path: "/", device: "mobile", kind: "move", selector: "", cell: 70, count: 2 },
       { day: d, path: "/", device: "mobile", kind: "scroll", selector: "", cell: 20, count: 1 },
+      // Heat of a flag variant expires with all visitors'.
+      { day: d, path: "/", device: "desktop", kind: "click", selector: "#buy", cell: 9, count: 1, variant: "x=a" },
     ]);
     // Written by the aggregators' own sink, as flushes write them.
     await withDb((d) =>
@@ -223,13 +225,14 @@ describe("retention", () => {
           ).rows.map((r) => r.day);
         return { elements: await of("heatmap_elements"), cells: await of("heatmap_cells") };
       });
-    expect(await heatDays()).toEqual({ elements: days, cells: days.flatMap((d) => [d, d]) });
+    expect(await heatDays()).toEqual({ elements: days.flatMap((d) => [d, d]), cells: days.flatMap((d) => [d, d]) });
 
     const result = await runRetention(env, createExecutionContext(), new Date(NOW));
-    expect(result?.deleted.heatmapElements).toBeGreaterThanOrEqual(1);
+    expect(result?.deleted.heatmapElements).toBeGreaterThanOrEqual(2);
     expect(result?.deleted.heatmapCells).toBeGreaterThanOrEqual(2);
     // The day holding the cutoff hour stays, as quota days do.
-    expect(await heatDays()).toEqual({ elements: days.slice(1), cells: days.slice(1).flatMap((d) => [d, d]) });
+    const kept = days.slice(1).flatMap((d) => [d, d]);
+    expect(await heatDays()).toEqual({ elements: kept, cells: kept });
   });
 
   it("logs and reports a failure when Postgres is down, and does not throw", async () => {

@@ -62,6 +62,12 @@ export interface HeatDelta {
   selector: string;
   cell: number;
   count: number;
+  /**
+   * Whose heat: "" (or absent) all visitors; `<flag key>=<variant>` the visitors served that
+   * variant of a flag that splits heatmaps (docs/HEATMAPS.md). A heat item counts under "" and
+   * again under each such variant.
+   */
+  variant?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Heatmap reads for the API (docs/HEATMAPS.md): one page and device class over a range of UTC
- * days. Element counts and their 64 cell columns are summed across days in one aggregate;
+ * days, of all visitors or of those served one flag variant. Element counts and their 64 cell columns are summed across days in one aggregate;
  * page-grid cells and scroll buckets likewise.
  */
 import { scrollReach } from "@sightline/core/heatmap";
@@ -17,6 +17,8 @@ export interface HeatmapQuery {
   /** UTC days, `YYYY-MM-DD`, both included. */
   from: string;
   to: string;
+  /** `<flag key>=<variant>`: only visitors served it; "" or absent: all visitors. */
+  variant?: string;
 }
 
 export interface ElementHeat {
@@ -50,7 +52,7 @@ async function grid(db: Db, siteId: string, q: HeatmapQuery, kind: string): Prom
   const rows = await db.execute<{ cell: number; count: string }>(sql`
     SELECT cell, sum(count) AS count FROM heatmap_cells
     WHERE site_id = ${siteId} AND path = ${q.path} AND device = ${q.device} AND kind = ${kind}
-      AND day BETWEEN ${q.from} AND ${q.to}
+      AND variant = ${q.variant ?? ""} AND day BETWEEN ${q.from} AND ${q.to}
     GROUP BY cell ORDER BY cell`);
   return rows.rows.map((r) => ({ cell: r.cell, count: Number(r.count) }));
 }
@@ -75,7 +77,7 @@ export async function heatmap(db: Db, siteId: string, q: HeatmapQuery): Promise<
       SELECT selector, sum(count) AS count, sum(sum(count)) OVER () AS total, ${SUMMED_CELLS} AS cells
       FROM heatmap_elements
       WHERE site_id = ${siteId} AND path = ${q.path} AND device = ${q.device} AND kind = ${q.type}
-        AND day BETWEEN ${q.from} AND ${q.to}
+        AND variant = ${q.variant ?? ""} AND day BETWEEN ${q.from} AND ${q.to}
       GROUP BY selector ORDER BY sum(count) DESC, selector
       LIMIT ${LIMITS.api.maxHeatmapElements}`),
   ]);
@@ -84,13 +86,23 @@ export async function heatmap(db: Db, siteId: string, q: HeatmapQuery): Promise<
   return { type: q.type, total, items, grid: cells };
 }
 
-/** Pages and elements ranked by rage and dead clicks over the range, every device. */
-export async function frustration(db: Db, siteId: string, from: string, to: string): Promise<FrustrationRow[]> {
+/**
+ * Pages and elements ranked by rage and dead clicks over the range, every device; of the
+ * visitors served `variant` (`<flag key>=<variant>`), or of all ("").
+ */
+export async function frustration(
+  db: Db,
+  siteId: string,
+  from: string,
+  to: string,
+  variant = "",
+): Promise<FrustrationRow[]> {
   const rows = await db.execute<{ path: string; selector: string; rage: string; dead: string }>(sql`
     SELECT path, selector,
       sum(count) FILTER (WHERE kind = 'rage') AS rage, sum(count) FILTER (WHERE kind = 'dead') AS dead
     FROM heatmap_elements
     WHERE site_id = ${siteId} AND kind IN ('rage', 'dead') AND day BETWEEN ${from} AND ${to}
+      AND variant = ${variant}
     GROUP BY path, selector ORDER BY sum(count) DESC, path, selector
     LIMIT ${LIMITS.api.maxFrustrationRows}`);
   return rows.rows.map((r) => ({

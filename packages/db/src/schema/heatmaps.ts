@@ -13,7 +13,7 @@ const cellColumns = () =>
 
 /**
  * Clicks, rage clicks and dead clicks per element (its stable CSS selector) per page, device
- * class and UTC day, with where inside the element's box they landed: the
+ * class, variant and UTC day, with where inside the element's box they landed: the
  * HEATMAP_LIMITS.elementGrid squared grid, row by row, as the columns `c0`..`c63`. Columns,
  * not an array: a month of a busy page sums them over some 16,000 rows per heatmap, and 64
  * column sums take half the time of 64 array subscripts (bench/heatmaps.ts). Merged from
@@ -27,21 +27,29 @@ export const heatmapElements = pgTable(
     path: text().notNull(),
     device: text({ enum: HEAT_DEVICES }).notNull(),
     kind: text({ enum: HEATMAP_TYPES }).notNull(),
+    /** "" all visitors, or `<flag key>=<variant>`: those a flag with `heatmaps` on served it. */
+    variant: text().notNull().default(""),
     day: date({ mode: "string" }).notNull(),
     selector: text().notNull(),
     count: bigint({ mode: "number" }).notNull().default(0),
     ...cellColumns(),
   },
   (t) => [
-    // The key's prefix (site, page, device, kind, day) serves the heatmap query.
-    primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.selector] }),
-    // The frustration ranking reads rage and dead clicks of a site over days, every page; retention its old days.
-    index("heatmap_elements_site_kind_day").on(t.siteId, t.kind, t.day),
+    // The key's prefix (site, page, device, kind, variant, day) serves the heatmap query: the
+    // variant before the days, so a read of all visitors ("") skips every variant's rows.
+    // Named: the generated name runs past Postgres' 63 characters.
+    primaryKey({
+      name: "heatmap_elements_pk",
+      columns: [t.siteId, t.path, t.device, t.kind, t.variant, t.day, t.selector],
+    }),
+    // The frustration ranking reads rage and dead clicks of a site over days, every page, of one
+    // variant; retention a site's old days per kind, which the variant after the day leaves a probe.
+    index("heatmap_elements_site_kind_day_variant").on(t.siteId, t.kind, t.day, t.variant),
   ],
 );
 
 /**
- * Page-grid counts per page, device class and UTC day: resting-pointer moves, clicks (and rage
+ * Page-grid counts per page, device class, variant and UTC day: resting-pointer moves, clicks (and rage
  * and dead clicks) that found no stable selector, in cells of HEATMAP_LIMITS.pageGridColumns
  * across the viewport by pageGridRowPx down; and for `scroll`, pageviews per deepest 5% step
  * (cell 0..scrollBuckets).
@@ -53,12 +61,14 @@ export const heatmapCells = pgTable(
     path: text().notNull(),
     device: text({ enum: HEAT_DEVICES }).notNull(),
     kind: text({ enum: HEATMAP_TYPES }).notNull(),
+    /** As heatmap_elements.variant. */
+    variant: text().notNull().default(""),
     day: date({ mode: "string" }).notNull(),
     cell: integer().notNull(),
     count: bigint({ mode: "number" }).notNull().default(0),
   },
   (t) => [
-    primaryKey({ columns: [t.siteId, t.path, t.device, t.kind, t.day, t.cell] }),
+    primaryKey({ name: "heatmap_cells_pk", columns: [t.siteId, t.path, t.device, t.kind, t.variant, t.day, t.cell] }),
     // Retention finds a site's old days per kind.
     index("heatmap_cells_site_kind_day").on(t.siteId, t.kind, t.day),
   ],

@@ -218,7 +218,7 @@ const CELLS = ELEMENT_CELLS.length;
 
 /**
  * Adds a flush's heatmap counts: per element (a selector), the cells inside it folded into
- * one row of `heatmap_elements` per page, device, kind, day and selector, whose count and
+ * one row of `heatmap_elements` per page, device, kind, variant, day and selector, whose count and
  * cell columns `c0`..`c63` are each added to what is there; page-grid cells and scroll buckets to
  * `heatmap_cells`. Inside the flush's transaction, after its id was logged.
  */
@@ -226,11 +226,21 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
   const elements = new Map<string, { h: HeatDelta; count: number; cells: number[] }>();
   const cells: (typeof heatmapCells.$inferInsert)[] = [];
   for (const h of heat) {
+    const variant = h.variant ?? "";
     if (h.selector === "") {
-      cells.push({ siteId, path: h.path, device: h.device, kind: h.kind, day: h.day, cell: h.cell, count: h.count });
+      cells.push({
+        siteId,
+        path: h.path,
+        device: h.device,
+        kind: h.kind,
+        variant,
+        day: h.day,
+        cell: h.cell,
+        count: h.count,
+      });
       continue;
     }
-    const key = [h.path, h.device, h.kind, h.day, h.selector].join("\0");
+    const key = [h.path, h.device, h.kind, variant, h.day, h.selector].join("\0");
     let e = elements.get(key);
     if (!e) {
       e = { h, count: 0, cells: new Array<number>(CELLS).fill(0) };
@@ -241,7 +251,7 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
   }
   const t = heatmapElements;
   const cellSums = Object.fromEntries(ELEMENT_CELLS.map((k) => [k, sql.raw(`heatmap_elements.${k} + excluded.${k}`)]));
-  // 70 parameters a row: 900 rows keep a statement under Postgres' 65,535.
+  // 71 parameters a row: 900 rows keep a statement under Postgres' 65,535.
   await inChunks(
     [...elements.values()],
     (chunk) =>
@@ -253,6 +263,7 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
             path: h.path,
             device: h.device,
             kind: h.kind,
+            variant: h.variant ?? "",
             day: h.day,
             selector: h.selector,
             count,
@@ -260,7 +271,7 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
           })),
         )
         .onConflictDoUpdate({
-          target: [t.siteId, t.path, t.device, t.kind, t.day, t.selector],
+          target: [t.siteId, t.path, t.device, t.kind, t.variant, t.day, t.selector],
           set: { count: sql`${t.count} + excluded.count`, ...cellSums },
         }),
     900,
@@ -271,7 +282,7 @@ async function upsertHeat(tx: Tx, siteId: string, heat: HeatDelta[]): Promise<vo
       .insert(c)
       .values(chunk)
       .onConflictDoUpdate({
-        target: [c.siteId, c.path, c.device, c.kind, c.day, c.cell],
+        target: [c.siteId, c.path, c.device, c.kind, c.variant, c.day, c.cell],
         set: { count: sql`${c.count} + excluded.count` },
       }),
   );

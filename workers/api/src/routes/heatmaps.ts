@@ -6,6 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { heatmapsData, type SiteRow, sitesData } from "@sightline/db";
 import { snapshotPrefix, snapshotTakenAt } from "@sightline/shared/heatmap";
 import { LIMITS } from "@sightline/shared/limits";
+import { FLAG_VARIANT } from "@sightline/shared/limits/flags";
 import { HEAT_DEVICES, HEATMAP_TYPES } from "@sightline/shared/wire";
 import { databaseUnavailable } from "../lib/db-errors.ts";
 import { bearer, errorResponses, fail, json, router } from "../lib/openapi.ts";
@@ -14,6 +15,19 @@ import { requireScope } from "../middleware/auth.ts";
 
 const DAY_MS = 86_400_000;
 const Params = z.object({ siteId: z.string().min(1).max(64) });
+
+const Variant = z.object({
+  variant: z
+    .string()
+    .regex(FLAG_VARIANT, "a flag key and one of its variants, as key=variant")
+    .optional()
+    .openapi({
+      example: "new-checkout=b",
+      description:
+        "Only visitors served this variant of a flag that splits heatmaps (`heatmaps: true`), as " +
+        "`<flag key>=<variant>`; counted from when the flag had it on. Default: all visitors.",
+    }),
+});
 
 const Days = z.object({
   from: z.iso.date().optional().openapi({ description: "First UTC day, included; default 29 days before `to`." }),
@@ -42,7 +56,7 @@ const HeatmapQuery = days(
       description: "Viewport class: mobile below 768 px, tablet below 1,280, desktop.",
     }),
     type: z.enum(HEATMAP_TYPES).default("click"),
-  }),
+  }).extend(Variant.shape),
 );
 
 const Cells = z.array(z.number().int()).openapi({
@@ -125,7 +139,8 @@ heatmaps
       summary: "A page's heatmap",
       description:
         "Clicks, rage clicks or dead clicks per element with where inside it they landed; pointer rests on the " +
-        "page grid; or how far down the page pageviews reached. Over whole UTC days.",
+        "page grid; or how far down the page pageviews reached. Over whole UTC days, of all visitors or of " +
+        "those served one variant of a flag that splits heatmaps.",
       security: bearer,
       middleware: requireScope("read"),
       request: { params: Params, query: HeatmapQuery },
@@ -188,10 +203,10 @@ heatmaps
       path: "/sites/{siteId}/frustration",
       tags: ["heatmaps"],
       summary: "Where visitors are frustrated",
-      description: `Pages and elements ranked by rage and dead clicks over whole UTC days, every device; at most ${LIMITS.api.maxFrustrationRows}.`,
+      description: `Pages and elements ranked by rage and dead clicks over whole UTC days, every device, of all visitors or of those served one flag variant; at most ${LIMITS.api.maxFrustrationRows}.`,
       security: bearer,
       middleware: requireScope("read"),
-      request: { params: Params, query: days(Days) },
+      request: { params: Params, query: days(Days.extend(Variant.shape)) },
       responses: { 200: json(Frustration, "The ranking"), ...errorResponses(400, 401, 403, 404, 503) },
     }),
     async (c) => {
@@ -200,7 +215,7 @@ heatmaps
       const accountId = c.get("caller").account.id;
       return cachedRead(c, async (db) => {
         if (!(await sitesData.getSite(db, accountId, siteId))) return null;
-        return { items: await heatmapsData.frustration(db, siteId, q.from, q.to) };
+        return { items: await heatmapsData.frustration(db, siteId, q.from, q.to, q.variant) };
       });
     },
   );
