@@ -16,7 +16,7 @@ import { uuidv7 } from "@sightline/shared/ids";
 import type { SiteEdgeRecord } from "@sightline/shared/site";
 import { siteKvKey } from "@sightline/shared/site";
 import type { CollectBatch, DeviceClass, IngestMessage, PageviewEvent } from "@sightline/shared/wire";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 
 export const ORIGIN = "https://shop.example";
 
@@ -131,11 +131,19 @@ export function statsOf(siteId: string) {
   });
 }
 
-/** A site's heatmap rows: per element (with its cells) and per page-grid cell, sorted. */
-export function heatOf(siteId: string) {
+/** A site's heatmap rows of all visitors ("") or of one flag variant: per element (with its cells) and per page-grid cell, sorted. */
+export function heatOf(siteId: string, variant = "") {
   return withDb(async (db) => {
-    const elements = await db.select().from(heatmapElements).where(eq(heatmapElements.siteId, siteId));
-    const cells = await db.select().from(heatmapCells).where(eq(heatmapCells.siteId, siteId));
+    const e = heatmapElements;
+    const c = heatmapCells;
+    const elements = await db
+      .select()
+      .from(e)
+      .where(and(eq(e.siteId, siteId), eq(e.variant, variant)));
+    const cells = await db
+      .select()
+      .from(c)
+      .where(and(eq(c.siteId, siteId), eq(c.variant, variant)));
     const key = (r: { kind: string; path: string }) => `${r.kind} ${r.path}`;
     return {
       elements: elements

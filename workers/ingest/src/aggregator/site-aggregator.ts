@@ -51,6 +51,17 @@ pages each hour counted, up to `maxPathsPerHour`; later new pages of the hour co
  * by id (see prune); its ts column is no longer read and is written as 0, which SQLite stores
  * in no bytes: the column stays so that older objects need no table rewrite.
  */
+/**
+ * Heat counts per (day, page, device, kind, variant, selector, cell): variant '' is all
+ * visitors, `<flag key>=<variant>` those served a variant of a flag that splits heatmaps.
+ */
+const HEAT_DELTAS = `
+CREATE TABLE IF NOT EXISTS heat_deltas (
+  flush_id TEXT NOT NULL, day TEXT NOT NULL, path TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+  variant TEXT NOT NULL, selector TEXT NOT NULL, cell INTEGER NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (flush_id, day, path, device, kind, variant, selector, cell)) WITHOUT ROWID;
+`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
@@ -89,10 +100,18 @@ CREATE TABLE IF NOT EXISTS recording_deltas (
   PRIMARY KEY (flush_id, session)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshot_pages (
   page TEXT PRIMARY KEY, taken_at INTEGER NOT NULL DEFAULT 0, granted_until INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS heat_deltas (
-  flush_id TEXT NOT NULL, day TEXT NOT NULL, path TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
-  selector TEXT NOT NULL, cell INTEGER NOT NULL, count INTEGER NOT NULL,
-  PRIMARY KEY (flush_id, day, path, device, kind, selector, cell)) WITHOUT ROWID;
+${HEAT_DELTAS}`;
+
+/**
+ * heat_deltas gained `variant` (in its key) after objects were deployed with the table: an older
+ * object's table is rebuilt in this shape when it starts, its rows kept as all visitors' ('').
+ */
+const REBUILD_HEAT_DELTAS = `
+ALTER TABLE heat_deltas RENAME TO heat_deltas_before_variant;
+${HEAT_DELTAS}
+INSERT INTO heat_deltas (flush_id, day, path, device, kind, variant, selector, cell, count)
+  SELECT flush_id, day, path, device, kind, '', selector, cell, count FROM heat_deltas_before_variant;
+DROP TABLE heat_deltas_before_variant;
 `;
 
 /**
@@ -168,7 +187,10 @@ export interface Pending {
   failures: number;
   site: PendingCounts;
   dimensions: Record<Dimension, PendingCounts>;
-  /** heat_deltas rows (one per day, page, device, kind, selector and cell) and their counts. */
+  /**
+   * heat_deltas rows (one per day, page, device, kind, variant, selector and cell), and the
+   * counts of all visitors (variant ''), which the variants' copies do not add to.
+   */
   heat: { rows: number; count: number };
 }
 
@@ -232,6 +254,9 @@ export class SiteAggregator extends DurableObject<Env> {
         const has = this.sql.exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", table, column).toArray();
         if (has.length === 0) this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
       }
+      // A key column cannot be added in place: the table is rebuilt (its rows are a few flushes' worth).
+      const variant = this.sql.exec("SELECT 1 FROM pragma_table_info('heat_deltas') WHERE name = 'variant'");
+      if (variant.toArray().length === 0) this.sql.exec(REBUILD_HEAT_DELTAS);
     });
   }
 
@@ -578,23 +603,27 @@ export class SiteAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Adds the fresh heatmap items to heat_deltas, a count per (day, page, device, kind,
-   * selector, cell): a rage click counts as a click and a rage click; a move once per cell.
-   * Items of a page the path cap folded into OTHER_PATH are not kept: a heatmap of "(other)"
-   * shows nothing anyone can look at.
+   * Adds the fresh heatmap items to heat_deltas, a count per (day, page, device, kind, variant,
+   * selector, cell): a rage click counts as a click and a rage click; a move once per cell. Each
+   * item counts for all visitors (variant '') and again under each of its message's heatFlags,
+   * so deduplication, the quota and the path cap still take it once. Items of a page the path
+   * cap folded into OTHER_PATH are not kept: a heatmap of "(other)" shows nothing anyone can
+   * look at.
    */
   private addHeat(messages: IngestMessage[], fresh: Set<string>): { total: number; counted: number } {
-    const counts = new Map<string, [string, string, string, string, string, number, number]>();
+    const counts = new Map<string, [string, string, string, string, string, string, number, number]>();
     let total = 0;
     let counted = 0;
-    const add = (day: string, h: HeatItem, kind: string, cell: number) => {
+    const add = (day: string, h: HeatItem, kind: string, variant: string, cell: number) => {
       const sel = h.sel ?? "";
-      const key = `${day}\0${h.path}\0${h.device}\0${kind}\0${sel}\0${cell}`;
+      const key = `${day}\0${h.path}\0${h.device}\0${kind}\0${variant}\0${sel}\0${cell}`;
       const row = counts.get(key);
-      if (row) row[6]++;
-      else counts.set(key, [day, h.path, h.device, kind, sel, cell, 1]);
+      if (row) row[7]++;
+      else counts.set(key, [day, h.path, h.device, kind, variant, sel, cell, 1]);
     };
+    const ALL = [""];
     for (const m of messages) {
+      const variants = m.heatFlags ? ["", ...m.heatFlags] : ALL;
       for (const h of m.heat ?? []) {
         total++;
         // delete, not has: an id repeated within this call counts once too.
@@ -602,16 +631,19 @@ export class SiteAggregator extends DurableObject<Env> {
         counted++;
         if (h.path === OTHER_PATH) continue;
         const day = dayString(dayOf(h.ts));
-        for (const cell of h.cells) add(day, h, h.k, cell);
-        if (h.rage) add(day, h, "rage", h.cells[0] ?? 0);
+        for (const variant of variants) {
+          for (const cell of h.cells) add(day, h, h.k, variant, cell);
+          if (h.rage) add(day, h, "rage", variant, h.cells[0] ?? 0);
+        }
       }
     }
     const rows = [...counts.values()];
-    for (const part of chunks(rows, Math.floor(MAX_PARAMS / 7))) {
+    for (const part of chunks(rows, Math.floor(MAX_PARAMS / 8))) {
       this.sql.exec(
-        `INSERT INTO heat_deltas (flush_id, day, path, device, kind, selector, cell, count)
-         VALUES ${tuples(part.length, "'', ?, ?, ?, ?, ?, ?, ?")}
-         ON CONFLICT (flush_id, day, path, device, kind, selector, cell) DO UPDATE SET count = count + excluded.count`,
+        `INSERT INTO heat_deltas (flush_id, day, path, device, kind, variant, selector, cell, count)
+         VALUES ${tuples(part.length, "'', ?, ?, ?, ?, ?, ?, ?, ?")}
+         ON CONFLICT (flush_id, day, path, device, kind, variant, selector, cell)
+         DO UPDATE SET count = count + excluded.count`,
         ...part.flat(),
       );
     }
@@ -788,7 +820,7 @@ export class SiteAggregator extends DurableObject<Env> {
     }
     const heat = this.sql
       .exec<HeatDelta & Record<string, SqlStorageValue>>(
-        "SELECT day, path, device, kind, selector, cell, count FROM heat_deltas WHERE flush_id = ?",
+        "SELECT day, path, device, kind, variant, selector, cell, count FROM heat_deltas WHERE flush_id = ?",
         flushId,
       )
       .toArray();
@@ -886,7 +918,9 @@ export class SiteAggregator extends DurableObject<Env> {
     const dimensions = {} as Record<Dimension, PendingCounts>;
     for (const d of DIMENSIONS) dimensions[d] = sum("dimension_deltas", `WHERE dimension = '${d}'`);
     const heat = this.sql
-      .exec<{ rows: number; count: number | null }>("SELECT count(*) AS rows, sum(count) AS count FROM heat_deltas")
+      .exec<{ rows: number; count: number | null }>(
+        "SELECT count(*) AS rows, sum(count) FILTER (WHERE variant = '') AS count FROM heat_deltas",
+      )
       .one();
     return {
       rows: pages.rows,

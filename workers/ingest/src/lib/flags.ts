@@ -28,6 +28,8 @@ export interface EdgeFlags {
   /** `publicFlags(record)`: what the loader may carry, and all a caller with the site key is answered. */
   public: SiteFlags;
   publicByKey: Map<string, Flag>;
+  /** The public flags that split heatmaps (`heatmaps: true`, at most maxHeatmapFlags); null when none. */
+  heatmaps: SiteFlags | null;
 }
 
 interface Entry {
@@ -55,11 +57,13 @@ export async function findFlags(kv: KVNamespace, siteKey: string, log?: Logger):
     const record = outline(text);
     if (record) {
       const open = publicFlags(record);
+      const heatmaps = open.flags.filter((f) => f.heatmaps === true);
       flags = {
         record,
         byKey: new Map(record.flags.map((f) => [f.key, f])),
         public: open,
         publicByKey: new Map(open.flags.map((f) => [f.key, f])),
+        heatmaps: heatmaps.length > 0 ? { version: open.version, flags: heatmaps } : null,
       };
     } else log?.error("malformed flag record in KV", { siteKey });
   }
@@ -137,10 +141,49 @@ export async function servedVariants(
   path: string,
   attributes: FlagAttributes,
 ): Promise<string[] | undefined> {
+  return (await batchVariants(c, siteKey, sessionId, path, attributes, true, false)).flags;
+}
+
+export interface BatchVariants {
+  /** servedVariants: every public flag's. */
+  flags?: string[];
+  /** The same, of the public flags that split heatmaps (`heatmaps: true`) only. */
+  heatFlags?: string[];
+}
+
+/**
+ * servedVariants for /v1/collect, which may want every flag's variant (for its pageviews), the
+ * heatmap flags' (for its heat items), or both from one evaluation. Each absent when not wanted
+ * or empty; a site without heatmap flags costs nothing more.
+ */
+export async function batchVariants(
+  c: Context<HonoEnv>,
+  siteKey: string,
+  sessionId: string,
+  path: string,
+  attributes: FlagAttributes,
+  wantFlags: boolean,
+  wantHeat: boolean,
+): Promise<BatchVariants> {
   const flags = await findFlags(c.env.SITES, siteKey, c.get("log"));
-  if (!flags || flags.public.flags.length === 0) return undefined;
+  if (!flags || flags.public.flags.length === 0) return {};
+  const heat = wantHeat ? flags.heatmaps : null;
+  if (!wantFlags && !heat) return {};
   const ctx: EvaluationContext = Object.assign(Object.create(null), attributes, { path, targetingKey: sessionId });
   const served: string[] = [];
-  for (const r of evaluateAll(flags.public, ctx)) if ("variant" in r) served.push(`${r.key}=${r.variant}`);
-  return served.length > 0 ? served : undefined;
+  const heatServed: string[] = [];
+  if (wantFlags) {
+    for (const r of evaluateAll(flags.public, ctx)) {
+      if (!("variant" in r)) continue;
+      const value = `${r.key}=${r.variant}`;
+      served.push(value);
+      if (heat && flags.publicByKey.get(r.key)?.heatmaps === true) heatServed.push(value);
+    }
+  } else if (heat) {
+    for (const r of evaluateAll(heat, ctx)) if ("variant" in r) heatServed.push(`${r.key}=${r.variant}`);
+  }
+  const out: BatchVariants = {};
+  if (served.length > 0) out.flags = served;
+  if (heatServed.length > 0) out.heatFlags = heatServed;
+  return out;
 }

@@ -19,7 +19,7 @@ import {
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
-import { flagAttributes, servedVariants } from "../lib/flags.ts";
+import { type BatchVariants, batchVariants, flagAttributes } from "../lib/flags.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { quotaSpent } from "../lib/quota.ts";
 import { findSite } from "../lib/sites.ts";
@@ -30,6 +30,7 @@ const L = LIMITS.collect;
 /** text/plain is what beacons send without a CORS preflight; JSON clients may say so. */
 const ACCEPTED_TYPES = ["text/plain", "application/json"];
 const JSON_TYPE = { "Content-Type": "application/json" };
+const NO_VARIANTS: BatchVariants = {};
 
 export const collect = new Hono<HonoEnv>();
 
@@ -194,11 +195,22 @@ collect.post("/", async (c) => {
     // callgrind runs: 40k of ~760k instructions); the header is absent only where IP
     // Geolocation is off, and locally.
     const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
+    // One evaluation a batch, with its first pageview's path; a batch of heat items alone
+    // (the interactions chunk's) with its first item's. Bots send no heat (keptEvents).
     const path = kept[0]?.path;
-    const flags =
-      path !== undefined && device !== "bot"
-        ? await servedVariants(c, site.siteKey, batch.sessionId, path, flagAttributes(country, device))
-        : undefined;
+    const first = path ?? heat[0]?.path;
+    const { flags, heatFlags } =
+      first !== undefined && device !== "bot"
+        ? await batchVariants(
+            c,
+            site.siteKey,
+            batch.sessionId,
+            first,
+            flagAttributes(country, device),
+            path !== undefined,
+            heat.length > 0,
+          )
+        : NO_VARIANTS;
     const message: IngestMessage = {
       v: 1,
       siteId: site.siteId,
@@ -215,6 +227,8 @@ collect.post("/", async (c) => {
       // Absent when empty, as in messages from before heatmaps.
       heat: heat.length > 0 ? heat : undefined,
       flags,
+      // Only with heat, and only for flags with `heatmaps` on: absent otherwise, as before them.
+      heatFlags,
     };
     try {
       await env.INGEST_QUEUE.send(message, { contentType: "json" });
