@@ -3,6 +3,7 @@ import { LIMITS } from "@sightline/shared/limits";
 import { type ChunkHeader, chunkHeader, type GrantResponse } from "@sightline/shared/recording";
 import { describe, expect, it } from "vitest";
 import { config, fakeBeacon, fakeHost, fakeLocks, memoryStore } from "../fakes.ts";
+import { CONSENT_KEY } from "../record.ts";
 import { type Record, type RecordOptions, startRecorder } from "./start.ts";
 import { STATE_KEY } from "./state.ts";
 import type { RecEvent } from "./summary.ts";
@@ -373,6 +374,26 @@ describe("one tab of a session records at a time", () => {
     d.show("visible");
     await drain();
     expect([d.r.rec.starts, c.r.rec.stops]).toEqual([0, 0]);
+  });
+
+  it("a tab shown after consent was withdrawn in another tab of the site does not start", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    const c = b.open("hidden");
+    await drain();
+    // sightline('consent', false) in the first tab: its core stores "0" and stops its recorder.
+    b.store.data.set(CONSENT_KEY, "0");
+    a.stop();
+    await waitFor(() => b.held.size === 0);
+    c.show("visible");
+    await drain();
+    expect(c.r.rec.starts).toBe(0);
+    // Given back: the next time the tab is shown it records.
+    b.store.data.set(CONSENT_KEY, "1");
+    c.show("hidden");
+    c.show("visible");
+    await waitFor(() => c.r.rec.starts === 1);
   });
 
   it("without Web Locks every tab records, as before", () => {

@@ -11,6 +11,7 @@ import type { record as rrwebRecord } from "@rrweb/record";
 import { LIMITS } from "@sightline/shared/limits";
 import type { ChunkHeader, GrantResponse } from "@sightline/shared/recording";
 import type { TrackerConfig } from "@sightline/shared/site";
+import { CONSENT_KEY } from "../record.ts";
 import type { SessionStore } from "../session.ts";
 import { type Beacon, CONTENT_TYPE, type Fetch } from "../transport.ts";
 import { browserGzip, frame, type Gzip, jsonArray, MAX_PAYLOAD_BYTES, runs } from "./chunk.ts";
@@ -61,6 +62,17 @@ export function startRecorder(
   const over = () => {
     const st = state.get();
     return !!st.x || now() >= grant.expiresAt || now() - st.t >= grant.maxSessionDurationMs;
+  };
+  /**
+   * Consent withdrawn in another tab of the site (the core's `sl_c`): that tab's core stopped its
+   * recorder, and this one, idle until shown, must not start. Unreadable storage reads as withdrawn.
+   */
+  const withdrawn = (): boolean => {
+    try {
+      return w.localStorage.getItem(CONSENT_KEY) === "0";
+    } catch {
+      return true;
+    }
   };
   if (over()) return () => {};
 
@@ -264,7 +276,7 @@ export function startRecorder(
    */
   const take = (): void => {
     // over(): a cap may have been reached in another tab meanwhile.
-    if (stopped || asking || rec || over()) return;
+    if (stopped || asking || rec || over() || withdrawn()) return;
     // No Web Locks (Safari before 15.4, pages outside a secure context): every tab records, as before.
     if (!locks) return void on();
     asking = true;
