@@ -7,7 +7,9 @@
  * page from the site's navigation and works every control: each toggle draws something else
  * (checked on the heat canvas at the elements' boxes in the rebuilt page), the scroll map
  * shows half the pageviews reaching the half, the phone snapshot keeps the heat on the button
- * in its own layout, and a page with no snapshot says so and still lists its elements.
+ * in its own layout, a page with no snapshot says so and still lists its elements, and a flag
+ * ticked to split heatmaps in its editor (a fourth one refused there) gives the Visitors picker
+ * its variants, each showing the heat seeded for its visitors.
  * test/system/heatmaps.test.ts is the same page fed by a real visitor through the tracker.
  * Screenshots go to test/system/artifacts/.
  */
@@ -299,6 +301,127 @@ describe("the Heatmaps page: every control over seeded heat and snapshots", () =
     await page.locator("#heat-stage iframe").waitFor();
     await expect.poll(() => heatAt("#cta")).toBeGreaterThan(0);
     await shot(page, "heatmaps-dashboard-frustration");
+  });
+
+  it("splits heatmaps by a flag's variants: ticked in the flag editor, picked under Visitors, kept in the address", async () => {
+    const { stack, page, data } = need();
+    const back = page.url();
+    // The owner turns it on for a new on/off flag in the editor.
+    await page.goto(`${stack.apiUrl}/sites/${siteId}/flags/_new`);
+    await page.getByLabel("Key", { exact: true }).fill("new-checkout");
+    expect(await page.getByLabel("Split heatmaps by variant").isEnabled()).toBe(true);
+    await page.getByLabel("Split heatmaps by variant").check();
+    await page.locator("#flag-save").click();
+    await page.waitForURL(`${stack.apiUrl}/sites/${siteId}/flags/new-checkout`);
+    expect(await page.getByLabel("Split heatmaps by variant").isChecked()).toBe(true);
+    const saved = await call<{ heatmaps?: boolean }>(`/v1/sites/${siteId}/flags/new-checkout`);
+    expect(saved.heatmaps).toBe(true);
+
+    // Two more take the other places; a fourth flag's box is closed, with the reason.
+    const onOff = { enabled: true, variants: { on: true, off: false }, defaultVariant: "off", offVariant: "off" };
+    for (const key of ["hero", "pricing-copy"]) {
+      await call(`/v1/sites/${siteId}/flags`, { method: "POST", json: { ...onOff, key, heatmaps: true } });
+    }
+    await call(`/v1/sites/${siteId}/flags`, { method: "POST", json: { ...onOff, key: "late" } });
+    await page.goto(`${stack.apiUrl}/sites/${siteId}/flags/late`);
+    const box = page.getByLabel("Split heatmaps by variant");
+    await box.waitFor();
+    expect(await box.isDisabled()).toBe(true);
+    expect(await page.locator("#flag-heatmaps-hint").textContent()).toBe(
+      "hero, new-checkout, pricing-copy split heatmaps already: at most 3 flags of a site do. Turn it off on one of them first.",
+    );
+    await shot(page, "heatmaps-dashboard-flag-full");
+
+    // Heat of the visitors served each variant, as the aggregators flush it beside all visitors'.
+    const variantHeat = (variant: string, clicks: number, rage: number): HeatDelta[] => [
+      {
+        day: today(),
+        path: "/",
+        device: "desktop",
+        kind: "click",
+        selector: "#cta",
+        cell: SEEDED_CELL,
+        count: clicks,
+        variant,
+      },
+      ...(rage > 0
+        ? [
+            {
+              day: today(),
+              path: "/",
+              device: "desktop" as const,
+              kind: "rage" as const,
+              selector: "#cta",
+              cell: SEEDED_CELL,
+              count: rage,
+              variant,
+            },
+          ]
+        : []),
+    ];
+    const flushed = await postgresStatsSink(data.db).apply({
+      flushId: newId("flush"),
+      siteId,
+      shard: 0,
+      rows: [],
+      site: [],
+      dimensions: [],
+      heat: [...variantHeat("new-checkout=on", 2, 1), ...variantHeat("new-checkout=off", 3, 0)],
+    });
+    expect(flushed).toBe("applied");
+
+    await page.goto(back);
+    const visitors = page.getByLabel("Visitors", { exact: true });
+    await visitors.waitFor();
+    expect(await visitors.inputValue()).toBe("");
+    await expect
+      .poll(() => visitors.locator("option").allTextContents())
+      .toEqual([
+        "All visitors",
+        "hero: on",
+        "hero: off",
+        "new-checkout: on",
+        "new-checkout: off",
+        "pricing-copy: on",
+        "pricing-copy: off",
+      ]);
+    await visitors.selectOption({ label: "new-checkout: on" });
+    await page.waitForURL(
+      `${stack.apiUrl}/sites/${siteId}/heatmaps?path=%2F&device=desktop&type=rage&variant=new-checkout%3Don`,
+    );
+    await expect
+      .poll(() => page.locator("#heatmap-summary").textContent())
+      .toMatch(/^1 rage click of visitors served new-checkout: on, last 30 days\./);
+    await expect.poll(() => elementRow("#cta")).toEqual(["#cta", "2", "1", "0"]);
+    expect(await elementRow("#page-title")).toEqual([]);
+    const frustration = () =>
+      page
+        .locator("#frustration tbody tr")
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((td) => td.textContent)));
+    await expect.poll(frustration).toEqual([["/", "#cta", "1", "0"]]);
+    await page.locator("#heat-stage iframe").waitFor();
+    await expect.poll(() => heatAt("#cta")).toBeGreaterThan(0);
+    await shot(page, "heatmaps-dashboard-variant");
+
+    // The choice stays as the view changes, and survives a reload.
+    await show("Clicks", "click");
+    expect(page.url()).toContain("variant=new-checkout%3Don");
+    expect(await page.locator("#heatmap-summary").textContent()).toMatch(
+      /^2 clicks of visitors served new-checkout: on,/,
+    );
+    await visitors.selectOption({ label: "new-checkout: off" });
+    await expect.poll(() => elementRow("#cta")).toEqual(["#cta", "3", "0", "0"]);
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Visitors", { exact: true }).inputValue()).toBe("new-checkout=off");
+    await expect.poll(() => elementRow("#cta")).toEqual(["#cta", "3", "0", "0"]);
+
+    // All visitors again: the counts as before, and the address as the next step expects it.
+    await show("Rage clicks", "rage");
+    await page.getByLabel("Visitors", { exact: true }).selectOption({ label: "All visitors" });
+    await page.waitForURL(back);
+    await expect
+      .poll(() => elementRow("#cta"))
+      .toEqual(["#cta", `${EXPECTED.cta.clicks}`, `${EXPECTED.cta.rage}`, `${EXPECTED.cta.dead}`]);
   });
 
   it("shows the days picked (UTC), and refuses a range the API would", async () => {

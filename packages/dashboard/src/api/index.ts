@@ -105,15 +105,26 @@ export function createApi(options: ClientOptions = {}) {
     deleteRecording: (id: string, recordingId: string) =>
       request<void>(`${site(id)}/recordings/${encodeURIComponent(recordingId)}`, { method: "DELETE" }),
 
-    heatmap: (id: string, q: { path: string; device: HeatDevice; type: HeatmapType } & UtcDays & Opts) =>
+    /** `variant`: only visitors served it (`<flag key>=<variant>`); absent or "": all visitors. */
+    heatmap: (
+      id: string,
+      q: { path: string; device: HeatDevice; type: HeatmapType; variant?: string } & UtcDays & Opts,
+    ) =>
       request<Heatmap>(`${site(id)}/heatmaps`, {
         signal: q.signal,
-        query: { path: q.path, device: q.device, type: q.type, from: q.from, to: q.to },
+        query: {
+          path: q.path,
+          device: q.device,
+          type: q.type,
+          from: q.from,
+          to: q.to,
+          variant: q.variant || undefined,
+        },
       }),
-    frustration: (id: string, q: UtcDays & Opts) =>
+    frustration: (id: string, q: UtcDays & { variant?: string } & Opts) =>
       request<{ items: FrustrationRow[] }>(`${site(id)}/frustration`, {
         signal: q.signal,
-        query: { from: q.from, to: q.to },
+        query: { from: q.from, to: q.to, variant: q.variant || undefined },
       }),
     heatmapSnapshot: (id: string, q: { path: string; device: HeatDevice } & Opts) =>
       request<PageSnapshot>(`${site(id)}/heatmaps/snapshot`, {

@@ -1,5 +1,5 @@
 import type { Flag } from "@sightline/shared/flags";
-import { flagSchema } from "@sightline/shared/flags";
+import { flagSchema, siteFlagsSchema } from "@sightline/shared/flags";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,7 +10,9 @@ import {
   flagSummary,
   flagToForm,
   formToFlag,
+  heatmapsTakenBy,
   historyChanges,
+  MAX_HEATMAP_FLAGS,
   newFlagForm,
   newRule,
   newVariant,
@@ -95,6 +97,34 @@ describe("flag ⇄ form", () => {
       const canonical = flagSchema.parse(flag);
       expect(JSON.stringify(ok(flagToForm(flag)))).toBe(JSON.stringify(canonical));
     }
+  });
+
+  it("saves heatmaps once the box was ticked or the flag said it, and gives it back", () => {
+    const form = { ...newFlagForm(), key: "fresh" };
+    expect(ok(form)).not.toHaveProperty("heatmaps");
+    form.heatmaps = true;
+    expect(ok(form).heatmaps).toBe(true);
+    const split = { ...checkout, heatmaps: true };
+    expect(flagToForm(split).heatmaps).toBe(true);
+    expect(JSON.stringify(ok(flagToForm(split)))).toBe(JSON.stringify(flagSchema.parse(split)));
+    const unticked = { ...flagToForm(split), heatmaps: false };
+    expect(ok(unticked).heatmaps).toBe(false);
+    expect(flagChanges(ok(unticked))).toMatchObject({ heatmaps: false });
+  });
+
+  it(`lets a flag split heatmaps while fewer than ${MAX_HEATMAP_FLAGS} others do, as the site's record allows`, () => {
+    const site = (n: number) =>
+      Array.from({ length: n }, (_, i) => flagSchema.parse({ ...checkout, key: `split-${i}`, heatmaps: true }));
+    const at = site(MAX_HEATMAP_FLAGS - 1);
+    expect(heatmapsTakenBy("fresh", at)).toBeNull();
+    const record = (flags: Flag[]) => siteFlagsSchema.safeParse({ version: 1, flags }).success;
+    expect(record([...at, flagSchema.parse({ ...checkout, key: "fresh", heatmaps: true })])).toBe(true);
+    const full = site(MAX_HEATMAP_FLAGS);
+    expect(heatmapsTakenBy("fresh", full)).toEqual(full.map((f) => f.key));
+    expect(record([...full, flagSchema.parse({ ...checkout, key: "fresh", heatmaps: true })])).toBe(false);
+    // One of the three itself may keep it, and a flag with it off does not count.
+    expect(heatmapsTakenBy("split-0", full)).toBeNull();
+    expect(heatmapsTakenBy("fresh", [...at, { ...checkout, key: "off", heatmaps: false }])).toBeNull();
   });
 
   it("makes a new on/off flag that is valid as it stands and serves off", () => {
@@ -459,6 +489,10 @@ describe("reading flags", () => {
     ]);
     expect(historyChanges(prices, { ...prices, variants: { high: 12, low: 9.5 } })).toEqual([
       "Variant order: low, high → high, low",
+    ]);
+    expect(historyChanges(prices, { ...prices, heatmaps: true })).toEqual(["Heatmaps split by variant"]);
+    expect(historyChanges({ ...prices, heatmaps: true }, { ...prices, heatmaps: false })).toEqual([
+      "Heatmaps no longer split by variant",
     ]);
   });
 });

@@ -109,6 +109,8 @@ export interface FlagForm {
   rules: RuleForm[];
   /** Not edited here; kept as the flag has it. */
   seed: string | undefined;
+  /** Split heatmaps by the variants. undefined: the flag did not say (off); saved only once said. */
+  heatmaps: boolean | undefined;
 }
 
 let lastRowId = 0;
@@ -137,6 +139,7 @@ export function newFlagForm(): FlagForm {
     rollout: { on: false, percentage: 100, weights: firstOtherThan([on, off], off.id) },
     rules: [],
     seed: undefined,
+    heatmaps: undefined,
   };
 }
 
@@ -171,6 +174,7 @@ export function flagToForm(flag: FlagDefinition): FlagForm {
       split: "split" in rule ? weights(rule.split) : evenWeights(variants),
     })),
     seed: flag.seed,
+    heatmaps: flag.heatmaps,
   };
 }
 
@@ -498,6 +502,7 @@ export function formToFlag(form: FlagForm): FormResult {
         : { conditions, split: split(rule.split, `Rule ${i + 1} split`) };
     }),
     ...(form.seed === undefined ? {} : { seed: form.seed }),
+    ...(form.heatmaps === undefined ? {} : { heatmaps: form.heatmaps }),
   };
   if (errors.length > 0) return { ok: false, errors };
   const parsed = flagSchema.safeParse(draft);
@@ -510,6 +515,18 @@ export function formToFlag(form: FlagForm): FormResult {
     return { ok: false, errors: issues.slice(0, 8).map(issueText) };
   }
   return { ok: true, flag: parsed.data };
+}
+
+/** Flags of a site that may split heatmaps by variant (a bound on the site's record, not on a flag). */
+export const MAX_HEATMAP_FLAGS = FLAG_LIMITS.maxHeatmapFlags;
+
+/**
+ * Whether the flag may turn on splitting heatmaps: at most MAX_HEATMAP_FLAGS of a site's flags
+ * do. The others that do, by key, when it may not; null when it may.
+ */
+export function heatmapsTakenBy(key: string, flags: readonly FlagDefinition[]): string[] | null {
+  const others = flags.filter((f) => f.key !== key && f.heatmaps === true).map((f) => f.key);
+  return others.length >= MAX_HEATMAP_FLAGS ? others : null;
 }
 
 /** A PATCH body that replaces every field (null removes an optional one); the key is the URL's. */
@@ -550,6 +567,8 @@ export function issuePlace(path: PropertyKey[]): string {
       return "Off variant";
     case "seed":
       return "Seed";
+    case "heatmaps":
+      return "Split heatmaps by variant";
     case "rollout":
       return a === "percentage" ? "Rollout percentage" : a === "weights" ? "Rollout split" : "Rollout";
     case "rules": {
@@ -687,6 +706,9 @@ export function historyChanges(before: FlagDefinition | null, after: FlagDefinit
     else if (was && now && !same(was, now)) lines.push(`Rule ${i + 1}: ${ruleText(was)} ⇒ ${ruleText(now)}`);
   }
   if (before.seed !== after.seed) lines.push(`Seed: ${quoted(before.seed)} → ${quoted(after.seed)}`);
+  if ((before.heatmaps ?? false) !== (after.heatmaps ?? false)) {
+    lines.push(after.heatmaps ? "Heatmaps split by variant" : "Heatmaps no longer split by variant");
+  }
   return lines.length > 0 ? lines : ["No change to what visitors get"];
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HEAT_DAYS, elementPoints, gridPoints, heatDays, scrollBands } from "./heatmap.ts";
+import type { FlagDefinition } from "../api/index.ts";
+import {
+  DEFAULT_HEAT_DAYS,
+  elementPoints,
+  gridPoints,
+  heatDays,
+  heatVariant,
+  scrollBands,
+  visitorChoices,
+} from "./heatmap.ts";
 import { MAX_RANGE_DAYS } from "./range.ts";
 
 describe("heatmap geometry", () => {
@@ -50,5 +59,42 @@ describe("heatmap geometry", () => {
     expect(heatDays("from=2031-01-01", now)).toEqual(last30);
     const tooLong = `from=2030-01-01&to=${new Date(Date.UTC(2030, 0, 1 + MAX_RANGE_DAYS)).toISOString().slice(0, 10)}`;
     expect(heatDays(tooLong, now)).toEqual(last30);
+  });
+});
+
+describe("the Visitors picker", () => {
+  const flag = (key: string, variants: string[], heatmaps?: boolean): FlagDefinition => ({
+    key,
+    enabled: true,
+    variants: Object.fromEntries(variants.map((v) => [v, v])),
+    defaultVariant: variants[0] ?? "",
+    offVariant: variants[0] ?? "",
+    rules: [],
+    ...(heatmaps === undefined ? {} : { heatmaps }),
+  });
+
+  it("offers all visitors, then each variant of the flags that split heatmaps, by key", () => {
+    const flags = [flag("zeta", ["on", "off"], true), flag("alpha", ["a", "b"], true), flag("quiet", ["x"], false)];
+    expect(visitorChoices([...flags, flag("plain", ["y"])], "").map((c) => c.value)).toEqual([
+      "",
+      "alpha=a",
+      "alpha=b",
+      "zeta=on",
+      "zeta=off",
+    ]);
+    expect(visitorChoices(flags, "")[1]).toEqual({ value: "alpha=a", label: "alpha: a" });
+  });
+
+  it("keeps a picked variant whose flag no longer splits heatmaps", () => {
+    expect(visitorChoices([], "gone=b")).toEqual([
+      { value: "", label: "All visitors" },
+      { value: "gone=b", label: "gone: b" },
+    ]);
+  });
+
+  it("reads the address's variant as the API checks it, all visitors otherwise", () => {
+    expect(heatVariant("?path=/&variant=checkout%3Db")).toBe("checkout=b");
+    for (const bad of ["", "?variant=checkout", "?variant=Checkout=B", "?variant=a=b=c"])
+      expect(heatVariant(bad)).toBe("");
   });
 });

@@ -4,8 +4,9 @@
  * map's bands. Cells are drawn back with the same functions the edge binned them with.
  */
 import { elementCellCentre, pageCellCentre } from "@sightline/core/heatmap";
+import { FLAG_VARIANT } from "@sightline/shared/limits/flags";
 import { HEATMAP_LIMITS as H } from "@sightline/shared/limits/heatmap";
-import type { HeatCell, HeatElement, UtcDays } from "../api/index.ts";
+import type { FlagDefinition, HeatCell, HeatElement, UtcDays } from "../api/index.ts";
 import { customRange } from "./range.ts";
 import { addDays, dayOf } from "./zone.ts";
 
@@ -74,4 +75,33 @@ export function heatDays(search: string, now: number): UtcDays {
   if (picked.ok) return picked.spec;
   const to = dayOf(now, "UTC");
   return { from: addDays(to, 1 - DEFAULT_HEAT_DAYS), to };
+}
+
+/** One choice of the Visitors picker: `<flag key>=<variant>`, or "" for all visitors. */
+export interface VisitorChoice {
+  value: string;
+  label: string;
+}
+
+/**
+ * The Visitors picker: all visitors, then each variant of the flags that split heatmaps
+ * (`heatmaps: true`), by flag key. A variant the address asks for that is no longer among them
+ * (its flag stopped splitting, or was deleted) stays listed: its heat is still stored.
+ */
+export function visitorChoices(flags: readonly FlagDefinition[], picked: string): VisitorChoice[] {
+  const choices: VisitorChoice[] = [{ value: "", label: "All visitors" }];
+  for (const f of [...flags].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+    if (f.heatmaps !== true) continue;
+    for (const name of Object.keys(f.variants)) choices.push({ value: `${f.key}=${name}`, label: `${f.key}: ${name}` });
+  }
+  if (picked && !choices.some((c) => c.value === picked)) {
+    choices.push({ value: picked, label: picked.replace("=", ": ") });
+  }
+  return choices;
+}
+
+/** The variant a Heatmaps address asks for, checked as the API checks it; "" (all visitors) otherwise. */
+export function heatVariant(search: string): string {
+  const v = new URLSearchParams(search).get("variant") ?? "";
+  return FLAG_VARIANT.test(v) ? v : "";
 }

@@ -18,9 +18,11 @@ import {
   flagChanges,
   flagToForm,
   formToFlag,
+  heatmapsTakenBy,
   historyChanges,
   isListOp,
   FLAG_FORM_LIMITS as L,
+  MAX_HEATMAP_FLAGS,
   newCondition,
   newFlagForm,
   newRule,
@@ -71,6 +73,12 @@ export async function renderFlagEditor(
     loadError.el,
   );
 
+  // The site's flags, for the heatmaps box (how many split heatmaps already); without them the
+  // box stays open and the API has the last word.
+  const siteFlags = ctx.api
+    .listFlags(siteId, { signal: ctx.signal })
+    .then((r) => r.data.items)
+    .catch(() => null);
   let flag: Flag | null = null;
   if (key !== null) {
     const loading = h("p", { class: "loading" }, "Loading the flag…");
@@ -87,8 +95,10 @@ export async function renderFlagEditor(
       loading.remove();
     }
   }
+  const others = await siteFlags;
+  if (ctx.signal.aborted) return;
 
-  const editor = flagEditor(ctx, siteId, flag, notice);
+  const editor = flagEditor(ctx, siteId, flag, notice, others);
   main.append(editor);
   if (key !== null) {
     const history = historyCard(ctx, siteId, key);
@@ -99,7 +109,13 @@ export async function renderFlagEditor(
 }
 
 /** The form. Dispatches `flag-saved` on itself after a change is saved. */
-function flagEditor(ctx: ViewContext, siteId: string, saved: Flag | null, notice: ReturnType<typeof messageBox>) {
+function flagEditor(
+  ctx: ViewContext,
+  siteId: string,
+  saved: Flag | null,
+  notice: ReturnType<typeof messageBox>,
+  siteFlags: Flag[] | null,
+) {
   let form: FlagForm = saved ? flagToForm(saved) : newFlagForm();
   const isNew = saved === null;
 
@@ -131,6 +147,25 @@ function flagEditor(ctx: ViewContext, siteId: string, saved: Flag | null, notice
   enabled.addEventListener("change", () => {
     form.enabled = enabled.checked;
   });
+  const heatmaps = h("input", {
+    type: "checkbox",
+    name: "heatmaps",
+    id: "flag-heatmaps",
+    "aria-describedby": "flag-heatmaps-hint",
+  });
+  const heatmapsHint = h("p", { class: "hint", id: "flag-heatmaps-hint" });
+  heatmaps.addEventListener("change", () => {
+    form.heatmaps = heatmaps.checked;
+  });
+  /** Closed, with the reason, while MAX_HEATMAP_FLAGS other flags split heatmaps (unless this one does). */
+  function drawHeatmaps() {
+    heatmaps.checked = form.heatmaps === true;
+    const taken = form.heatmaps === true ? null : heatmapsTakenBy(saved?.key ?? "", siteFlags ?? []);
+    heatmaps.disabled = taken !== null;
+    heatmapsHint.textContent = taken
+      ? `${taken.join(", ")} split heatmaps already: at most ${MAX_HEATMAP_FLAGS} flags of a site do. Turn it off on one of them first.`
+      : `The Heatmaps page can then show each variant's visitors alone, counted from when this is on. At most ${MAX_HEATMAP_FLAGS} flags of a site.`;
+  }
 
   // Variants
   const kind = h(
@@ -246,6 +281,13 @@ function flagEditor(ctx: ViewContext, siteId: string, saved: Flag | null, notice
             "Off: every visitor gets the off variant, whatever the rules and the rollout say.",
           ),
         ),
+        h(
+          "div",
+          { class: "field field-check" },
+          heatmaps,
+          h("label", { for: "flag-heatmaps" }, "Split heatmaps by variant"),
+          heatmapsHint,
+        ),
       ),
     ),
     h(
@@ -323,6 +365,7 @@ function flagEditor(ctx: ViewContext, siteId: string, saved: Flag | null, notice
     if (isNew) keyInput.value = form.key;
     description.value = form.description;
     enabled.checked = form.enabled;
+    drawHeatmaps();
     drawVariants();
     drawDependents();
   }

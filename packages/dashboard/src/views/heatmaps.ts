@@ -3,7 +3,8 @@
  * visitors click, rest the pointer, rage-click and dead-click, and how far they scroll, drawn
  * over a snapshot of that page; beside it, the most clicked elements, and the site's pages and
  * elements ranked by rage and dead clicks (each row opens its heatmap). Over the last 30 UTC days
- * or days picked. The choice is kept in the address bar. The rebuild and heat layer
+ * or days picked, of all visitors or of those served one variant of a flag that splits heatmaps.
+ * The choice is kept in the address bar. The rebuild and heat layer
  * (src/heatmap/layer.ts) load on this page only.
  */
 import type { FrustrationRow, HeatDevice, Heatmap, HeatmapType, PageSnapshot, UtcDays } from "../api/index.ts";
@@ -12,7 +13,16 @@ import type { ViewContext } from "../context.ts";
 import { field, h, messageBox } from "../lib/dom.ts";
 import { errorDetail, errorMessage } from "../lib/errors.ts";
 import { formatCount, formatDateTime } from "../lib/format.ts";
-import { DEFAULT_HEAT_DAYS, elementPoints, gridPoints, heatDays, scrollBands } from "../lib/heatmap.ts";
+import {
+  DEFAULT_HEAT_DAYS,
+  elementPoints,
+  gridPoints,
+  heatDays,
+  heatVariant,
+  scrollBands,
+  type VisitorChoice,
+  visitorChoices,
+} from "../lib/heatmap.ts";
 import { customRange } from "../lib/range.ts";
 import { paths } from "../lib/router.ts";
 import { addDays } from "../lib/zone.ts";
@@ -48,14 +58,21 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
   // A range picked by hand stays in the address bar; the default moves with the clock.
   const picked = q.has("from") && q.has("to");
   const days = heatDays(search, Date.now());
+  // "" all visitors, or `<flag key>=<variant>`: those served a variant of a flag that splits heatmaps.
+  const variant = heatVariant(search);
   const rangeText = picked ? `${days.from} to ${days.to} (UTC)` : `last ${DEFAULT_HEAT_DAYS} days`;
   const error = messageBox("error");
   const heading = h("h1", { tabindex: "-1" }, "Heatmaps");
   main.append(h("div", { class: "page-head" }, heading), error.el);
 
   // Frustration is site-wide: asked for at once, shown whichever page is picked.
-  const frustration = ctx.api.frustration(siteId, { ...days, signal: ctx.signal }).then((r) => r.data.items);
+  const frustration = ctx.api.frustration(siteId, { ...days, variant, signal: ctx.signal }).then((r) => r.data.items);
   frustration.catch(() => {});
+  // The flags that split heatmaps, for the Visitors picker; without them, all visitors only.
+  const flags = ctx.api
+    .listFlags(siteId, { signal: ctx.signal })
+    .then((r) => r.data.items)
+    .catch(() => []);
   let pages: string[] = [];
   try {
     const top = await ctx.api.pages(siteId, {
@@ -83,9 +100,11 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     return;
   }
 
-  type Choice = { path?: string; device?: HeatDevice; type?: HeatmapType; days?: UtcDays };
+  type Choice = { path?: string; device?: HeatDevice; type?: HeatmapType; days?: UtcDays; variant?: string };
   const href = (next: Choice) => {
     const p = new URLSearchParams({ path: next.path ?? path, device: next.device ?? device, type: next.type ?? type });
+    const v = next.variant ?? variant;
+    if (v) p.set("variant", v);
     const range = next.days ?? (picked ? days : null);
     if (range) {
       p.set("from", range.from);
@@ -108,6 +127,23 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
   );
   deviceSelect.value = device;
   deviceSelect.addEventListener("change", () => go({ device: deviceSelect.value as HeatDevice }));
+  // Drawn at once with the choice the address holds, the flags' variants added when they come:
+  // the heatmap does not wait for the list of flags.
+  const visitorSelect = h("select", { name: "variant" });
+  const visitorHint = h("p", { class: "hint", id: "heatmap-variant-hint" });
+  const drawVisitors = (choices: VisitorChoice[]) => {
+    visitorSelect.replaceChildren(...choices.map((c) => h("option", { value: c.value }, c.label)));
+    visitorSelect.value = variant;
+    visitorHint.textContent =
+      choices.length > 1
+        ? "A flag variant's visitors: counted from when its flag split heatmaps."
+        : "To compare a flag's variants, tick “Split heatmaps by variant” on the flag.";
+  };
+  drawVisitors(visitorChoices([], variant));
+  void flags.then((list) => {
+    if (!ctx.signal.aborted) drawVisitors(visitorChoices(list, variant));
+  });
+  visitorSelect.addEventListener("change", () => go({ variant: visitorSelect.value }));
   const toggles = h(
     "div",
     { class: "segmented", role: "group", "aria-label": "Show", id: "heatmap-type" },
@@ -152,6 +188,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
         { class: "field-row" },
         field("heatmap-page", "Page", pageSelect),
         field("heatmap-device", "Device", deviceSelect),
+        visitorsField(visitorSelect, visitorHint),
       ),
       h("div", { class: "field" }, h("span", { class: "label" }, "Days (UTC)"), rangeForm, rangeError),
       h("div", { class: "field" }, h("span", { class: "label" }, "Show"), toggles),
@@ -227,7 +264,7 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
   );
 
   const ask = (t: HeatmapType) =>
-    ctx.api.heatmap(siteId, { path, device, type: t, ...days, signal: ctx.signal }).then((r) => r.data);
+    ctx.api.heatmap(siteId, { path, device, type: t, variant, ...days, signal: ctx.signal }).then((r) => r.data);
   let shown: Heatmap;
   let clicks: Heatmap;
   let rage: Heatmap;
@@ -279,7 +316,8 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     );
   }
 
-  summary.textContent = `${counted((type === "scroll" ? shown.pageviews : shown.total) ?? 0, type)}, ${rangeText}.`;
+  const whose = variant ? ` of visitors served ${variant.replace("=", ": ")}` : "";
+  summary.textContent = `${counted((type === "scroll" ? shown.pageviews : shown.total) ?? 0, type)}${whose}, ${rangeText}.`;
   if (!snapshot) {
     stageHost.append(
       h(
@@ -310,6 +348,13 @@ export async function renderHeatmaps(ctx: ViewContext, main: HTMLElement, siteId
     stageHost.dataset.points = String(points.length);
   }
   stageHost.dataset.type = type;
+}
+
+/** The Visitors picker's field: its hint is redrawn with the choices, so it is built here, not by `field`. */
+function visitorsField(select: HTMLSelectElement, hint: HTMLElement): HTMLElement {
+  select.id = "heatmap-variant";
+  select.setAttribute("aria-describedby", hint.id);
+  return h("div", { class: "field" }, h("label", { for: select.id }, "Visitors"), select, hint);
 }
 
 const emptyRow = (text: string) => h("tr", {}, h("td", { colspan: 4, class: "empty" }, text));
