@@ -170,6 +170,14 @@ window.firstPaint = {
     expect(["a", "b"]).toContain(first.flags.headline);
     expect(await page.textContent("#headline")).toBe(first.headline);
 
+    // The core sends the variants the page was served with its events.
+    const collected = page.waitForRequest((r) => r.url() === `${ingest}/v1/collect` && r.method() === "POST");
+    await page.waitForFunction("typeof window.sightline === 'function'");
+    await page.evaluate("window.sightline.flush()");
+    const batch = JSON.parse((await collected).postData() ?? "{}") as { flags?: string[]; events?: unknown[] };
+    expect(batch.events?.length).toBeGreaterThan(0);
+    expect(batch.flags).toEqual(Object.entries(first.flags).map(([k, v]) => `${k}=${v}`));
+
     const viaOfrep = (await page.evaluate(
       ([baseUrl, siteKey, targetingKey]) =>
         (

@@ -2,7 +2,7 @@
  * Flags and User-Agents the flag tests share: a site's public flags of every kind the edge
  * counts variants for (static, device rule, path rule, split) and one with private targeting.
  */
-import { evaluateFlag, type Flag, flagSchema } from "@sightline/shared/flags";
+import { evaluateAll, evaluateFlag, type Flag, flagSchema, publicFlags } from "@sightline/shared/flags";
 
 export const PHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -42,3 +42,17 @@ export const variantOf = (flag: Flag | undefined, sessionId: string) => {
   const r = flag && evaluateFlag(flag, { targetingKey: sessionId });
   return r && "variant" in r ? r.variant : "?";
 };
+
+/**
+ * What the loader's flags code reports for a page, as the core sends it in `flags`: every public
+ * flag evaluated for the visitor (the session id, the edge's country and device, the page's path).
+ */
+export function reported(
+  flags: Flag[],
+  page: { sessionId: string; path: string; device?: string; country?: string },
+): string[] {
+  const { sessionId, ...attributes } = page;
+  return evaluateAll(publicFlags({ version: 1, flags }), { ...attributes, targetingKey: sessionId }).flatMap((r) =>
+    "variant" in r ? [`${r.key}=${r.variant}`] : [],
+  );
+}

@@ -1,18 +1,19 @@
 /**
- * Heatmaps split by flag variant: /v1/collect puts the served variants of the site's public flags
- * with `heatmaps` on beside a batch's heat items (heatFlags), and the aggregator counts each item
- * for all visitors ("") and again under each of them, once however often it is delivered.
+ * Heatmaps split by flag variant: /v1/collect puts the variants a batch reports (the page was
+ * served them) of the site's public flags with `heatmaps` on beside its heat items (heatFlags),
+ * and the aggregator counts each item for all visitors ("") and again under each of them, once
+ * however often it is delivered.
  */
 import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { aggregatorName, dayOf, dayString, hourOf } from "@sightline/core/aggregate";
-import { flagSchema, type SiteFlags } from "@sightline/shared/flags";
+import { type Flag, flagSchema, type SiteFlags } from "@sightline/shared/flags";
 import { uuidv7 } from "@sightline/shared/ids";
 import { FLAG_LIMITS } from "@sightline/shared/limits/flags";
 import type { CollectBatch, HeatItem, IngestMessage, WireEvent } from "@sightline/shared/wire";
 import { describe, expect, it, vi } from "vitest";
 import { SiteAggregator } from "../src/aggregator/site-aggregator.ts";
 import { EdgeAdmin } from "../src/edge-admin.ts";
-import { FLAGS, PHONE, variantOf } from "./flag-fixtures.ts";
+import { FLAGS, PHONE, reported, variantOf } from "./flag-fixtures.ts";
 import { heatOf, ingestMessageFor, makeSite, ORIGIN, pageview, post } from "./helpers.ts";
 
 /** FLAGS with heatmaps on for a device rule, a split and the private flag (which never counts). */
@@ -22,14 +23,23 @@ const HEAT_FLAGS = FLAGS.map((f) => (SPLIT_BY.includes(f.key) ? flagSchema.parse
 const stubOf = (siteId: string, sessionId: string) =>
   env.AGGREGATOR.get(env.AGGREGATOR.idFromName(aggregatorName(siteId, sessionId, 1)));
 
-function clicks(siteKey: string, withPageview: boolean, now = Date.now()): CollectBatch {
+/** A page's clicks and scroll, with the variants its loader served (device as the edge classes the User-Agent). */
+function clicks(siteKey: string, withPageview: boolean, flags: Flag[], device: string, now = Date.now()): CollectBatch {
   const base = { ts: now, url: `${ORIGIN}/pricing`, vw: 1440 };
   const events: WireEvent[] = [
     ...(withPageview ? [pageview("/pricing", now)] : []),
     { type: "click", id: uuidv7(now), ...base, sel: "#buy", ex: 0.5, ey: 0.5, x: 700, y: 300, rage: true },
     { type: "scroll", id: uuidv7(now), ...base, depth: 0.5 },
   ];
-  return { v: 1, siteKey, sessionId: uuidv7(), sentAt: now, events };
+  const sessionId = uuidv7();
+  return {
+    v: 1,
+    siteKey,
+    sessionId,
+    sentAt: now,
+    events,
+    flags: reported(flags, { sessionId, path: "/pricing", device }),
+  };
 }
 
 /** Posts a batch and flushes its shard once its heat rows are waiting. */
@@ -52,9 +62,9 @@ describe("heat per flag variant, from collect to Postgres", () => {
     } as SiteFlags);
 
     // A phone with a pageview, then a desktop batch of heat alone (the interactions chunk's).
-    const phone = clicks(site.siteKey, true);
+    const phone = clicks(site.siteKey, true, HEAT_FLAGS, "mobile");
     await landed(site.siteId, phone, PHONE);
-    const desktop = clicks(site.siteKey, false);
+    const desktop = clicks(site.siteKey, false, HEAT_FLAGS, "desktop");
     await landed(site.siteId, desktop);
 
     const split = HEAT_FLAGS.find((f) => f.key === "split");
@@ -78,7 +88,7 @@ describe("heat per flag variant, from collect to Postgres", () => {
     }
     for (const [variant, n] of splitCounts) expect(clicked(await heatOf(site.siteId, variant)), variant).toEqual([n]);
 
-    // Flags without heatmaps on, and the private one (never evaluated for a page), add no rows.
+    // Flags without heatmaps on, and the private one (never reported: the loader does not carry it), add no rows.
     for (const variant of ["static-on=on", "pricing-page=on", "pricing-page=off", "beta-list=on", "beta-list=off"]) {
       expect(await heatOf(site.siteId, variant), variant).toEqual({ elements: [], cells: [] });
     }
@@ -90,7 +100,7 @@ describe("heat per flag variant, from collect to Postgres", () => {
       version: 1,
       flags: FLAGS,
     } as SiteFlags);
-    const batch = clicks(site.siteKey, true);
+    const batch = clicks(site.siteKey, true, FLAGS, "desktop");
     await landed(site.siteId, batch);
     expect((await heatOf(site.siteId)).elements).toHaveLength(2);
     expect(await heatOf(site.siteId, "phones=off")).toEqual({ elements: [], cells: [] });

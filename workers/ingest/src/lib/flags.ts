@@ -126,13 +126,12 @@ export function flagAttributes(country: string, device: string): FlagAttributes 
 }
 
 /**
- * The variant of each public flag a batch's pageviews were served, as `<key>=<variant>`: each
- * evaluated as the loader evaluates it on the page (the session id as targeting key, the edge's
- * country and device, the path), so the statistics break down by variant with nothing sent by
- * the tracker, whose core has no bytes to spare. One evaluation a batch, with its first page's
- * path; `attributes` are the route's own country and device (flagAttributes), not read again.
- * Undefined for a site without public flags. A flip inside the loader's cache (a minute) can
- * tell a page one variant and the statistics the next.
+ * The variant of each public flag a recording chunk's session was served, as `<key>=<variant>`,
+ * evaluated here as the loader evaluated it on the page (the session id as targeting key, the
+ * edge's country and device, the chunk's first page). A chunk's header (LIMITS.recording
+ * .maxHeaderBytes, 4 KB) has no room for a site's 200 variants, so recordings are attributed
+ * this way, and batches by what they carry (reportedVariants). Undefined for a site without
+ * public flags.
  */
 export async function servedVariants(
   c: Context<HonoEnv>,
@@ -141,46 +140,52 @@ export async function servedVariants(
   path: string,
   attributes: FlagAttributes,
 ): Promise<string[] | undefined> {
-  return (await batchVariants(c, siteKey, sessionId, path, attributes, true, false)).flags;
+  const flags = await findFlags(c.env.SITES, siteKey, c.get("log"));
+  if (!flags || flags.public.flags.length === 0) return undefined;
+  const ctx: EvaluationContext = Object.assign(Object.create(null), attributes, { path, targetingKey: sessionId });
+  const served: string[] = [];
+  for (const r of evaluateAll(flags.public, ctx)) if ("variant" in r) served.push(`${r.key}=${r.variant}`);
+  return served.length > 0 ? served : undefined;
 }
 
 export interface BatchVariants {
-  /** servedVariants: every public flag's. */
+  /** Every public flag's variant, for the batch's pageviews. */
   flags?: string[];
-  /** The same, of the public flags that split heatmaps (`heatmaps: true`) only. */
+  /** The same, of the public flags that split heatmaps (`heatmaps: true`) only, for its heat items. */
   heatFlags?: string[];
 }
 
 /**
- * servedVariants for /v1/collect, which may want every flag's variant (for its pageviews), the
- * heatmap flags' (for its heat items), or both from one evaluation. Each absent when not wanted
- * or empty; a site without heatmap flags costs nothing more.
+ * The variants a batch says its page was served: `flags` of the batch, which the loader's flags
+ * code evaluated on the page and the core sends with every batch. Kept where they name a public
+ * flag of the site's record and one of its variants, the first for each flag: a flag deleted or
+ * a variant renamed since a cached loader evaluated, a private flag, or an invented entry is
+ * dropped, so a client can move counts only between the variants a flag has. Nothing is
+ * evaluated here. `flags` only when `wantFlags` (the batch has pageviews), `heatFlags` only when
+ * `wantHeat` (it has heat items); each absent when empty.
  */
-export async function batchVariants(
+export async function reportedVariants(
   c: Context<HonoEnv>,
   siteKey: string,
-  sessionId: string,
-  path: string,
-  attributes: FlagAttributes,
+  reported: readonly string[] | undefined,
   wantFlags: boolean,
   wantHeat: boolean,
 ): Promise<BatchVariants> {
+  if (!reported || reported.length === 0 || !(wantFlags || wantHeat)) return {};
   const flags = await findFlags(c.env.SITES, siteKey, c.get("log"));
   if (!flags || flags.public.flags.length === 0) return {};
-  const heat = wantHeat ? flags.heatmaps : null;
-  if (!wantFlags && !heat) return {};
-  const ctx: EvaluationContext = Object.assign(Object.create(null), attributes, { path, targetingKey: sessionId });
+  const seen = new Set<string>();
   const served: string[] = [];
   const heatServed: string[] = [];
-  if (wantFlags) {
-    for (const r of evaluateAll(flags.public, ctx)) {
-      if (!("variant" in r)) continue;
-      const value = `${r.key}=${r.variant}`;
-      served.push(value);
-      if (heat && flags.publicByKey.get(r.key)?.heatmaps === true) heatServed.push(value);
-    }
-  } else if (heat) {
-    for (const r of evaluateAll(heat, ctx)) if ("variant" in r) heatServed.push(`${r.key}=${r.variant}`);
+  for (const entry of reported) {
+    // The wire schema has checked the shape: `<key>=<variant>`, one "=".
+    const eq = entry.indexOf("=");
+    const key = entry.slice(0, eq);
+    const flag = flags.publicByKey.get(key);
+    if (!flag || seen.has(key) || !Object.hasOwn(flag.variants, entry.slice(eq + 1))) continue;
+    seen.add(key);
+    if (wantFlags) served.push(entry);
+    if (wantHeat && flag.heatmaps === true) heatServed.push(entry);
   }
   const out: BatchVariants = {};
   if (served.length > 0) out.flags = served;

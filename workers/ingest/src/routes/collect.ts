@@ -19,7 +19,7 @@ import {
 import { Hono } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { readTextCapped } from "../lib/body.ts";
-import { type BatchVariants, batchVariants, flagAttributes } from "../lib/flags.ts";
+import { type BatchVariants, reportedVariants } from "../lib/flags.ts";
 import { corsFor, mediaType, preflight } from "../lib/http.ts";
 import { quotaSpent } from "../lib/quota.ts";
 import { findSite } from "../lib/sites.ts";
@@ -195,21 +195,11 @@ collect.post("/", async (c) => {
     // callgrind runs: 40k of ~760k instructions); the header is absent only where IP
     // Geolocation is off, and locally.
     const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
-    // One evaluation a batch, with its first pageview's path; a batch of heat items alone
-    // (the interactions chunk's) with its first item's. Bots send no heat (keptEvents).
-    const path = kept[0]?.path;
-    const first = path ?? heat[0]?.path;
+    // The variants the page was served, as the batch reports them (the loader's flags code
+    // evaluated them; nothing is evaluated here). Bots count in their device row only.
     const { flags, heatFlags } =
-      first !== undefined && device !== "bot"
-        ? await batchVariants(
-            c,
-            site.siteKey,
-            batch.sessionId,
-            first,
-            flagAttributes(country, device),
-            path !== undefined,
-            heat.length > 0,
-          )
+      device !== "bot"
+        ? await reportedVariants(c, site.siteKey, batch.flags, kept.length > 0, heat.length > 0)
         : NO_VARIANTS;
     const message: IngestMessage = {
       v: 1,
