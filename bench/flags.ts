@@ -91,6 +91,7 @@ function benchSite(prefix: string): SiteEdgeRecord {
     recordingSampleRate: 0,
     recordingDailyQuota: 0,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: true,
   };
 }

@@ -250,6 +250,7 @@ export function ingestFixture(): { site: SiteEdgeRecord; paths: string[]; body: 
     recordingSampleRate: 0,
     recordingDailyQuota: 0,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: true,
   };
   const paths = Array.from({ length: EVENTS_PER_BATCH }, (_, i) => `/ingest/page-${i % 7}`);

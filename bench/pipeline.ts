@@ -111,6 +111,7 @@ export async function benchPipeline(
     recordingSampleRate: 0,
     recordingDailyQuota: 0,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: false,
   });
   // A site each, so each run's drain is counted apart and starts on a fresh Durable Object.

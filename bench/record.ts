@@ -132,6 +132,7 @@ export async function benchRecord(opts: RecordOptions): Promise<RecordResult> {
     recordingSampleRate: 1,
     recordingDailyQuota: LIMITS.recording.maxDailyQuota,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: false,
   };
   const inst: Instance = await startIngest({

@@ -81,6 +81,7 @@ export async function benchRecordingMinute(opts: RecordingMinuteOptions): Promis
     recordingSampleRate: 1,
     recordingDailyQuota: LIMITS.recording.maxDailyQuota,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: false,
   };
   const closers: (() => Promise<void>)[] = [];

@@ -4,7 +4,7 @@
  * in production). The core and the recorder are the shipped bundles. A person types into a text
  * field and a password field, clicks, and goes to a second page; the uploads are read as the
  * edge reads them. Then consent is withdrawn, and a session the sampling leaves out loads no
- * recorder at all. Two tabs of one session: only the one in front records, and bringing the
+ * recorder at all; on an opt-in site a sampled session records only after consent is given. Two tabs of one session: only the one in front records, and bringing the
  * other to the front moves the recording to it. Needs no stack: it runs in seconds.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -47,6 +47,8 @@ class FakeEdge {
   grants = 0;
   recordingSampleRate = 1;
   maskAllText = false;
+  /** The site's recordingConsent is "opt-in". */
+  consentRequired = false;
   core = "";
   recorder = "";
 
@@ -79,6 +81,7 @@ class FakeEdge {
       heatmaps: false,
       recordingSampleRate: this.recordingSampleRate,
       recorderUrl: `${this.edge}/t/recorder.test.js`,
+      ...(this.consentRequired ? { consentRequired: true as const } : {}),
     };
     return `<!doctype html><html><head><title>${title}</title>
 <script>window.__sl=${JSON.stringify(cfg)};</script>
@@ -368,6 +371,56 @@ describe("recorder capture in Chromium", () => {
     );
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("on an opt-in site records a sampled session only after sightline('consent', true), then on its later pages too", async () => {
+    if (!browser) throw new Error("no browser");
+    edge.recordingSampleRate = 1;
+    edge.consentRequired = true;
+    const from = edge.chunks.length;
+    const grants = edge.grants;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const seen: string[] = [];
+    page.on("request", (r) => seen.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const recorderAsked = () => seen.filter((r) => r.includes("/v1/record") || r.includes("recorder"));
+
+    await page.goto(`${edge.site}/one.html`);
+    await page.waitForFunction(() => "sightline" in window);
+    await page.click("#name");
+    await page.keyboard.type(TYPED);
+    await page.click("#go");
+    await page.evaluate(() => (window as unknown as { sightline: { flush(): Promise<void> } }).sightline.flush());
+    // The statistics go as ever; the recorder is neither loaded nor granted.
+    await waitFor("the pageview", () => seen.includes("POST /v1/collect"));
+    await sleep(1_500);
+    expect(recorderAsked()).toEqual([]);
+    expect([edge.grants, edge.chunks.length]).toEqual([grants, from]);
+
+    await page.evaluate(() =>
+      (window as unknown as { sightline(c: string, v: boolean): void }).sightline("consent", true),
+    );
+    await waitFor("the first chunk after consent", () => edge.chunks.length > from);
+    await page.click("#go");
+    await waitFor("the click after consent", () => edge.chunks.slice(from).some((c) => c.header.summary.clicks > 0));
+    expect(await page.evaluate(() => localStorage.getItem("sl_c"))).toBe("1");
+    // The recording starts with a Meta and a full snapshot of the page as it is at consent.
+    expect(edge.chunks[from]?.events.slice(0, 2).map((e) => e.type)).toEqual([4, 2]);
+
+    // A later page of the session: the consent stored, it records from its first event.
+    await page.click("#next");
+    await page.waitForURL("**/two.html");
+    await page.click("#name");
+    await waitFor("the second page's chunks", () =>
+      edge.chunks.slice(from).some((c) => c.header.summary.pages.includes("/two.html")),
+    );
+    expect(new Set(edge.chunks.slice(from).map((c) => c.header.sessionId)).size).toBe(1);
+    expect(edge.grants).toBe(grants + 1);
+    expect(errors).toEqual([]);
+    await context.close();
+    edge.consentRequired = false;
   });
 
   it("a session the sampling leaves out asks for no grant and loads no recorder", async () => {

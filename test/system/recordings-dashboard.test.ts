@@ -5,7 +5,8 @@
  * types; its events go into the ingest worker's local R2, which the API reads, as two gzipped
  * parts under `recordingPrefix`, and the index row (with a decoy beside it) straight into Postgres, as the
  * edge would leave them. The owner finds it by a filter, opens it, plays it to the end at 8×
- * without a console error, and changes every recording setting of the site. Screenshots go to
+ * without a console error, and changes every recording setting of the site (opt-in consent
+ * reaching the loader's config too). Screenshots go to
  * test/system/artifacts/.
  */
 import { execFile } from "node:child_process";
@@ -335,28 +336,48 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
     expect(await page.$eval('[name="recordingSampleRate"]', (el) => (el as HTMLInputElement).validity.valid)).toBe(
       false,
     );
-    expect(await call<Record<string, unknown>>(`/v1/sites/${siteId}`)).toMatchObject({ recordingSampleRate: 0 });
+    expect(await call<Record<string, unknown>>(`/v1/sites/${siteId}`)).toMatchObject({
+      recordingSampleRate: 0,
+      recordingConsent: "opt-out",
+    });
+    const optIn = page.getByLabel("Record only after the visitor consents (opt-in)");
+    expect(await optIn.isChecked()).toBe(false);
 
     await page.getByLabel("Sessions recorded (%)").fill("12.5");
     await page.getByLabel("Recordings per day").fill("1234");
     await page.getByLabel("Keep recordings (days)").fill("14");
     await page.getByLabel("Mask all text in recordings").check();
+    await optIn.check();
     await page.getByRole("button", { name: "Save recording settings" }).click();
     await page.locator("#recording-settings").getByText("Recording settings saved.").waitFor();
-    const site = await call<Record<string, unknown>>(`/v1/sites/${siteId}`);
+    const site = await call<Record<string, unknown> & { key: string }>(`/v1/sites/${siteId}`);
     expect(site).toMatchObject({
       recordingSampleRate: 0.125,
       recordingDailyQuota: 1234,
       recordingRetentionDays: 14,
       maskAllText: true,
+      recordingConsent: "opt-in",
     });
     await shot(page, "recording-settings-1280");
+    // The edge tells the tracker to wait for consent (once the ingest isolate's 30 s site cache
+    // has turned over, should it hold the site).
+    const deadline = Date.now() + 60_000;
+    let loader = "";
+    while (Date.now() < deadline) {
+      const res = await fetch(`http://localhost:${stack.ingestPort}/s/${site.key}.js`, { cache: "no-store" });
+      loader = await res.text();
+      if (loader.includes('"consentRequired":true')) break;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    expect(loader).toContain('"consentRequired":true');
 
     // And back: each control changes its own setting.
     await page.reload();
     expect(await page.inputValue('[name="recordingSampleRate"]')).toBe("12.5");
+    expect(await optIn.isChecked()).toBe(true);
     await page.getByLabel("Sessions recorded (%)").fill("0");
     await page.getByLabel("Mask all text in recordings").uncheck();
+    await optIn.uncheck();
     await page.getByRole("button", { name: "Save recording settings" }).click();
     await page.locator("#recording-settings").getByText("Recording settings saved.").waitFor();
     expect(await call<Record<string, unknown>>(`/v1/sites/${siteId}`)).toMatchObject({
@@ -364,6 +385,7 @@ describe("recordings in the dashboard: find one by a filter and play it to the e
       recordingDailyQuota: 1234,
       recordingRetentionDays: 14,
       maskAllText: false,
+      recordingConsent: "opt-out",
     });
     expect(problems, "errors in the page, the console or 5xx answers").toEqual([]);
   });

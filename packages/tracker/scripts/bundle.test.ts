@@ -89,6 +89,17 @@ describe("core bundle", () => {
     expect(scripts).toEqual(["https://ingest.test/t/recorder.abc.js"]);
     expect(typeof host.__slr).toBe("function");
   });
+
+  it("on an opt-in site, loads the recorder only after sightline('consent', true)", async () => {
+    const url = "https://ingest.test/t/recorder.abc.js";
+    const cfg = config({ recordingSampleRate: 1, recorderUrl: url, consentRequired: true });
+    const { host, scripts, store } = fakeHost({ cfg });
+    runInNewContext(core.js, Object.assign(host, { window: host, crypto, TextEncoder, Blob }));
+    await settle();
+    expect([scripts, host.__slr]).toEqual([[], undefined]);
+    host.sightline?.("consent", true);
+    expect([scripts, store.data.get("sl_c")]).toEqual([[url], "1"]);
+  });
 });
 
 describe("interactions bundle", () => {

@@ -103,6 +103,44 @@ describe("recording in the core", () => {
     expect(again).toHaveBeenCalledTimes(1);
   });
 
+  it("on an opt-in site loads the recorder only once sightline('consent', true) was called, on this page or an earlier one", async () => {
+    const optIn = (over: Parameters<typeof fakeHost>[0] = {}) =>
+      fakeHost({ cfg: config({ recordingSampleRate: 1, recorderUrl: RECORDER, consentRequired: true }), ...over });
+    const p = optIn();
+    start(p.host);
+    p.host.history.pushState({}, "", "/second");
+    await settle();
+    expect(p.scripts).toEqual([]);
+    expect(p.host.__slr).toBeUndefined();
+    // Only recording waits for consent: the pageviews go as ever.
+    await p.timers.runAll();
+    expect(p.net.calls.map((c) => c.url)).toEqual(["https://ingest.test/v1/collect"]);
+
+    p.host.sightline?.("consent", true);
+    await settle();
+    expect(p.scripts).toEqual([RECORDER]);
+    expect(p.store.data.get(CONSENT_KEY)).toBe("1");
+    const recorder = vi.fn<StartRecorder>(() => () => {});
+    p.host.__slr?.(recorder);
+    expect(recorder).toHaveBeenCalledWith(p.host.__sl, sessionOf(p));
+
+    // A later page of the visit records from the start.
+    const next = optIn({ store: p.store });
+    start(next.host);
+    await settle();
+    expect(next.scripts).toEqual([RECORDER]);
+
+    // Withdrawn: it stops, and later pages wait for consent again.
+    const stop = vi.fn();
+    next.host.__slr?.(() => stop);
+    next.host.sightline?.("consent", false);
+    expect(stop).toHaveBeenCalledTimes(1);
+    const after = optIn({ store: p.store });
+    start(after.host);
+    await settle();
+    expect(after.scripts).toEqual([]);
+  });
+
   it("does not start a recorder that arrives after consent was withdrawn", async () => {
     const p = page();
     start(p.host);

@@ -1,16 +1,17 @@
 /**
  * The core's half of session recording, kept to a few hundred bytes: for a sampled session
- * whose visitor has not withdrawn consent, load the recorder chunk and start it. Everything
- * heavy lives in the chunk (src/recorder/), the grant from the edge included: a session the
- * edge refuses (its daily quota spent) loads the chunk on its first page only, since the chunk
- * keeps the refusal for the session and the core then reads it before loading anything.
+ * whose visitor has not withdrawn consent (on an opt-in site: has given it), load the recorder
+ * chunk and start it. Everything heavy lives in the chunk (src/recorder/), the grant from the
+ * edge included: a session the edge refuses (its daily quota spent) loads the chunk on its first
+ * page only, since the chunk keeps the refusal for the session and the core then reads it before
+ * loading anything.
  */
 import { sessionSampled } from "@sightline/shared/recording/sample";
 import type { TrackerConfig } from "@sightline/shared/site";
 import { GRANT_KEY, refusal } from "./recorder/grant.ts";
 import type { SessionStore } from "./session.ts";
 
-/** "0" once the site called `sightline('consent', false)`, until it calls it with true. */
+/** "0" once the site called `sightline('consent', false)`, "1" once it called it with true. */
 export const CONSENT_KEY = "sl_c";
 
 /** What the recorder chunk hands to `window.__slr`: starts recording, returns its stop. */
@@ -36,7 +37,9 @@ export function recording(w: RecordHost, cfg: TrackerConfig) {
     // Where storage throws, nothing is recorded: no grant could be kept for the session.
     try {
       const ls = w.localStorage;
-      if (ls.getItem(CONSENT_KEY) === "0" || ls.getItem(GRANT_KEY) === refusal(sid)) return;
+      // An opt-in site reads consent not yet given as withdrawn.
+      if ((ls.getItem(CONSENT_KEY) || (cfg.consentRequired && "0")) === "0" || ls.getItem(GRANT_KEY) === refusal(sid))
+        return;
     } catch {
       return;
     }

@@ -35,6 +35,7 @@ describe("sites", () => {
       recordingSampleRate: 0,
       recordingDailyQuota: LIMITS.recording.defaultDailyQuota,
       maskAllText: false,
+      recordingConsent: "opt-out",
       heatmaps: true,
     });
     expect(site).toMatchObject({
@@ -44,6 +45,7 @@ describe("sites", () => {
       recordingDailyQuota: LIMITS.recording.defaultDailyQuota,
       recordingRetentionDays: LIMITS.recording.defaultRetentionDays,
       maskAllText: false,
+      recordingConsent: "opt-out",
     });
   });
 
@@ -126,18 +128,33 @@ describe("sites", () => {
     expect(await edge().getSite(site.key)).toMatchObject({ recordingSampleRate: 0.25 });
 
     const url = `/v1/sites/${site.id}`;
-    const changes = { recordingSampleRate: 1, recordingDailyQuota: 500, recordingRetentionDays: 90, maskAllText: true };
+    const changes = {
+      recordingSampleRate: 1,
+      recordingDailyQuota: 500,
+      recordingRetentionDays: 90,
+      maskAllText: true,
+      recordingConsent: "opt-in",
+    };
     const patched = await api(url, { method: "PATCH", cookie, json: changes });
     expect(await expectMatchesDocument("PATCH", "/v1/sites/{siteId}", patched)).toMatchObject(changes);
     expect(await edge().getSite(site.key)).toMatchObject({
       recordingSampleRate: 1,
       recordingDailyQuota: 500,
       maskAllText: true,
+      recordingConsent: "opt-in",
     });
     expect(await (await api(url, { cookie })).json()).toMatchObject(changes);
     const off = await api(url, { method: "PATCH", cookie, json: { recordingSampleRate: 0, recordingDailyQuota: 0 } });
-    expect(await off.json()).toMatchObject({ recordingSampleRate: 0, recordingDailyQuota: 0, maskAllText: true });
+    expect(await off.json()).toMatchObject({
+      recordingSampleRate: 0,
+      recordingDailyQuota: 0,
+      maskAllText: true,
+      recordingConsent: "opt-in",
+    });
     expect(await edge().getSite(site.key)).toMatchObject({ recordingSampleRate: 0, recordingDailyQuota: 0 });
+    const optOut = await api(url, { method: "PATCH", cookie, json: { recordingConsent: "opt-out" } });
+    expect(await optOut.json()).toMatchObject({ recordingConsent: "opt-out" });
+    expect(await edge().getSite(site.key)).toMatchObject({ recordingConsent: "opt-out" });
 
     for (const json of [
       { recordingSampleRate: -0.1 },
@@ -149,6 +166,9 @@ describe("sites", () => {
       { recordingRetentionDays: 0 },
       { recordingRetentionDays: LIMITS.recording.maxRetentionDays + 1 },
       { maskAllText: "true" },
+      { recordingConsent: "opt_in" },
+      { recordingConsent: true },
+      { recordingConsent: null },
     ]) {
       const res = await api(url, { method: "PATCH", cookie, json });
       expect(res.status, JSON.stringify(json)).toBe(400);

@@ -34,6 +34,7 @@ export async function makeSite(overrides: Partial<SiteEdgeRecord> = {}): Promise
     recordingSampleRate: 0,
     recordingDailyQuota: 10_000,
     maskAllText: false,
+    recordingConsent: "opt-out",
     heatmaps: true,
     ...overrides,
   };

@@ -1,5 +1,6 @@
 /** The recorder chunk as served by routes/tracker.ts, and the loader naming it for sites that record. */
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { siteKvKey } from "@sightline/shared/site";
 import { recorderHash, recorderJs } from "@sightline/tracker/bundle";
 import { describe, expect, it } from "vitest";
 import { makeSite } from "./helpers.ts";
@@ -46,5 +47,21 @@ describe("the loader and the recorder", () => {
     const config = await loaderConfig(plain.siteKey);
     expect(config.recordingSampleRate).toBe(0);
     expect(config).not.toHaveProperty("recorderUrl");
+  });
+
+  it("tells the core to wait for consent only on an opt-in site", async () => {
+    const optIn = await makeSite({ recordingSampleRate: 1, recordingConsent: "opt-in" });
+    expect(await loaderConfig(optIn.siteKey)).toMatchObject({ recordingSampleRate: 1, consentRequired: true });
+    // Opt-out, the default, costs the config nothing.
+    for (const site of [await makeSite({ recordingSampleRate: 1 }), await makeSite()]) {
+      expect(await loaderConfig(site.siteKey)).not.toHaveProperty("consentRequired");
+    }
+    // A record written before the setting existed reads as opt-out.
+    const { recordingConsent: _, ...older } = await makeSite({ recordingSampleRate: 1 });
+    const key = `${older.siteKey}_old`;
+    await env.SITES.put(siteKvKey(key), JSON.stringify({ ...older, siteKey: key }));
+    const config = await loaderConfig(key);
+    expect(config).toMatchObject({ siteKey: key, recordingSampleRate: 1 });
+    expect(config).not.toHaveProperty("consentRequired");
   });
 });

@@ -1,5 +1,6 @@
 /** The dashboard API's shapes, as documented in the OpenAPI document at /openapi.json. */
 import type { Flag as FlagDefinition } from "@sightline/shared/flags";
+import type { RecordingConsent } from "@sightline/shared/site";
 
 export type { FlagDefinition };
 
@@ -33,6 +34,8 @@ export interface Site {
   recordingRetentionDays: number;
   /** Recordings mask every text, not only inputs and personal-looking text. */
   maskAllText: boolean;
+  /** "opt-in": a sampled session records only once the page called `sightline('consent', true)`. */
+  recordingConsent: RecordingConsent;
   /** Whether the tracker sends clicks, rage clicks and scroll depth. */
   heatmaps: boolean;
   createdAt: string;
@@ -52,6 +55,7 @@ export interface SiteInput {
   recordingDailyQuota?: number;
   recordingRetentionDays?: number;
   maskAllText?: boolean;
+  recordingConsent?: RecordingConsent;
   heatmaps?: boolean;
 }
 

@@ -88,12 +88,28 @@ describe("timelineMarks", () => {
 
 describe("readRecordingSettings", () => {
   const bounds = { maxDailyQuota: 10_000_000, maxRetentionDays: 365 };
-  const ok = { samplePercent: "12.5", dailyQuota: "500", retentionDays: "30", maskAllText: true };
+  const ok = {
+    samplePercent: "12.5",
+    dailyQuota: "500",
+    retentionDays: "30",
+    maskAllText: true,
+    consentRequired: false,
+  };
 
   it("reads each control into the API's body", () => {
     expect(readRecordingSettings(ok, bounds)).toEqual({
       ok: true,
-      body: { recordingSampleRate: 0.125, recordingDailyQuota: 500, recordingRetentionDays: 30, maskAllText: true },
+      body: {
+        recordingSampleRate: 0.125,
+        recordingDailyQuota: 500,
+        recordingRetentionDays: 30,
+        maskAllText: true,
+        recordingConsent: "opt-out",
+      },
+    });
+    expect(readRecordingSettings({ ...ok, consentRequired: true }, bounds)).toMatchObject({
+      ok: true,
+      body: { recordingConsent: "opt-in" },
     });
     const off = readRecordingSettings({ ...ok, samplePercent: "0", dailyQuota: "0", maskAllText: false }, bounds);
     expect(off).toMatchObject({

@@ -4,6 +4,7 @@
  * read from rrweb events.
  */
 import { FLAG_VARIANT } from "@sightline/shared/limits/flags";
+import type { RecordingConsent } from "@sightline/shared/site";
 import type { RecordingFilters, RecordingSort, RrwebEvent } from "../api/types.ts";
 
 const SORTS: RecordingSort[] = ["start", "duration", "activity"];
@@ -165,6 +166,8 @@ export interface RecordingSettingsInput {
   dailyQuota: string;
   retentionDays: string;
   maskAllText: boolean;
+  /** Record only once the visitor consents (opt-in). */
+  consentRequired: boolean;
 }
 
 export type RecordingSettingsResult =
@@ -175,6 +178,7 @@ export type RecordingSettingsResult =
         recordingDailyQuota: number;
         recordingRetentionDays: number;
         maskAllText: boolean;
+        recordingConsent: RecordingConsent;
       };
     }
   | { ok: false; error: string; field: keyof RecordingSettingsInput };
@@ -215,6 +219,7 @@ export function readRecordingSettings(
       recordingDailyQuota: Number(quota),
       recordingRetentionDays: Number(days),
       maskAllText: input.maskAllText,
+      recordingConsent: input.consentRequired ? "opt-in" : "opt-out",
     },
   };
 }

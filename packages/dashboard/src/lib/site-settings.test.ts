@@ -17,6 +17,7 @@ describe("settingsProblems: the site forms held to the API's schema", () => {
         recordingSampleRate: 1,
         recordingDailyQuota: R.maxDailyQuota,
         recordingRetentionDays: R.maxRetentionDays,
+        recordingConsent: "opt-in",
       }),
     ).toEqual([]);
   });
@@ -66,6 +67,9 @@ describe("settingsProblems: the site forms held to the API's schema", () => {
     const [zone] = await settingsProblems({ timeZone: "Mars/Olympus" });
     expect(zone?.field).toBe("timeZone");
     expect(zone?.message).toContain("IANA time zone");
+    const [consent] = await settingsProblems({ recordingConsent: "opt_in" as never });
+    expect(consent?.field).toBe("recordingConsent");
+    expect(consent?.message).toMatch(/^Record only after consent: .*"opt-out"/);
     const [days] = await settingsProblems({ retentionDays: 1.5 });
     expect(days?.field).toBe("retentionDays");
   });

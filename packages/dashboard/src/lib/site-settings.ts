@@ -23,6 +23,7 @@ const LABELS: Record<keyof SiteInput, string> = {
   recordingDailyQuota: "Recordings per day",
   recordingRetentionDays: "Keep recordings",
   maskAllText: "Mask all text",
+  recordingConsent: "Record only after consent",
   heatmaps: "Heatmaps",
 };
 

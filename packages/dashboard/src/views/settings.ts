@@ -79,10 +79,23 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
     "aria-describedby": "settings-mask-all-text-hint",
   });
   mask.checked = site.maskAllText;
+  const consent = h("input", {
+    type: "checkbox",
+    name: "consentRequired",
+    id: "settings-consent-required",
+    "aria-describedby": "settings-consent-required-hint",
+  });
+  consent.checked = site.recordingConsent === "opt-in";
   const submit = h("button", { type: "submit", class: "button button-primary" }, "Save recording settings");
   const error = messageBox("error");
   const saved = messageBox("success");
-  const fields = { samplePercent: rate, dailyQuota: quota, retentionDays: retention, maskAllText: mask };
+  const fields = {
+    samplePercent: rate,
+    dailyQuota: quota,
+    retentionDays: retention,
+    maskAllText: mask,
+    consentRequired: consent,
+  };
   const form = h(
     "form",
     { class: "form", id: "recording-settings" },
@@ -106,6 +119,21 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
         "Typed input, email addresses and long numbers are always masked; this hides every other text too.",
       ),
     ),
+    h(
+      "div",
+      { class: "field field-check" },
+      consent,
+      h("label", { for: "settings-consent-required" }, "Record only after the visitor consents (opt-in)"),
+      h(
+        "p",
+        { class: "hint", id: "settings-consent-required-hint" },
+        "A sampled session records only once your pages call ",
+        h("code", {}, "sightline('consent', true)"),
+        " (your consent tool's callback); the browser remembers it for the site's later pages. Off: sessions record until ",
+        h("code", {}, "sightline('consent', false)"),
+        ".",
+      ),
+    ),
     h("div", { class: "actions" }, submit),
   );
   form.addEventListener("submit", async (e) => {
@@ -114,7 +142,13 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
     saved.hide();
     notice.hide();
     const read = readRecordingSettings(
-      { samplePercent: rate.value, dailyQuota: quota.value, retentionDays: retention.value, maskAllText: mask.checked },
+      {
+        samplePercent: rate.value,
+        dailyQuota: quota.value,
+        retentionDays: retention.value,
+        maskAllText: mask.checked,
+        consentRequired: consent.checked,
+      },
       RECORDING_BOUNDS,
     );
     if (!read.ok) {
@@ -132,7 +166,9 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
           ? quota
           : first === "maskAllText"
             ? mask
-            : retention
+            : first === "recordingConsent"
+              ? consent
+              : retention
       ).focus();
       return;
     }
@@ -152,7 +188,7 @@ function recordingCard(ctx: ViewContext, site: Site, notice: ReturnType<typeof m
     h(
       "p",
       { class: "hint" },
-      "Which sessions are recorded, how many a day, for how long they are kept, and how much is masked.",
+      "Which sessions are recorded (and whether only after consent), how many a day, for how long they are kept, and how much is masked.",
     ),
     form,
   );

@@ -1,3 +1,4 @@
+import { RECORDING_CONSENT } from "@sightline/shared/site";
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, real, text, timestamp } from "drizzle-orm/pg-core";
 
@@ -20,6 +21,8 @@ export const sites = pgTable(
     recordingRetentionDays: integer().notNull().default(30),
     /** Mask every text node in recordings and snapshots, not only inputs and personal text. */
     maskAllText: boolean().notNull().default(false),
+    /** "opt-in": a sampled session records only after the site calls `sightline('consent', true)`. */
+    recordingConsent: text({ enum: RECORDING_CONSENT }).notNull().default("opt-out"),
     /**
      * Heatmaps: clicks, rage clicks and scroll depth in the core tracker, and the interactions
      * chunk (resting-pointer moves, dead clicks, page snapshots). Off: the tracker sends none.

@@ -1,7 +1,7 @@
 /** Sites of an account. Every read and write is scoped by account id. */
 import { randomSecret } from "@sightline/core/auth";
 import { newId } from "@sightline/shared/ids";
-import type { SiteEdgeRecord } from "@sightline/shared/site";
+import type { RecordingConsent, SiteEdgeRecord } from "@sightline/shared/site";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../index.ts";
 import { flagAudit, flags } from "../schema/flags.ts";
@@ -29,6 +29,7 @@ export function edgeRecordOf(s: SiteRow): SiteEdgeRecord {
     recordingSampleRate: s.recordingSampleRate,
     recordingDailyQuota: s.recordingDailyQuota,
     maskAllText: s.maskAllText,
+    recordingConsent: s.recordingConsent,
     heatmaps: s.heatmaps,
   };
 }
@@ -50,6 +51,8 @@ export interface SiteSettings {
   /** Days a recording is kept, 1 to LIMITS.recording.maxRetentionDays. */
   recordingRetentionDays: number;
   maskAllText: boolean;
+  /** "opt-in": a sampled session records only once the site reported the visitor's consent. */
+  recordingConsent: RecordingConsent;
   /** Clicks, rage clicks, scroll depth and the interactions chunk; off: the tracker sends none. */
   heatmaps: boolean;
 }

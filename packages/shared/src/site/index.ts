@@ -5,6 +5,9 @@
 import { z } from "zod";
 import type { SiteFlags } from "../flags/schema.ts";
 import { LIMITS } from "../limits/index.ts";
+import { RECORDING_CONSENT } from "./constants.ts";
+
+export { RECORDING_CONSENT, type RecordingConsent } from "./constants.ts";
 
 export const siteKeySchema = z
   .string()
@@ -43,6 +46,8 @@ export const siteEdgeRecord = z.object({
     .default(LIMITS.recording.defaultDailyQuota),
   /** Mask every text node in recordings, not only inputs and personal-looking text. */
   maskAllText: z.boolean().default(false),
+  /** "opt-in": a sampled session records only once the site reported the visitor's consent. */
+  recordingConsent: z.enum(RECORDING_CONSENT).default("opt-out"),
   /** Heatmaps: clicks, rage clicks and scroll depth, and the interactions chunk (moves, dead clicks, snapshots). */
   heatmaps: z.boolean().default(true),
 });
@@ -96,6 +101,11 @@ export interface TrackerConfig {
   hashRoutes: boolean;
   /** 0 when the site records nothing: the tracker then never asks for a recording grant. */
   recordingSampleRate: number;
+  /**
+   * Present (true) only for an opt-in site: the recorder starts only once `sl_c` is "1", i.e. the
+   * site called `sightline('consent', true)`. Absent: it starts unless `sl_c` is "0".
+   */
+  consentRequired?: true;
   /** The recorder chunk `/t/recorder.<hash>.js`; set by the loader when the site records. */
   recorderUrl?: string;
   /** Whether the core sends clicks, rage clicks and scroll depth (the site's `heatmaps`). */
@@ -127,6 +137,7 @@ export function trackerConfig(site: SiteEdgeRecord, endpoint: string): TrackerCo
     respectDnt: site.respectDnt,
     hashRoutes: site.hashRoutes,
     recordingSampleRate: site.recordingSampleRate,
+    ...(site.recordingConsent === "opt-in" ? { consentRequired: true as const } : {}),
     heatmaps: site.heatmaps,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { LIMITS } from "../limits/index.ts";
+import { RECORDING_CONSENT } from "./constants.ts";
 
 const A = LIMITS.api;
 const R = LIMITS.recording;
@@ -79,6 +80,10 @@ export const siteSettingsSchema = z.object({
   maskAllText: z.boolean().default(false).meta({
     description:
       "Mask every text in recordings, not only inputs, email addresses and long digit runs (which are always masked).",
+  }),
+  recordingConsent: z.enum(RECORDING_CONSENT).default("opt-out").meta({
+    description:
+      "When a sampled session records. `opt-out` (the default): from its first page, until the page calls `sightline('consent', false)`. `opt-in`: only once the page called `sightline('consent', true)` (remembered in the browser for the site's later pages); `sightline('consent', false)` stops it again.",
   }),
   heatmaps: z.boolean().default(true).meta({
     description:

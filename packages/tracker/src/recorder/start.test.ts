@@ -243,15 +243,15 @@ function fakeHostWith(data: Map<string, string>) {
 const LOCK = `sl_r:${SID}`;
 
 /** Tabs of one session in one browser: storage and locks shared, timers, network and rrweb each their own. */
-function browser() {
+function browser(cfg = config()) {
   const store = memoryStore();
   const l = fakeLocks();
   const open = (visibility: "visible" | "hidden") => {
-    const page = fakeHost({ cfg: config(), store, locks: l.locks, beacon: fakeBeacon().beacon });
+    const page = fakeHost({ cfg, store, locks: l.locks, beacon: fakeBeacon().beacon });
     page.host.document.visibilityState = visibility;
     const host = Object.assign(page.host, { CompressionStream: globalThis.CompressionStream });
     const r = fakeRecord();
-    const stop = startRecorder(host, config(), SID, grant(), r.record, () => T0);
+    const stop = startRecorder(host, cfg, SID, grant(), r.record, () => T0);
     const uploads = () => page.net.calls.filter((c) => c.url === "https://ingest.test/v1/record");
     /** The browser showing or hiding the tab. */
     const show = (v: "visible" | "hidden") => {
@@ -394,6 +394,37 @@ describe("one tab of a session records at a time", () => {
     c.show("hidden");
     c.show("visible");
     await waitFor(() => c.r.rec.starts === 1);
+  });
+
+  it("on an opt-in site a tab starts only while consent is given", async () => {
+    const b = browser(config({ consentRequired: true }));
+    b.store.data.set(CONSENT_KEY, "1");
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    const c = b.open("hidden");
+    await drain();
+    a.stop();
+    await waitFor(() => b.held.size === 0);
+    // Consent no longer given (a consent tool cleared it), which an opt-out site would read as allowed.
+    b.store.data.delete(CONSENT_KEY);
+    c.show("visible");
+    await drain();
+    expect(c.r.rec.starts).toBe(0);
+    b.store.data.set(CONSENT_KEY, "0");
+    c.show("hidden");
+    c.show("visible");
+    await drain();
+    expect(c.r.rec.starts).toBe(0);
+    b.store.data.set(CONSENT_KEY, "1");
+    c.show("hidden");
+    c.show("visible");
+    await waitFor(() => c.r.rec.starts === 1);
+
+    // The same tab on an opt-out site, nothing stored: it records.
+    const out = browser();
+    const d = out.open("visible");
+    await waitFor(() => d.r.rec.starts === 1);
+    expect(out.store.data.has(CONSENT_KEY)).toBe(false);
   });
 
   it("without Web Locks every tab records, as before", () => {

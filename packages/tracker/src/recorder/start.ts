@@ -65,11 +65,13 @@ export function startRecorder(
   };
   /**
    * Consent withdrawn in another tab of the site (the core's `sl_c`): that tab's core stopped its
-   * recorder, and this one, idle until shown, must not start. Unreadable storage reads as withdrawn.
+   * recorder, and this one, idle until shown, must not start. On an opt-in site, consent not given
+   * ("1") reads as withdrawn. Unreadable storage reads as withdrawn.
    */
   const withdrawn = (): boolean => {
     try {
-      return w.localStorage.getItem(CONSENT_KEY) === "0";
+      const consent = w.localStorage.getItem(CONSENT_KEY);
+      return cfg.consentRequired ? consent !== "1" : consent === "0";
     } catch {
       return true;
     }

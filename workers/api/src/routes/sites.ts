@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type SiteRow, sitesData } from "@sightline/db";
 import { snapshotSitePrefix } from "@sightline/shared/heatmap";
+import { RECORDING_CONSENT } from "@sightline/shared/site";
 import { siteChangesSchema, siteSettingsSchema } from "@sightline/shared/site/settings";
 import type { Context } from "hono";
 import { edge, type HonoEnv } from "../env.ts";
@@ -30,6 +31,9 @@ export const Site = z
     recordingDailyQuota: z.number().int().openapi({ description: "Recorded sessions started per UTC day at most." }),
     recordingRetentionDays: z.number().int().openapi({ description: "Days a recording is kept." }),
     maskAllText: z.boolean().openapi({ description: "Whether recordings mask every text." }),
+    recordingConsent: z.enum(RECORDING_CONSENT).openapi({
+      description: "`opt-in`: a sampled session records only once the page called `sightline('consent', true)`.",
+    }),
     heatmaps: z.boolean().openapi({ description: "Whether the tracker sends heatmap events." }),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -55,6 +59,7 @@ function present(c: Context<HonoEnv>, s: SiteRow): z.infer<typeof Site> {
     recordingDailyQuota: s.recordingDailyQuota,
     recordingRetentionDays: s.recordingRetentionDays,
     maskAllText: s.maskAllText,
+    recordingConsent: s.recordingConsent,
     heatmaps: s.heatmaps,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),

@@ -1,0 +1,1 @@
+ALTER TABLE "sites" ADD COLUMN "recording_consent" text DEFAULT 'opt-out' NOT NULL;
