@@ -18,7 +18,9 @@ const cellColumns = () =>
  * not an array: a month of a busy page sums them over some 16,000 rows per heatmap, and 64
  * column sums take half the time of 64 array subscripts (bench/heatmaps.ts). Merged from
  * aggregator flushes (idempotent through flush_log, like the statistics); no foreign key to
- * sites, as for them.
+ * sites, as for them. Both heatmap tables are read without parallel workers
+ * (`parallel_workers = 0`, migration 0013, which Drizzle cannot declare): starting them cost
+ * more than the reads they would share.
  */
 export const heatmapElements = pgTable(
   "heatmap_elements",
