@@ -38,9 +38,12 @@ export function toBatches(items: Queued[], cfg: BatchConfig, now: number): Batch
   const out: Batch[] = [];
   let cur: Batch | undefined;
   let size = 0;
+  // An empty body weighs the same for every session (its id is a UUID, always 36 characters), so
+  // it is measured once: with a page's 200 flag variants it is kilobytes to serialise.
+  let overhead = 0;
   for (const { s, e } of items) {
     const empty: Batch = { s, e: [], n: 0 };
-    const overhead = byteLength(body(cfg, empty, now));
+    overhead ||= byteLength(body(cfg, empty, now));
     // +1 for the separating comma; the first event over-counts by one byte, which is harmless.
     const bytes = byteLength(JSON.stringify(e)) + 1;
     if (overhead + bytes > L.maxBodyBytes) continue;

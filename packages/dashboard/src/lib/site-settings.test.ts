@@ -73,4 +73,9 @@ describe("settingsProblems: the site forms held to the API's schema", () => {
     const [days] = await settingsProblems({ retentionDays: 1.5 });
     expect(days?.field).toBe("retentionDays");
   });
+
+  it("leaves the check to the API when the schema's chunk cannot be fetched", async () => {
+    const offline = () => Promise.reject(new TypeError("Failed to fetch dynamically imported module"));
+    expect(await settingsProblems({ retentionDays: 0 }, offline)).toEqual([]);
+  });
 });

@@ -27,10 +27,23 @@ const LABELS: Record<keyof SiteInput, string> = {
   heatmaps: "Heatmaps",
 };
 
-/** What the API's schema refuses in `body` (only the fields it holds, as a PATCH sends them). */
-export async function settingsProblems(body: Partial<SiteInput>): Promise<SettingsProblem[]> {
-  const { siteChangesSchema } = await import("@sightline/shared/site/settings");
-  const checked = siteChangesSchema.safeParse(body);
+/**
+ * What the API's schema refuses in `body` (only the fields it holds, as a PATCH sends them).
+ * None when the schema's chunk cannot be fetched (offline, or a tab older than a deploy whose
+ * chunk is gone): the form sends, and the API's own check answers.
+ */
+export async function settingsProblems(
+  body: Partial<SiteInput>,
+  load: () => Promise<typeof import("@sightline/shared/site/settings")> = () =>
+    import("@sightline/shared/site/settings"),
+): Promise<SettingsProblem[]> {
+  let schema: Awaited<ReturnType<typeof load>>["siteChangesSchema"];
+  try {
+    schema = (await load()).siteChangesSchema;
+  } catch {
+    return [];
+  }
+  const checked = schema.safeParse(body);
   if (checked.success) return [];
   return checked.error.issues.map((issue) => {
     const field = (issue.path[0] ?? "name") as keyof SiteInput;

@@ -45,6 +45,13 @@ describe("flagSchema", () => {
     expect(flagSchema.parse(valid).heatmaps).toBeUndefined();
     expect(flagSchema.parse({ ...valid, heatmaps: true }).heatmaps).toBe(true);
     refuses({ heatmaps: "yes" });
+    // A flag with private targeting never reaches a page, so it could split nothing.
+    const privateRule = {
+      conditions: [{ attribute: "email", op: "eq", value: "ada@shop.example", private: true }],
+      variant: valid.defaultVariant,
+    };
+    expect(flagSchema.parse({ ...valid, rules: [privateRule] }).rules).toHaveLength(1);
+    refuses({ heatmaps: true, rules: [privateRule] });
   });
 
   it("refuses a bad key", () => {

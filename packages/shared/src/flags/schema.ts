@@ -122,6 +122,15 @@ export const flagSchema = z
       if ("variant" in rule) requireVariant(rule.variant, ["rules", i, "variant"]);
       else for (const name of Object.keys(rule.split)) requireVariant(name, ["rules", i, "split", name]);
     });
+    // Pages report the variants of public flags only (the loader never carries a flag with a
+    // private condition), so such a flag would split nothing while holding one of the places.
+    if (flag.heatmaps === true && flag.rules.some((r) => r.conditions.some((c) => c.private === true))) {
+      ctx.addIssue({
+        code: "custom",
+        message: "A flag with private targeting is evaluated only over OFREP, so it cannot split heatmaps",
+        path: ["heatmaps"],
+      });
+    }
   });
 
 /** One site's flags as published to KV; `version` grows with every publish. */

@@ -427,6 +427,30 @@ describe("one tab of a session records at a time", () => {
     expect(out.store.data.has(CONSENT_KEY)).toBe(false);
   });
 
+  it("the recording tab stops, dropping what it had not sent, when consent is withdrawn in another tab", async () => {
+    const b = browser();
+    const a = b.open("visible");
+    await waitFor(() => a.r.rec.starts === 1);
+    a.r.emit(click(T0 + 10));
+    const c = b.open("hidden");
+    await drain();
+    // sightline('consent', false) in the other tab: its core stores "0"; the browser tells this tab.
+    b.store.data.set(CONSENT_KEY, "0");
+    a.emit("storage", { key: CONSENT_KEY });
+    expect(a.r.rec.stops).toBe(1);
+    await waitFor(() => b.held.size === 0);
+    a.r.emit(click(T0 + 20));
+    await a.timers.runAll();
+    await drain();
+    expect(a.uploads()).toEqual([]);
+    // Another key written changes nothing; consent given back: the tab in front records again.
+    a.emit("storage", { key: "sl_s" });
+    b.store.data.set(CONSENT_KEY, "1");
+    a.emit("storage", { key: CONSENT_KEY });
+    await waitFor(() => a.r.rec.starts === 2);
+    expect(c.r.rec.starts).toBe(0);
+  });
+
   it("without Web Locks every tab records, as before", () => {
     const store = memoryStore();
     const tabs = [0, 1].map(() => {

@@ -38,7 +38,8 @@ export interface RecorderHost {
   navigator: { sendBeacon?: Beacon; locks?: Locks };
   fetch: Fetch;
   setTimeout(fn: () => void, ms: number): unknown;
-  addEventListener(type: "pagehide" | "pageshow" | "error", fn: () => void): void;
+  /** `storage` fires in the site's other tabs when one writes localStorage; `key` is the item's. */
+  addEventListener(type: string, fn: (e?: { key?: string | null }) => void): void;
   CompressionStream?: typeof CompressionStream;
 }
 
@@ -314,6 +315,18 @@ export function startRecorder(
     idle();
   });
   w.addEventListener("pageshow", take);
+  // Consent withdrawn in another tab of the site reaches this one as a `storage` event: a tab
+  // recording here (it holds the lock) stops at once and drops what it had not sent, as the tab
+  // that was asked does; given back there, this tab records again if it is in front.
+  w.addEventListener("storage", (e) => {
+    if (e?.key !== CONSENT_KEY) return;
+    if (!withdrawn()) return void (visible() && take());
+    idle();
+    events = [];
+    jsons = [];
+    size = 0;
+    outbox.length = 0;
+  });
   w.document.addEventListener("visibilitychange", () => (visible() ? take() : flush(false)));
   w.addEventListener("error", () => add({ type: CUSTOM, timestamp: now(), data: { tag: ERROR_TAG } }));
   take();
