@@ -49,6 +49,8 @@ class FakeEdge {
   maskAllText = false;
   /** The site's recordingConsent is "opt-in". */
   consentRequired = false;
+  /** What each grant request said (an opt-in site's edge requires `consent: true`). */
+  grantBodies: Record<string, unknown>[] = [];
   core = "";
   recorder = "";
 
@@ -115,6 +117,7 @@ class FakeEdge {
       res.writeHead(200, { "Content-Type": "application/javascript", ...cors }).end(this.recorder);
     } else if (req.method === "POST" && url.pathname === "/v1/record/grant") {
       this.grants++;
+      this.grantBodies.push(JSON.parse(body.toString("utf8")) as Record<string, unknown>);
       const grant: GrantResponse = {
         grant: "test-grant",
         expiresAt: Date.now() + 60 * 60 * 1000,
@@ -418,6 +421,7 @@ describe("recorder capture in Chromium", () => {
     );
     expect(new Set(edge.chunks.slice(from).map((c) => c.header.sessionId)).size).toBe(1);
     expect(edge.grants).toBe(grants + 1);
+    expect(edge.grantBodies.at(-1)).toMatchObject({ consent: true });
     expect(errors).toEqual([]);
     await context.close();
     edge.consentRequired = false;

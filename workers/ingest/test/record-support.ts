@@ -20,11 +20,12 @@ function headersFor(init: PostInit): Record<string, string> {
   return headers;
 }
 
-export function askGrant(siteKey: string, sessionId: string, init: PostInit = {}) {
+export function askGrant(siteKey: string, sessionId: string, init: PostInit & { consent?: unknown } = {}) {
+  const { consent, ...post } = init;
   return SELF.fetch(GRANT_URL, {
     method: "POST",
-    headers: headersFor(init),
-    body: JSON.stringify({ siteKey, sessionId }),
+    headers: headersFor(post),
+    body: JSON.stringify({ siteKey, sessionId, consent }),
   });
 }
 

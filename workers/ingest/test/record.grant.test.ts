@@ -57,6 +57,21 @@ describe("POST /v1/record/grant", () => {
     }
   });
 
+  it("grants an opt-in site's session only with the visitor's consent", async () => {
+    const site = await makeSite({ recordingSampleRate: 1, recordingConsent: "opt-in" });
+    const sessionId = uuidv7();
+    // A loader cached from before the site switched to opt-in: its recorder asks without consent.
+    const refused = await refusedWith(await askGrant(site.siteKey, sessionId), 403, "CONSENT_REQUIRED");
+    expect(refused.error.message).toContain("sightline('consent', true)");
+    expect((await askGrant(site.siteKey, sessionId, { consent: true })).status).toBe(200);
+    // Only true is consent.
+    await refusedWith(await askGrant(site.siteKey, sessionId, { consent: "yes" }), 400, "VALIDATION_FAILED");
+    // An opt-out site grants either way.
+    const open = await makeSite({ recordingSampleRate: 1 });
+    expect((await askGrant(open.siteKey, uuidv7())).status).toBe(200);
+    expect((await askGrant(open.siteKey, uuidv7(), { consent: true })).status).toBe(200);
+  });
+
   it("refuses every session of a site that records nothing", async () => {
     const site = await makeSite({ recordingSampleRate: 0 });
     await refusedWith(await askGrant(site.siteKey, uuidv7()), 403, "RECORDING_NOT_GRANTED");

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "RATE_LIMITED",
   "QUOTA_EXCEEDED",
   "RECORDING_NOT_GRANTED",
+  "CONSENT_REQUIRED",
   "RECORDING_LIMIT_REACHED",
   "SNAPSHOT_NOT_GRANTED",
   "SNAPSHOT_NOT_FOUND",
@@ -42,6 +43,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
   RECORDING_NOT_GRANTED: 403,
+  /** A grant asked for an opt-in site's session without the visitor's consent; not kept by the recorder. */
+  CONSENT_REQUIRED: 403,
   RECORDING_LIMIT_REACHED: 413,
   SNAPSHOT_NOT_GRANTED: 403,
   SNAPSHOT_NOT_FOUND: 404,

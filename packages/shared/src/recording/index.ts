@@ -19,6 +19,8 @@ const R = LIMITS.recording;
 export const grantRequest = z.object({
   siteKey: z.string().min(8).max(64),
   sessionId: z.uuid(),
+  /** The visitor consented (`sightline('consent', true)`, `sl_c` = "1"): an opt-in site requires it. */
+  consent: z.literal(true).optional(),
 });
 export type GrantRequest = z.infer<typeof grantRequest>;
 

@@ -1,6 +1,7 @@
 import type { GrantResponse } from "@sightline/shared/recording";
 import { describe, expect, it, vi } from "vitest";
 import { type Answer, config, fakeFetch, memoryStore, settle } from "../fakes.ts";
+import { CONSENT_KEY } from "../record.ts";
 import { GRANT_KEY, grantFor, refusal, whenGranted } from "./grant.ts";
 
 const SID = "0190a0b0-1111-7000-8000-000000000001";
@@ -69,6 +70,18 @@ describe("the session's grant", () => {
       const g = await grantFor(next.host, cfg, SID);
       expect([next.net.calls.length, g === undefined]).toEqual(kept ? [0, true] : [1, false]);
     }
+  });
+
+  it("says the visitor consented, and does not keep a refusal for want of consent", async () => {
+    const first = page([{ status: 403, json: { error: { code: "CONSENT_REQUIRED", message: "", requestId: "r" } } }]);
+    expect(await grantFor(first.host, cfg, SID)).toBeUndefined();
+    expect(JSON.parse(first.net.calls[0]?.body ?? "")).toEqual({ siteKey: cfg.siteKey, sessionId: SID });
+    expect(first.store.data.get(GRANT_KEY)).toBeUndefined();
+    // sightline('consent', true) on a later page: asked again, with consent.
+    first.store.data.set(CONSENT_KEY, "1");
+    const next = page([{ status: 200, json: grant() }], first.store);
+    expect(await grantFor(next.host, cfg, SID)).toEqual(grant());
+    expect(JSON.parse(next.net.calls[0]?.body ?? "")).toEqual({ siteKey: cfg.siteKey, sessionId: SID, consent: true });
   });
 
   it("gives nothing where storage throws", async () => {

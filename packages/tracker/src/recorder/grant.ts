@@ -6,6 +6,7 @@
  */
 import type { GrantResponse } from "@sightline/shared/recording";
 import type { TrackerConfig } from "@sightline/shared/site";
+import { CONSENT_KEY } from "../record.ts";
 import type { SessionStore } from "../session.ts";
 import { CONTENT_TYPE, type Fetch } from "../transport.ts";
 
@@ -34,13 +35,22 @@ export async function grantFor(w: GrantHost, cfg: TrackerConfig, sid: string): P
     if (!c || c.s !== sid || (c.g !== 0 && c.g.expiresAt <= Date.now())) {
       const res = await w.fetch(`${cfg.endpoint}/v1/record/grant`, {
         method: "POST",
-        body: JSON.stringify({ siteKey: cfg.siteKey, sessionId: sid }),
+        // consent: what an opt-in site's edge requires (absent is no answer, or withdrawn).
+        body: JSON.stringify({
+          siteKey: cfg.siteKey,
+          sessionId: sid,
+          consent: ls.getItem(CONSENT_KEY) === "1" || undefined,
+        }),
         headers: { "Content-Type": CONTENT_TYPE },
         credentials: "omit",
       });
       if (res.status === 429 || res.status >= 500) return undefined;
+      const body = (await res.json()) as (GrantResponse & { error?: { code?: string } }) | null;
+      // Refused for want of consent (an opt-in site, a loader cached from before): asked again
+      // on a later page, once the visitor consents; not kept as the session's refusal.
+      if (body?.error?.code === "CONSENT_REQUIRED") return undefined;
       // Stored as `refusal(sid)` when refused: the same object, the same key order.
-      c = { s: sid, g: res.status === 200 ? ((await res.json()) as GrantResponse) : 0 };
+      c = { s: sid, g: res.status === 200 && body ? body : 0 };
       ls.setItem(GRANT_KEY, JSON.stringify(c));
     }
     return c.g || undefined;

@@ -100,7 +100,7 @@ record.post("/grant", async (c) => {
   }
   const parsed = grantRequest.safeParse(json);
   if (!parsed.success) return errorJson(c, "VALIDATION_FAILED", "Send {siteKey, sessionId}.", cors);
-  const { siteKey, sessionId } = parsed.data;
+  const { siteKey, sessionId, consent } = parsed.data;
 
   const checked = await siteChecks(c, siteKey, cors);
   if (checked instanceof Response) return checked;
@@ -108,6 +108,17 @@ record.post("/grant", async (c) => {
   if (c.req.header("sec-gpc") === "1") return notGranted(c, "Global Privacy Control", cors);
   if (site.respectDnt && c.req.header("dnt") === "1") return notGranted(c, "Do Not Track", cors);
   if (!sessionSampled(sessionId, site.recordingSampleRate)) return notGranted(c, "not sampled", cors);
+  // The loader tells the tracker of opt-in, but a loader cached from before the site switched
+  // does not: the grant holds the line for sessions that have none yet.
+  if (site.recordingConsent === "opt-in" && consent !== true) {
+    c.get("logFields").refused = "no consent";
+    return errorJson(
+      c,
+      "CONSENT_REQUIRED",
+      "This site records a session only once the visitor consents: sightline('consent', true).",
+      cors,
+    );
+  }
 
   const renv = recordingEnv(c.env);
   const now = Date.now();
