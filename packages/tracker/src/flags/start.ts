@@ -58,15 +58,14 @@ export function startFlags(w: FlagsHost): void {
     // A browser without what the evaluator uses (Object.hasOwn: Safari 15.4, Chrome 93) gets
     // every fallback rather than a page whose calls to sightline.flag throw.
   }
-  const served: string[] = [];
   for (const result of results) {
     if (!("variant" in result)) continue;
     values.set(result.key, result.value);
     variants[result.key] = result.variant;
-    served.push(`${result.key}=${result.variant}`);
   }
   // The core sends these with every batch, so the session's events carry the variants it was
   // served (the statistics' `flag` breakdown, heatmaps split by variant).
+  const served = Object.keys(variants).map((key) => `${key}=${variants[key]}`);
   if (served.length > 0) cfg.variants = served;
   const own: FlagsApi = {
     flag: (key, fallback) => {

@@ -28,8 +28,6 @@ export interface EdgeFlags {
   /** `publicFlags(record)`: what the loader may carry, and all a caller with the site key is answered. */
   public: SiteFlags;
   publicByKey: Map<string, Flag>;
-  /** The public flags that split heatmaps (`heatmaps: true`, at most maxHeatmapFlags); null when none. */
-  heatmaps: SiteFlags | null;
 }
 
 interface Entry {
@@ -57,13 +55,11 @@ export async function findFlags(kv: KVNamespace, siteKey: string, log?: Logger):
     const record = outline(text);
     if (record) {
       const open = publicFlags(record);
-      const heatmaps = open.flags.filter((f) => f.heatmaps === true);
       flags = {
         record,
         byKey: new Map(record.flags.map((f) => [f.key, f])),
         public: open,
         publicByKey: new Map(open.flags.map((f) => [f.key, f])),
-        heatmaps: heatmaps.length > 0 ? { version: open.version, flags: heatmaps } : null,
       };
     } else log?.error("malformed flag record in KV", { siteKey });
   }

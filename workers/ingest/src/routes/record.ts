@@ -239,7 +239,8 @@ record.post("/", async (c) => {
   const referrer = header.referrer === undefined ? undefined : referrerValue(header.referrer, origin);
   const country = countryOf(c.req.header("cf-ipcountry") ?? c.req.raw.cf?.country);
   const device = deviceClass(c.req.header("user-agent") ?? "");
-  // Evaluated as /v1/collect does for its batches, with the chunk's first page.
+  // Evaluated here, as the loader did on the page, with the chunk's first page: a chunk does not
+  // carry the page's variants as a batch does (servedVariants says why).
   const flags = await servedVariants(
     c,
     site.siteKey,
